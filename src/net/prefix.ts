@@ -1,0 +1,83 @@
+/**
+ * IPv6 prefixes: the unit of routing in vmesh.
+ * @module
+ */
+import { formatIpv6, IPV6_BYTES, looksLikeIpv4, parseIpv6 } from "./ipv6.ts";
+
+/** An IPv6 prefix: 16 address bytes with every bit past `len` zero, and a length 0..128. */
+export interface Ipv6Prefix {
+  /** The network address, 16 bytes, host bits zero. Treat as immutable. */
+  readonly addr: Uint8Array;
+  /** Prefix length in bits, 0..128. */
+  readonly len: number;
+}
+
+/**
+ * Parses "2001:db8::/32". Host bits must be zero unless `allowHostBits` is set, in which case
+ * they are cleared (used for interface addresses such as "fd00:1::1/64").
+ * @throws {SyntaxError} on malformed text, {RangeError} on a bad length or set host bits.
+ */
+export function parsePrefix(text: string, allowHostBits = false): Ipv6Prefix {
+  if (typeof text !== "string") throw new SyntaxError(`not an IPv6 prefix: ${String(text)}`);
+  if (looksLikeIpv4(text)) {
+    throw new SyntaxError(`"${text}" is IPv4: vmesh routes IPv6 only`);
+  }
+  const slash = text.indexOf("/");
+  if (slash < 0) throw new SyntaxError(`not an IPv6 prefix (missing "/len"): "${text}"`);
+  const lenText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenText)) throw new SyntaxError(`bad prefix length in "${text}"`);
+  const len = Number(lenText);
+  if (len > 128) throw new RangeError(`prefix length ${len} is over 128 in "${text}"`);
+  const addr = parseIpv6(text.slice(0, slash));
+  const masked = maskAddress(addr, len);
+  if (!allowHostBits && !bytesEqual(addr, masked)) {
+    throw new RangeError(
+      `host bits are set in "${text}": did you mean "${formatIpv6(masked)}/${len}"?`,
+    );
+  }
+  return { addr: masked, len };
+}
+
+/** Returns a copy of `addr` with every bit past `len` cleared. */
+export function maskAddress(addr: Uint8Array, len: number): Uint8Array {
+  const out = new Uint8Array(IPV6_BYTES);
+  const full = len >> 3;
+  out.set(addr.subarray(0, full));
+  if (full < 16 && (len & 7) !== 0) out[full] = addr[full] & (0xff << (8 - (len & 7)));
+  return out;
+}
+
+/** Formats a prefix as "2001:db8::/32". */
+export function formatPrefix(p: Ipv6Prefix): string {
+  return `${formatIpv6(p.addr)}/${p.len}`;
+}
+
+/** True when `outer` covers `inner` (same or shorter length, same leading bits). */
+export function prefixCovers(outer: Ipv6Prefix, inner: Ipv6Prefix): boolean {
+  if (outer.len > inner.len) return false;
+  return addressInPrefix(inner.addr, 0, outer);
+}
+
+/** True when the 16 bytes at `buf[off..off+16]` fall inside `p`. */
+export function addressInPrefix(buf: Uint8Array, off: number, p: Ipv6Prefix): boolean {
+  const full = p.len >> 3;
+  for (let i = 0; i < full; i++) if (buf[off + i] !== p.addr[i]) return false;
+  const rem = p.len & 7;
+  if (rem === 0) return true;
+  const mask = 0xff << (8 - rem) & 0xff;
+  return (buf[off + full] & mask) === p.addr[full];
+}
+
+/** True when both prefixes are the same. */
+export function prefixEquals(a: Ipv6Prefix, b: Ipv6Prefix): boolean {
+  return a.len === b.len && bytesEqual(a.addr, b.addr);
+}
+
+/** A stable string key for maps ("2001:db8::/32"). */
+export const prefixKey: (p: Ipv6Prefix) => string = formatPrefix;
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
