@@ -1,0 +1,195 @@
+/**
+ * The control socket: a Unix stream socket (mode 0600) through which `vmesh status`,
+ * `vmesh routes` and `vmesh dc current` read a running node.
+ *
+ * Protocol: the client sends one JSON object `{"cmd": "<name>"}` terminated by "\n" (at most
+ * 4 KiB); the node answers with one JSON object `{"ok": true, "result": …}` or
+ * `{"ok": false, "error": "…"}` and closes the connection.
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+
+const log = getLogger(["vmesh", "control"]);
+const MAX_REQUEST = 4096;
+const MAX_RESPONSE = 64 * 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 5000;
+const MAX_CLIENTS = 16;
+
+/** The commands a node answers. */
+export type ControlHandler = (cmd: string) => unknown | Promise<unknown>;
+
+/** A control socket failure the CLI reports (cannot connect, bad answer). */
+export class ControlError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ControlError";
+  }
+}
+
+/** A listening control socket. */
+export class ControlServer {
+  #listener: Deno.Listener;
+  #clients = 0;
+  #closed = false;
+  readonly done: Promise<void>;
+
+  private constructor(listener: Deno.Listener, readonly path: string, handler: ControlHandler) {
+    this.#listener = listener;
+    this.done = this.#accept(handler);
+  }
+
+  /**
+   * Listens on `path` (replacing a stale socket file left by a dead node, refusing to replace
+   * anything that is not a socket) with mode 0600.
+   */
+  static async listen(path: string, handler: ControlHandler): Promise<ControlServer> {
+    const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0));
+    if (dir) await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+    try {
+      const st = await Deno.lstat(path);
+      if (!st.isSocket) {
+        throw new ControlError(`control_socket ${path} exists and is not a socket: remove it`);
+      }
+      if (await isAlive(path)) {
+        throw new ControlError(
+          `control_socket ${path} is in use by a running node: stop it or pick another path`,
+        );
+      }
+      await Deno.remove(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const listener = Deno.listen({ transport: "unix", path });
+    await Deno.chmod(path, 0o600);
+    return new ControlServer(listener, path, handler);
+  }
+
+  async #accept(handler: ControlHandler): Promise<void> {
+    while (!this.#closed) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (e) {
+        if (this.#closed) return;
+        log.warn("control socket accept failed: {error}", { error: String(e) });
+        continue;
+      }
+      if (this.#clients >= MAX_CLIENTS) {
+        conn.close();
+        continue;
+      }
+      this.#clients++;
+      this.#serve(conn, handler).finally(() => this.#clients--);
+    }
+  }
+
+  async #serve(conn: Deno.Conn, handler: ControlHandler): Promise<void> {
+    const timer = setTimeout(() => safeClose(conn), REQUEST_TIMEOUT_MS);
+    try {
+      const line = await readLine(conn, MAX_REQUEST);
+      let reply: unknown;
+      try {
+        const req = JSON.parse(line);
+        if (typeof req !== "object" || req === null || typeof req.cmd !== "string") {
+          throw new SyntaxError('expected {"cmd": "<name>"}');
+        }
+        reply = { ok: true, result: await handler(req.cmd) };
+      } catch (e) {
+        reply = { ok: false, error: e instanceof Error ? e.message : String(e) };
+      }
+      await writeAll(conn, new TextEncoder().encode(JSON.stringify(reply) + "\n"));
+    } catch (e) {
+      log.debug("control client dropped: {error}", { error: String(e) });
+    } finally {
+      clearTimeout(timer);
+      safeClose(conn);
+    }
+  }
+
+  /** Stops listening and removes the socket file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener.close();
+    await Deno.remove(this.path).catch(() => undefined);
+  }
+}
+
+/**
+ * Sends one command to the node listening on `path` and returns its result.
+ * @throws {ControlError} when the node cannot be reached or answers with an error.
+ */
+export async function controlRequest(path: string, cmd: string): Promise<unknown> {
+  let conn: Deno.Conn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path });
+  } catch (e) {
+    const hint = e instanceof Deno.errors.NotFound
+      ? "is the node running? (is control_socket the same in its config?)"
+      : e instanceof Deno.errors.PermissionDenied
+      ? "run as the node's user or root"
+      : "is the node running?";
+    throw new ControlError(`cannot connect to control socket ${path}: ${hint}`, { cause: e });
+  }
+  try {
+    await writeAll(conn, new TextEncoder().encode(JSON.stringify({ cmd }) + "\n"));
+    const line = await readLine(conn, MAX_RESPONSE);
+    let reply: { ok?: boolean; result?: unknown; error?: string };
+    try {
+      reply = JSON.parse(line);
+    } catch (e) {
+      throw new ControlError(`control socket ${path} sent a malformed answer`, { cause: e });
+    }
+    if (!reply.ok) throw new ControlError(`node refused "${cmd}": ${reply.error}`);
+    return reply.result;
+  } finally {
+    safeClose(conn);
+  }
+}
+
+async function isAlive(path: string): Promise<boolean> {
+  try {
+    const c = await Deno.connect({ transport: "unix", path });
+    c.close();
+    return true;
+  } catch {
+    // Refused or gone: a stale socket file. That is the answer, not an error.
+    return false;
+  }
+}
+
+async function readLine(conn: Deno.Conn, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const buf = new Uint8Array(65536);
+  while (true) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    const nl = buf.subarray(0, n).indexOf(10);
+    const end = nl >= 0 ? nl : n;
+    total += end;
+    if (total > max) throw new RangeError(`message over ${max} bytes`);
+    chunks.push(buf.slice(0, end));
+    if (nl >= 0) break;
+  }
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await conn.write(data.subarray(off));
+}
+
+function safeClose(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BadResource)) throw e;
+  }
+}

@@ -1,0 +1,64 @@
+import { assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
+import { ControlError, controlRequest, ControlServer } from "./control.ts";
+
+Deno.test("ControlServer answers commands over a 0600 Unix socket", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/sub/control.sock`;
+  const server = await ControlServer.listen(path, (cmd) => {
+    if (cmd === "status") return { name: "a" };
+    throw new Error(`unknown command "${cmd}"`);
+  });
+  try {
+    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assertEquals(await controlRequest(path, "status"), { name: "a" });
+    await assertRejects(() => controlRequest(path, "nope"), ControlError, 'unknown command "nope"');
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ControlServer refuses a socket path in use and replaces a stale one", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/control.sock`;
+  const first = await ControlServer.listen(path, () => 1);
+  await assertRejects(() => ControlServer.listen(path, () => 2), ControlError, "in use");
+  await first.close();
+  // A dead node leaves its socket file behind with nobody listening on it.
+  const l = Deno.listen({ transport: "unix", path });
+  l.close();
+  const second = await ControlServer.listen(path, () => 3);
+  assertEquals(await controlRequest(path, "x"), 3);
+  await second.close();
+  await Deno.writeTextFile(`${dir}/file`, "x");
+  await assertRejects(
+    () => ControlServer.listen(`${dir}/file`, () => 4),
+    ControlError,
+    "not a socket",
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("controlRequest() explains a missing node", async () => {
+  await assertRejects(
+    () => controlRequest("/nonexistent/vmesh.sock", "status"),
+    ControlError,
+    "is the node running",
+  );
+});
+
+Deno.test("ControlServer survives a garbage request and an oversize one", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/c.sock`;
+  const server = await ControlServer.listen(path, () => "fine");
+  for (const junk of ["not json\n", "x".repeat(10000)]) {
+    const c = await Deno.connect({ transport: "unix", path });
+    await c.write(new TextEncoder().encode(junk)).catch(() => 0);
+    const buf = new Uint8Array(1000);
+    await c.read(buf).catch(() => null);
+    c.close();
+  }
+  assertEquals(await controlRequest(path, "status"), "fine");
+  await server.close();
+  await Deno.remove(dir, { recursive: true });
+});

@@ -1,0 +1,182 @@
+/**
+ * Distributed-config synchronisation: which DC this node runs, where it is persisted, and
+ * what to send to peers.
+ *
+ * Protocol (over the peer session): when a session comes up, and every 30 s after, each side
+ * sends a DC offer — the NotBefore (ms since the epoch) and SHA-256 of the content of the DC
+ * it runs. A side whose own DC is strictly newer than the offer it receives answers with the
+ * whole DC. A node that accepts a newer DC persists it and pushes it to all its other peers at
+ * once. Older or equal DCs are ignored quietly; a DC that fails verification is counted and
+ * logged once per peer.
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { writeFileAtomic } from "./atomic_write.ts";
+
+const log = getLogger(["vmesh", "dc"]);
+
+/** The parts of a verified DC that synchronisation needs. */
+export interface DcVersion {
+  /** Signing time; the newer DC has the strictly later one. */
+  readonly notBefore: Date;
+  /** Lower-case hex SHA-256 of the content. */
+  readonly contentHash: string;
+  /** The whole DC file as signed. */
+  readonly raw: Uint8Array;
+}
+
+/** Verifies DC bytes (signature chain, hash, content). Throws with the reason. */
+export type DcVerifier<T extends DcVersion> = (raw: Uint8Array) => Promise<T>;
+
+/** An offer as sent on the wire: 8 bytes NotBefore (ms, big-endian) + 32 bytes hash. */
+export const DC_OFFER_LEN = 40;
+
+/** Encodes the offer for `dc`. */
+export function encodeDcOffer(dc: DcVersion): Uint8Array {
+  const out = new Uint8Array(DC_OFFER_LEN);
+  new DataView(out.buffer).setBigUint64(0, BigInt(dc.notBefore.getTime()));
+  out.set(Uint8Array.fromHex(dc.contentHash), 8);
+  return out;
+}
+
+/** A decoded offer. */
+export interface DcOffer {
+  notBefore: number;
+  contentHash: string;
+}
+
+/** Decodes an offer. @throws {RangeError} when it is not 40 bytes or the time is absurd. */
+export function decodeDcOffer(payload: Uint8Array): DcOffer {
+  if (payload.length !== DC_OFFER_LEN) {
+    throw new RangeError(`DC offer must be ${DC_OFFER_LEN} bytes, got ${payload.length}`);
+  }
+  const t = new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0);
+  if (t > BigInt(8.64e15)) throw new RangeError("DC offer time is out of range");
+  return { notBefore: Number(t), contentHash: payload.subarray(8).toHex() };
+}
+
+/** Whether `a` is strictly newer than `b` (later NotBefore; see the Go vnconfigsign rule). */
+export function isNewer(a: { notBefore: number }, b: { notBefore: number } | undefined): boolean {
+  return b === undefined || a.notBefore > b.notBefore;
+}
+
+/** What the node must do after a DC arrived from a peer. */
+export type DcReceiveResult = "accepted" | "not_newer" | "invalid";
+
+/** Holds the node's current DC; persists and verifies. */
+export class DcSync<T extends DcVersion> {
+  #current: T | undefined;
+  #failedPeers = new Set<string>();
+  /** Counters. */
+  readonly stats = { accepted: 0, notNewer: 0, invalid: 0 };
+
+  /**
+   * @param verify checks a DC file
+   * @param statePath where the current DC is persisted (`<state_dir>/dc.bin`)
+   * @param onAccept called with each newly accepted DC (re-filter routes, push to peers)
+   */
+  constructor(
+    private readonly verify: DcVerifier<T>,
+    private readonly statePath: string,
+    private readonly onAccept: (dc: T, from: string | undefined) => void,
+  ) {}
+
+  /** The DC this node runs, if any. */
+  get current(): T | undefined {
+    return this.#current;
+  }
+
+  /** The offer for the current DC, or undefined when the node has none. */
+  offer(): Uint8Array | undefined {
+    return this.#current ? encodeDcOffer(this.#current) : undefined;
+  }
+
+  /**
+   * Loads the persisted DC (if any). A missing file is normal; an unreadable or invalid one is
+   * logged and ignored (the node then waits for a peer or --initial-dc).
+   */
+  async loadPersisted(): Promise<void> {
+    let raw: Uint8Array;
+    try {
+      raw = await Deno.readFile(this.statePath);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      log.warn("cannot read persisted DC {path}: {error}", { path: this.statePath, error: `${e}` });
+      return;
+    }
+    try {
+      await this.#adopt(await this.verify(raw), undefined, false);
+      log.info("loaded persisted DC signed {time}", { time: this.#current!.notBefore });
+    } catch (e) {
+      log.warn("persisted DC {path} does not verify, ignoring it: {error}", {
+        path: this.statePath,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+
+  /**
+   * Applies a DC given by the operator (`--initial-dc`). Throws with the reason when it does
+   * not verify; returns false when it is not newer than the one the node has.
+   */
+  async applyInitial(raw: Uint8Array): Promise<boolean> {
+    const dc = await this.verify(raw);
+    if (!isNewer(asOffer(dc), this.#current && asOffer(this.#current))) return false;
+    await this.#adopt(dc, undefined, true);
+    return true;
+  }
+
+  /** Whether a peer's offer shows that our DC is newer (then send it the whole DC). */
+  shouldSendTo(offer: DcOffer): boolean {
+    return this.#current !== undefined && isNewer(asOffer(this.#current), offer);
+  }
+
+  /** Handles a whole DC received from peer `from` (a name for logs). */
+  async receive(raw: Uint8Array, from: string): Promise<DcReceiveResult> {
+    let dc: T;
+    try {
+      dc = await this.verify(raw);
+    } catch (e) {
+      this.stats.invalid++;
+      if (!this.#failedPeers.has(from)) {
+        this.#failedPeers.add(from);
+        log.warn("DC from {peer} does not verify (further failures from it not logged): {error}", {
+          peer: from,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+      return "invalid";
+    }
+    if (!isNewer(asOffer(dc), this.#current && asOffer(this.#current))) {
+      this.stats.notNewer++;
+      return "not_newer";
+    }
+    await this.#adopt(dc, from, true);
+    return "accepted";
+  }
+
+  async #adopt(dc: T, from: string | undefined, persist: boolean): Promise<void> {
+    this.#current = dc;
+    this.stats.accepted++;
+    if (persist) {
+      try {
+        await writeFileAtomic(this.statePath, dc.raw, 0o600);
+      } catch (e) {
+        log.error("cannot persist DC to {path}: {error} (it stays in memory)", {
+          path: this.statePath,
+          error: `${e}`,
+        });
+      }
+    }
+    log.info("running DC signed {time} (hash {hash}){from}", {
+      time: dc.notBefore.toISOString(),
+      hash: dc.contentHash.slice(0, 16),
+      from: from ? ` from ${from}` : "",
+    });
+    this.onAccept(dc, from);
+  }
+}
+
+function asOffer(dc: DcVersion): DcOffer {
+  return { notBefore: dc.notBefore.getTime(), contentHash: dc.contentHash };
+}

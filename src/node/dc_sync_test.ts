@@ -1,0 +1,68 @@
+import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/_harness/assert.ts";
+import { DcSync, type DcVersion, decodeDcOffer, encodeDcOffer } from "./dc_sync.ts";
+
+/** A fake DC format for these tests: 8 bytes time + "ok" marker; real verification is tested in src/dc. */
+function fakeDc(t: number, valid = true): Uint8Array {
+  const b = new Uint8Array(10);
+  new DataView(b.buffer).setBigUint64(0, BigInt(t));
+  b[8] = valid ? 1 : 0;
+  b[9] = t & 0xff;
+  return b;
+}
+async function verify(raw: Uint8Array): Promise<DcVersion> {
+  if (raw.length !== 10 || raw[8] !== 1) throw new Error("bad signature");
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", raw)).toHex();
+  return {
+    notBefore: new Date(Number(new DataView(raw.buffer).getBigUint64(0))),
+    contentHash: hash,
+    raw,
+  };
+}
+
+Deno.test("DC offers round-trip and refuse the wrong length", () => {
+  const dc = {
+    notBefore: new Date(1_700_000_000_123),
+    contentHash: "ab".repeat(32),
+    raw: new Uint8Array(),
+  };
+  const o = decodeDcOffer(encodeDcOffer(dc));
+  assertEquals(o, { notBefore: 1_700_000_000_123, contentHash: "ab".repeat(32) });
+  assertThrows(() => decodeDcOffer(new Uint8Array(39)), RangeError);
+  const huge = new Uint8Array(40).fill(0xff);
+  assertThrows(() => decodeDcOffer(huge), RangeError);
+});
+
+Deno.test("DcSync accepts only strictly newer DCs, persists them and reloads them", async () => {
+  const dir = await Deno.makeTempDir();
+  const accepted: string[] = [];
+  const sync = new DcSync(verify, `${dir}/dc.bin`, (_dc, from) => accepted.push(from ?? "local"));
+  assertEquals(sync.offer(), undefined);
+  assertEquals(await sync.applyInitial(fakeDc(1000)), true);
+  assertEquals(await sync.receive(fakeDc(1000), "b"), "not_newer");
+  assertEquals(await sync.receive(fakeDc(500), "b"), "not_newer");
+  assertEquals(await sync.receive(fakeDc(2000, false), "b"), "invalid");
+  assertEquals(await sync.receive(fakeDc(2000), "c"), "accepted");
+  assertEquals(accepted, ["local", "c"]);
+  assertEquals(sync.current!.notBefore.getTime(), 2000);
+  assertEquals((await Deno.stat(`${dir}/dc.bin`)).mode! & 0o777, 0o600);
+
+  const again = new DcSync(verify, `${dir}/dc.bin`, () => {});
+  await again.loadPersisted();
+  assertEquals(again.current!.notBefore.getTime(), 2000);
+  assert(again.shouldSendTo({ notBefore: 1000, contentHash: "" }));
+  assert(!again.shouldSendTo({ notBefore: 2000, contentHash: "" }));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("DcSync reports a bad initial DC and keeps the one it had", async () => {
+  const dir = await Deno.makeTempDir();
+  const sync = new DcSync(verify, `${dir}/dc.bin`, () => {});
+  await sync.applyInitial(fakeDc(1000));
+  await assertRejects(() => sync.applyInitial(fakeDc(3000, false)), Error, "bad signature");
+  assertEquals(sync.current!.notBefore.getTime(), 1000);
+  await Deno.writeFile(`${dir}/dc.bin`, new Uint8Array([1, 2, 3]));
+  const fresh = new DcSync(verify, `${dir}/dc.bin`, () => {});
+  await fresh.loadPersisted();
+  assertEquals(fresh.current, undefined, "a corrupt persisted DC is ignored");
+  await Deno.remove(dir, { recursive: true });
+});
