@@ -11,7 +11,8 @@ function fakeDc(t: number, valid = true): Uint8Array {
 }
 async function verify(raw: Uint8Array): Promise<DcVersion> {
   if (raw.length !== 10 || raw[8] !== 1) throw new Error("bad signature");
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", raw)).toHex();
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", raw as Uint8Array<ArrayBuffer>))
+    .toHex();
   return {
     notBefore: new Date(Number(new DataView(raw.buffer).getBigUint64(0))),
     contentHash: hash,
