@@ -1,0 +1,15 @@
+/**
+ * vmesh PKI: our CA, pinned external peers, node identities, and our own certificate checks.
+ * @module
+ */
+export type { PeerId } from "./peer_id.ts";
+export { isPeerId, peerIdOf, shortId } from "./peer_id.ts";
+export { CertificateError, type CertificateErrorReason } from "./errors.ts";
+export { loadTrustStore, type TrustStore, trustStoreFromPem } from "./trust.ts";
+export { identityFromPem, loadIdentity, type NodeIdentity } from "./identity.ts";
+export { type VerifiedPeer, verifyPeerCertificate } from "./verify.ts";
+export { certificateNames, domainOf, isInDomain, isValidNodeName } from "./names.ts";
+export { createCa, issueNodeCertificate, type KeyAlgorithm } from "./issue.ts";
+export { parseCertificate, type ParsedCertificate } from "./certificate.ts";
+export { checkIssuedBy } from "./chain.ts";
+export { decodePem, encodePem, pemCertificates } from "./pem.ts";
