@@ -1,0 +1,86 @@
+/**
+ * A pool of fixed-size records in one growable `Int32Array`, handed out in blocks of 2^k
+ * consecutive records. Freed blocks go to a free list of their size class and are reused first,
+ * so insert/delete churn does not grow the pool without bound. Used by the FIB for trie nodes and
+ * for per-node prefix entries.
+ * @module
+ */
+
+/** Largest block size class: 2^MAX_CLASS records. */
+const MAX_CLASS = 9;
+
+/** Blocks of `2^k` records of `unit` int32 words each. */
+export class BlockPool {
+  /** The backing array. Replaced when the pool grows: re-read it after every `alloc`. */
+  arr: Int32Array;
+  readonly #unit: number;
+  #top = 0; // records handed out from the end
+  readonly #free: number[][] = Array.from({ length: MAX_CLASS + 1 }, () => []);
+  #inUse = 0;
+
+  /** Creates a pool of records of `unit` words, with room for `initialRecords` at first. */
+  constructor(unit: number, initialRecords: number) {
+    this.#unit = unit;
+    this.arr = new Int32Array(Math.max(16, initialRecords) * unit);
+  }
+
+  /** Records currently handed out (not counting free-list slack). */
+  get recordsInUse(): number {
+    return this.#inUse;
+  }
+
+  /** Bytes of the backing array. */
+  get byteLength(): number {
+    return this.arr.byteLength;
+  }
+
+  /**
+   * Allocates a zero-filled block able to hold `count` records (capacity = next power of two).
+   * @returns [first record index, capacity]
+   */
+  alloc(count: number): [number, number] {
+    const cls = classOf(count);
+    const cap = 1 << cls;
+    let at = this.#free[cls].pop();
+    if (at === undefined) {
+      if ((this.#top + cap) * this.#unit > this.arr.length) {
+        this.#grow((this.#top + cap) * this.#unit);
+      }
+      at = this.#top;
+      this.#top += cap;
+    } else {
+      this.arr.fill(0, at * this.#unit, (at + cap) * this.#unit);
+    }
+    this.#inUse += cap;
+    return [at, cap];
+  }
+
+  /** Returns a block obtained from {@link BlockPool.alloc} with capacity `cap`. */
+  free(at: number, cap: number): void {
+    this.#free[classOf(cap)].push(at);
+    this.#inUse -= cap;
+  }
+
+  /** Forgets every block. */
+  reset(): void {
+    this.#top = 0;
+    this.#inUse = 0;
+    for (const list of this.#free) list.length = 0;
+    this.arr.fill(0);
+  }
+
+  #grow(minWords: number): void {
+    let n = this.arr.length * 2;
+    while (n < minWords) n *= 2;
+    const next = new Int32Array(n);
+    next.set(this.arr);
+    this.arr = next;
+  }
+}
+
+function classOf(count: number): number {
+  let cls = 0;
+  while ((1 << cls) < count) cls++;
+  if (cls > MAX_CLASS) throw new RangeError(`block of ${count} records is over the pool limit`);
+  return cls;
+}
