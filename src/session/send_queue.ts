@@ -1,0 +1,159 @@
+/**
+ * The outgoing side of a session: frames are appended to pending buffers and written in one
+ * socket write per microtask turn (control frames first). Bounded: IP packets are refused
+ * (and counted by the caller) once the socket backlog plus pending bytes passes
+ * `maxPacketBacklog`; control frames are accepted up to the larger `maxControlBacklog`,
+ * beyond which the caller must disconnect the peer (it is not reading).
+ * @module
+ */
+import { FRAME_HEADER_LEN, writeFrameHeader } from "./frame.ts";
+
+/** Where the queue writes. */
+export interface ByteSink {
+  /** Writes bytes; the sink takes ownership of the buffer. */
+  write(bytes: Uint8Array): void;
+  /** Bytes accepted by `write` and not yet sent to the kernel. */
+  backlog(): number;
+}
+
+/** Queue limits (bytes). */
+export interface SendQueueOptions {
+  /** Backlog over which IP packets are refused (default 4 MiB). */
+  maxPacketBacklog?: number;
+  /** Backlog over which control frames are refused (default 16 MiB). */
+  maxControlBacklog?: number;
+}
+
+const MIN_BUFFER = 64 * 1024;
+
+/** A growable append buffer whose filled part is handed off (not reused) on take. */
+class PendingBuffer {
+  #buf: Uint8Array | null = null;
+  #len = 0;
+  #lastSize = MIN_BUFFER;
+
+  get length(): number {
+    return this.#len;
+  }
+
+  append(type: number, payload: Uint8Array): void {
+    const need = this.#len + FRAME_HEADER_LEN + payload.length;
+    if (this.#buf === null || need > this.#buf.length) {
+      let size = Math.max(this.#buf?.length ?? this.#lastSize, MIN_BUFFER);
+      while (size < need) size *= 2;
+      const next = new Uint8Array(size);
+      if (this.#buf !== null) next.set(this.#buf.subarray(0, this.#len));
+      this.#buf = next;
+    }
+    writeFrameHeader(this.#buf, this.#len, type, payload.length);
+    this.#buf.set(payload, this.#len + FRAME_HEADER_LEN);
+    this.#len = need;
+  }
+
+  take(): Uint8Array | null {
+    if (this.#len === 0 || this.#buf === null) return null;
+    const out = this.#buf.subarray(0, this.#len);
+    this.#lastSize = this.#buf.length;
+    this.#buf = null;
+    this.#len = 0;
+    return out;
+  }
+
+  clear(): void {
+    this.#buf = null;
+    this.#len = 0;
+  }
+}
+
+/** Batched, bounded frame output for one session. */
+export class SendQueue {
+  readonly #sink: ByteSink;
+  readonly #maxPacket: number;
+  readonly #maxControl: number;
+  readonly #schedule: (fn: () => void) => void;
+  readonly #control = new PendingBuffer();
+  readonly #packets = new PendingBuffer();
+  #scheduled = false;
+  #closed = false;
+  /** Socket writes issued. */
+  writes = 0;
+
+  /**
+   * @param sink the socket side
+   * @param opts limits
+   * @param schedule defers the flush (default `queueMicrotask`)
+   */
+  constructor(
+    sink: ByteSink,
+    opts: SendQueueOptions = {},
+    schedule: (fn: () => void) => void = queueMicrotask,
+  ) {
+    this.#sink = sink;
+    this.#maxPacket = opts.maxPacketBacklog ?? 4 * 1024 * 1024;
+    this.#maxControl = Math.max(opts.maxControlBacklog ?? 16 * 1024 * 1024, this.#maxPacket);
+    this.#schedule = schedule;
+  }
+
+  /** Bytes waiting in this queue (not yet handed to the sink). */
+  get pending(): number {
+    return this.#control.length + this.#packets.length;
+  }
+
+  /** Sink backlog plus pending bytes. */
+  backlog(): number {
+    return this.#sink.backlog() + this.pending;
+  }
+
+  /**
+   * Queues an IP frame. The payload is copied before returning.
+   * @returns false when the backlog is full or the queue closed (the packet is dropped)
+   */
+  enqueuePacket(type: number, payload: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (this.backlog() + FRAME_HEADER_LEN + payload.length > this.#maxPacket) return false;
+    this.#packets.append(type, payload);
+    this.#arm();
+    return true;
+  }
+
+  /**
+   * Queues a control frame, ahead of queued packets. The payload is copied.
+   * @returns false when even the control backlog limit is exceeded, or the queue closed
+   */
+  enqueueControl(type: number, payload: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (this.backlog() + FRAME_HEADER_LEN + payload.length > this.#maxControl) return false;
+    this.#control.append(type, payload);
+    this.#arm();
+    return true;
+  }
+
+  /** Writes everything pending now: control frames, then packets. */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#closed) return;
+    const c = this.#control.take();
+    const p = this.#packets.take();
+    if (c !== null) {
+      this.writes++;
+      this.#sink.write(c);
+    }
+    if (p !== null) {
+      this.writes++;
+      this.#sink.write(p);
+    }
+  }
+
+  /** Drops everything pending and refuses further frames. */
+  close(): void {
+    this.#closed = true;
+    this.#control.clear();
+    this.#packets.clear();
+  }
+
+  #arm(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#schedule(() => this.flush());
+  }
+}

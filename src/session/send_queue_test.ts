@@ -1,0 +1,65 @@
+import { assert, assertEquals } from "../../tests/_harness/assert.ts";
+import { FrameDecoder, FrameType } from "./frame.ts";
+import { SendQueue } from "./send_queue.ts";
+
+function fakeSink() {
+  const writes: Uint8Array[] = [];
+  let backlog = 0;
+  return {
+    writes,
+    setBacklog: (n: number) => (backlog = n),
+    sink: { write: (b: Uint8Array) => writes.push(b), backlog: () => backlog },
+  };
+}
+
+function decodeAll(chunks: Uint8Array[]): number[] {
+  const types: number[] = [];
+  const dec = new FrameDecoder();
+  for (const c of chunks) {
+    dec.push(c, { onFrame: (t) => (types.push(t), true), onChunkEnd: () => {} });
+  }
+  return types;
+}
+
+Deno.test("SendQueue coalesces a turn's frames into one write, control first", async () => {
+  const s = fakeSink();
+  const q = new SendQueue(s.sink);
+  const pkt = new Uint8Array(1400);
+  for (let i = 0; i < 100; i++) assert(q.enqueuePacket(FrameType.IpPacket, pkt));
+  assert(q.enqueueControl(FrameType.RouteAnnounce, new Uint8Array(10)));
+  assertEquals(s.writes.length, 0);
+  await Promise.resolve();
+  assertEquals(q.writes, 2);
+  const types = decodeAll(s.writes);
+  assertEquals(types.length, 101);
+  assertEquals(types[0], FrameType.RouteAnnounce);
+});
+
+Deno.test("SendQueue copies payloads: the caller may reuse its buffer at once", () => {
+  const s = fakeSink();
+  const q = new SendQueue(s.sink, {}, () => {});
+  const buf = new Uint8Array([1, 2, 3]);
+  q.enqueuePacket(FrameType.IpPacket, buf);
+  buf.fill(9);
+  q.flush();
+  assertEquals([...s.writes[0].subarray(4)], [1, 2, 3]);
+});
+
+Deno.test("SendQueue refuses packets over the backlog limit but keeps control frames", () => {
+  const s = fakeSink();
+  const q = new SendQueue(
+    s.sink,
+    { maxPacketBacklog: 10_000, maxControlBacklog: 20_000 },
+    () => {},
+  );
+  const pkt = new Uint8Array(1000);
+  let accepted = 0;
+  while (q.enqueuePacket(FrameType.IpPacket, pkt)) accepted++;
+  assertEquals(accepted, 9);
+  assert(q.enqueueControl(FrameType.Dc, new Uint8Array(5000)));
+  s.setBacklog(15_000); // socket not draining
+  assert(!q.enqueuePacket(FrameType.IpPacket, new Uint8Array(1)));
+  assert(!q.enqueueControl(FrameType.Dc, new Uint8Array(100)), "control over its limit");
+  q.close();
+  assert(!q.enqueueControl(FrameType.Dc, new Uint8Array(1)));
+});
