@@ -27,6 +27,7 @@ import {
 import { parseIpv6 } from "../net/ipv6.ts";
 import { formatPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
 import { FdPoller, POLL_ERROR_BITS } from "./fd_poller.ts";
+import { ViewCache } from "./view_cache.ts";
 import { newVifStats, type Vif, type VifStats, VNET_HDR_LEN } from "./vif.ts";
 
 const log = getLogger(["vmesh", "vif"]);
@@ -125,13 +126,8 @@ export class TunVif implements Vif {
   #reading = false;
   #resolveClosed!: () => void;
   #lastErrLog = 0;
-  // Cached views `buf.subarray(offset)` so the steady state allocates nothing per packet.
-  readonly #rViews: Uint8Array[] = [];
-  readonly #rSrc: Uint8Array[] = [];
-  #rOff = -1;
-  readonly #wViews: Uint8Array[] = [];
-  readonly #wSrc: Uint8Array[] = [];
-  #wOff = -1;
+  readonly #rViews = new ViewCache();
+  readonly #wViews = new ViewCache();
 
   /** Wraps an open, configured device; prefer {@link openTunVif}. */
   constructor(h: TunHandle, mtu: number, routes: Ipv6Prefix[] = []) {
@@ -195,21 +191,8 @@ export class TunVif implements Vif {
     }
   }
 
-  #view(src: Uint8Array[], views: Uint8Array[], buf: Uint8Array, i: number, offset: number) {
-    if (offset === 0) return buf;
-    if (src[i] !== buf) {
-      src[i] = buf;
-      views[i] = buf.subarray(offset);
-    }
-    return views[i];
-  }
-
   #drain(bufs: Uint8Array[], sizes: number[], offset: number): number {
     if (this.#isClosed) return 0;
-    if (offset !== this.#rOff) {
-      this.#rOff = offset;
-      this.#rSrc.length = 0;
-    }
     const lib = libc();
     const fd = this.#fd;
     const hdr = this.#hdr;
@@ -219,7 +202,7 @@ export class TunVif implements Vif {
     const maxReads = bufs.length + 64; // bounded even under a flood of non-IPv6 packets
     while (n < bufs.length && reads++ < maxReads) {
       const buf = bufs[n];
-      const view = this.#view(this.#rSrc, this.#rViews, buf, n, offset);
+      const view = this.#rViews.get(buf, n, offset);
       const r = lib.read(fd, view, view.length);
       if (r < 0) {
         const errno = lastErrno();
@@ -252,10 +235,6 @@ export class TunVif implements Vif {
       st.txDropError += count;
       return 0;
     }
-    if (offset !== this.#wOff) {
-      this.#wOff = offset;
-      this.#wSrc.length = 0;
-    }
     const lib = libc();
     const hdr = this.#hdr;
     let ok = 0;
@@ -266,7 +245,7 @@ export class TunVif implements Vif {
         st.txDropError++;
         continue;
       }
-      const view = this.#view(this.#wSrc, this.#wViews, buf, i, offset);
+      const view = this.#wViews.get(buf, i, offset);
       let r = lib.write(this.#fd, view, size);
       if (r < 0 && lastErrno() === Errno.EINTR) r = lib.write(this.#fd, view, size);
       if (r >= 0) {
