@@ -7,6 +7,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { KeyObject } from "node:crypto";
 import { parseCertificate } from "./certificate.ts";
+import { children, concatBytes, encodeTlv, readSingle, Tag } from "./der.ts";
 import { checkCaMaySign } from "./chain.ts";
 import { CertificateError } from "./errors.ts";
 import { isValidNodeName } from "./names.ts";
@@ -112,7 +113,7 @@ export interface IssueOptions {
   publicKey: CryptoKey;
   /** Subject CN; omitted → empty subject (as Go's vnconfigsign makes). */
   cn?: string;
-  /** Hex serial; default random. */
+  /** Hex serial; default random. "00" gives serial 0, as Go's vnconfigsign writes. */
   serialHex?: string;
   notBefore: Date;
   notAfter: Date;
@@ -135,8 +136,10 @@ export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
   if (!signer.spki.every((b, i) => b === ca.spki[i]) || signer.spki.length !== ca.spki.length) {
     throw new CertificateError("key_mismatch", "the CA key does not belong to the CA certificate");
   }
+  const zeroSerial = o.serialHex !== undefined && /^0+$/.test(o.serialHex);
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: o.serialHex ?? randomSerial(),
+    // @peculiar/x509 replaces a zero serial with a random one: write 1, then patch below.
+    serialNumber: zeroSerial ? "01" : o.serialHex ?? randomSerial(),
     subject: o.cn === undefined ? new x509.Name([]) : new x509.Name([{ CN: [o.cn] }]),
     issuer: new x509.Name(ca.subjectRaw as Uint8Array<ArrayBuffer>),
     notBefore: o.notBefore,
@@ -146,7 +149,46 @@ export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
     signingKey: signer.key,
     extensions: o.extensions,
   });
-  return new Uint8Array(cert.rawData);
+  const der = new Uint8Array(cert.rawData);
+  return zeroSerial ? await resignWithZeroSerial(der, signer) : der;
+}
+
+/** Rewrites serial 1 as serial 0 in the signed part and signs it again. */
+async function resignWithZeroSerial(
+  der: Uint8Array,
+  signer: { key: CryptoKey; sign: Algorithm | EcdsaParams | RsaHashedImportParams },
+): Promise<Uint8Array> {
+  const [tbsEl, algEl] = children(readSingle(der, Tag.SEQUENCE));
+  const tbs = tbsEl.raw.slice();
+  const fields = children(readSingle(tbs, Tag.SEQUENCE));
+  const serial = fields[0].tag === 0xa0 ? fields[1] : fields[0];
+  if (serial.tag !== Tag.INTEGER || serial.value.length !== 1 || serial.value[0] !== 1) {
+    throw new Error("unexpected serial number encoding");
+  }
+  serial.value[0] = 0; // a view into `tbs`
+  let sig = new Uint8Array(
+    await crypto.subtle.sign(signer.sign, signer.key, tbs as Uint8Array<ArrayBuffer>),
+  );
+  if (signer.sign.name === "ECDSA") sig = ecdsaRawToDer(sig);
+  const bits = encodeTlv(Tag.BIT_STRING, concatBytes(new Uint8Array([0]), sig));
+  return encodeTlv(Tag.SEQUENCE, concatBytes(tbs, algEl.raw, bits));
+}
+
+/** Web Crypto's r||s ECDSA signature → DER ECDSA-Sig-Value. */
+function ecdsaRawToDer(raw: Uint8Array): Uint8Array<ArrayBuffer> {
+  const half = raw.length / 2;
+  const int = (b: Uint8Array) => {
+    let i = 0;
+    while (i < b.length - 1 && b[i] === 0) i++;
+    let v = b.subarray(i);
+    if (v[0] & 0x80) v = concatBytes(new Uint8Array([0]), v);
+    return encodeTlv(Tag.INTEGER, v);
+  };
+  const out = encodeTlv(
+    Tag.SEQUENCE,
+    concatBytes(int(raw.subarray(0, half)), int(raw.subarray(half))),
+  );
+  return out as Uint8Array<ArrayBuffer>;
 }
 
 /** Seconds precision: X.509 times carry no milliseconds. */
