@@ -1,0 +1,29 @@
+import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
+import { LinkLatency } from "./latency.ts";
+
+Deno.test("LinkLatency advertises the first sample and ignores jitter below the threshold", () => {
+  const l = new LinkLatency(20);
+  assertEquals(l.advertisedMs, 20);
+  let changes = 0;
+  for (let i = 0; i < 200; i++) if (l.sample(i % 2 === 0 ? 17 : 23)) changes++;
+  assertEquals(changes, 0);
+  assertEquals(l.advertisedMs, 20);
+});
+
+Deno.test("LinkLatency follows a lasting change after a few samples", () => {
+  const l = new LinkLatency(20);
+  let n = 0;
+  while (!l.sample(60)) n++;
+  assert(n < 5, `changed after ${n + 1} samples`);
+  assert(l.advertisedMs > 22 && l.advertisedMs < 60);
+  while (l.sample(60));
+  for (let i = 0; i < 50; i++) l.sample(60);
+  assert(Math.abs(l.smoothedMs - 60) < 0.1);
+});
+
+Deno.test("LinkLatency refuses samples that are negative or not finite", () => {
+  assertThrows(() => new LinkLatency(-1), RangeError);
+  const l = new LinkLatency(1);
+  assertThrows(() => l.sample(NaN), RangeError);
+  assertThrows(() => l.sample(Infinity), RangeError);
+});
