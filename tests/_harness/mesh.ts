@@ -1,0 +1,445 @@
+/**
+ * A mesh of vmesh nodes, one per network namespace, joined by veth pairs: configs, a
+ * throwaway PKI, node processes with logs, convergence waits through the control socket,
+ * and a teardown that always leaves nothing behind.
+ *
+ * Node `x` with index `n` is `x.vnet.test`, owns `fd00:<n>::/48`, has `fd00:<n>::1/48` on
+ * its TUN `vmesh0` and routes `fd00::/16` into it. It listens on `0.0.0.0:5120` and is reached
+ * over the IPv4 underlay of each link.
+ *
+ * @example
+ * await withMesh({ nodes: ["a", "b", "c"], links: [["a", "b"], ["b", "c"]] }, async (mesh) => {
+ *   await mesh.startAll();
+ *   await mesh.waitConverged();
+ *   const r = await ping(mesh.node("a").ns, mesh.node("c").address);
+ * });
+ * @module
+ */
+import { controlRequest } from "../../src/node/control.ts";
+import { parsePrefix, prefixEquals } from "../../src/net/prefix.ts";
+import { type CertFiles, type CliPki, sharedPki } from "./cli_pki.ts";
+import { waitFor } from "./command.ts";
+import { cleanupStale, connectNamespaces, Netns, uniqueTag, type VethLink } from "./netns.ts";
+import { ManagedProcess } from "./process.ts";
+import { vmeshArgv } from "./vmesh_cli.ts";
+
+/** The DNS-style domain every harness node is in. */
+export const MESH_DOMAIN = "vnet.test";
+/** The TUN device name inside every namespace. */
+export const TUN_NAME = "vmesh0";
+/** The port every node listens on (each node has its own namespace). */
+export const LISTEN_PORT = 5120;
+
+/** One node of a mesh. */
+export interface NodeSpec {
+  /** Short name: lower-case letters and digits, at most 10 (used in namespace and veth names). */
+  name: string;
+  /** `n` of `fd00:<n>::/48`; by default its position in `nodes` plus one. */
+  index?: number;
+  /** The node's name (server_name); default `<name>.vnet.test`. */
+  fqdn?: string;
+  /** The CA issuing its certificate; default the mesh's PKI. */
+  pki?: CliPki;
+  /** Announcements beyond its own prefix (for hijack tests). */
+  extraAnnouncements?: string[];
+  /** TUN addresses; default `fd00:<n>::1/48`. */
+  addresses?: string[];
+}
+
+/** A veth link between two nodes. */
+export interface LinkSpec {
+  a: string;
+  b: string;
+  /** Which side lists the other in `peers` (dials it). Default "a". */
+  dial?: "a" | "b" | "both";
+  /** `peers[].udp` for this link; default the mesh's `udp`. */
+  udp?: boolean;
+}
+
+/** What a mesh consists of. */
+export interface MeshOptions {
+  nodes: readonly (string | NodeSpec)[];
+  links: readonly (LinkSpec | readonly [string, string])[];
+  /** Word in namespace names, for operators reading `ip netns list`. */
+  label?: string;
+  /** Our CA; default {@link sharedPki}(). */
+  pki?: CliPki;
+  /** Use the UDP data channel on every link. */
+  udp?: boolean;
+  /** TUN MTU; default 1420. */
+  mtu?: number;
+}
+
+/** How to start a node. */
+export interface NodeStartOptions {
+  /** `--initial-dc <file>` */
+  initialDc?: string;
+  /** `--debug` */
+  debug?: boolean;
+  /** `--drop-permissions` */
+  dropPermissions?: boolean;
+  /** Wait until the control socket answers (default true). */
+  waitReady?: boolean;
+}
+
+/** A peer as `status` reports it. */
+export interface PeerStatus {
+  name: string;
+  id: string;
+  addr?: string;
+  state?: string;
+  rttMs?: number;
+  [k: string]: unknown;
+}
+
+/** The `status` control command's answer (the parts the harness reads). */
+export interface NodeStatus {
+  node: { name: string; id: string };
+  peers: PeerStatus[];
+  [k: string]: unknown;
+}
+
+/** A route as `routes` reports it. */
+export interface RouteInfo {
+  prefix: string;
+  nextHop?: unknown;
+  latencyMs?: number;
+  path?: string[];
+  reason?: string;
+  [k: string]: unknown;
+}
+
+/** The `dc` control command's answer. */
+export interface DcInfo {
+  notBefore: unknown;
+  contentHash: string;
+  content: unknown;
+}
+
+/** A node: its namespace, files and (while running) process. */
+export class MeshNode {
+  readonly fqdn: string;
+  readonly prefix: string;
+  /** The address on its TUN that answers pings: `fd00:<n>::1`. */
+  readonly address: string;
+  readonly configPath: string;
+  readonly controlSocket: string;
+  readonly stateDir: string;
+  readonly logPath: string;
+  /** The process while running (or after it exited, until the next start). */
+  process: ManagedProcess | undefined;
+  /** Interface name in this namespace → the neighbour it leads to. */
+  readonly interfaces = new Map<string, string>();
+  /** When the last start() began (performance.now()). */
+  startedAt = 0;
+
+  constructor(
+    readonly name: string,
+    readonly index: number,
+    readonly ns: Netns,
+    readonly dir: string,
+    readonly spec: NodeSpec,
+  ) {
+    this.fqdn = spec.fqdn ?? `${name}.${MESH_DOMAIN}`;
+    const hex = index.toString(16);
+    this.prefix = `fd00:${hex}::/48`;
+    this.address = `fd00:${hex}::1`;
+    this.configPath = `${dir}/config.json`;
+    this.controlSocket = `${dir}/control.sock`;
+    this.stateDir = `${dir}/state`;
+    this.logPath = `${dir}/node.log`;
+  }
+
+  /** Whether the node process is running. */
+  get running(): boolean {
+    return this.process !== undefined && this.process.status === undefined;
+  }
+
+  /** The node process's pid. @throws {Error} when it was never started. */
+  get pid(): number {
+    if (!this.process) throw new Error(`${this.name} was not started`);
+    return this.process.pid;
+  }
+
+  /**
+   * Starts `vmesh run` in the node's namespace with the compiled binary's permissions and
+   * (unless `waitReady: false`) waits until its control socket answers.
+   * @throws {Error} with the node's log when it exits or does not come up within 30 s.
+   */
+  async start(opts: NodeStartOptions = {}): Promise<void> {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    const args = ["run", "--config", this.configPath];
+    if (opts.initialDc) args.push("--initial-dc", opts.initialDc);
+    if (opts.debug ?? Deno.env.get("VMESH_E2E_DEBUG") === "1") args.push("--debug");
+    if (opts.dropPermissions) args.push("--drop-permissions");
+    this.startedAt = performance.now();
+    this.process = await ManagedProcess.start(this.fqdn, this.ns.command(vmeshArgv(args)), {
+      logPath: this.logPath,
+      env: { NO_COLOR: "1" },
+    });
+    if (opts.waitReady ?? true) await this.waitReady();
+  }
+
+  /** Waits until the control socket answers `status`. */
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    await waitFor(`${this.fqdn} to answer on its control socket`, async () => {
+      if (this.process?.status) {
+        throw new Error(
+          `${this.fqdn} exited with ${this.process.status.code}:\n${await this.log()}`,
+        );
+      }
+      await controlRequest(this.controlSocket, "status");
+      return true;
+    }, { timeoutMs, intervalMs: 25 }).catch(async (e) => {
+      throw new Error(`${e.message}\n--- ${this.fqdn} log ---\n${await this.log()}`);
+    });
+  }
+
+  /**
+   * Stops the node with `signal` (SIGTERM by default; SIGKILL after 5 s).
+   * @returns the exit status and how long the node took to exit.
+   */
+  async stop(signal: Deno.Signal = "SIGTERM") {
+    if (!this.process) return undefined;
+    return await this.process.stop({ signal, graceMs: 5000 });
+  }
+
+  /** Sends `signal` to the node process (e.g. SIGKILL, SIGSTOP, SIGCONT). */
+  signal(signal: Deno.Signal): void {
+    this.process?.signal(signal);
+  }
+
+  /** The `status` control command. */
+  async status(): Promise<NodeStatus> {
+    return await controlRequest(this.controlSocket, "status") as NodeStatus;
+  }
+
+  /** The `routes` control command. */
+  async routes(): Promise<RouteInfo[]> {
+    return await controlRequest(this.controlSocket, "routes") as RouteInfo[];
+  }
+
+  /** The `dc` control command (null when the node has no DC). */
+  async dc(): Promise<DcInfo | null> {
+    return await controlRequest(this.controlSocket, "dc") as DcInfo | null;
+  }
+
+  /** This node's route for exactly `prefix`, if any. */
+  async route(prefix: string): Promise<RouteInfo | undefined> {
+    const want = parsePrefix(prefix);
+    return (await this.routes()).find((r) => {
+      try {
+        return prefixEquals(parsePrefix(r.prefix), want);
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** Waits until this node has a route for each of `prefixes`. */
+  async waitRoutes(prefixes: readonly string[], timeoutMs = 20_000): Promise<void> {
+    const wants = prefixes.map((p) => parsePrefix(p));
+    await waitFor(`${this.fqdn} to have routes to ${prefixes.join(", ")}`, async () => {
+      const have = (await this.routes()).flatMap((r) => {
+        try {
+          return [parsePrefix(r.prefix)];
+        } catch {
+          return [];
+        }
+      });
+      return wants.every((w) => have.some((h) => prefixEquals(h, w)));
+    }, { timeoutMs });
+  }
+
+  /** The node's log so far. */
+  async log(): Promise<string> {
+    try {
+      return await Deno.readTextFile(this.logPath);
+    } catch {
+      return "";
+    }
+  }
+}
+
+const NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
+
+/** A running mesh. Always {@link Mesh.close} it (or use {@link withMesh}). */
+export class Mesh {
+  readonly nodes = new Map<string, MeshNode>();
+  readonly links: VethLink[] = [];
+  #closed = false;
+
+  private constructor(readonly tag: string, readonly dir: string, readonly pki: CliPki) {}
+
+  /**
+   * Creates the namespaces, links, certificates and config files (nodes are not started).
+   * Removes leftovers of crashed earlier runs first.
+   * @throws {Error} on bad specs or when the namespaces cannot be made (everything made so
+   * far is removed again).
+   */
+  static async create(opts: MeshOptions): Promise<Mesh> {
+    await cleanupStale();
+    const tag = uniqueTag(opts.label);
+    const dir = await Deno.makeTempDir({ prefix: `${tag}-` });
+    // Nodes that drop to nobody must still reach their files.
+    await Deno.chmod(dir, 0o755);
+    const mesh = new Mesh(tag, dir, opts.pki ?? await sharedPki());
+    try {
+      await mesh.#build(opts);
+    } catch (e) {
+      await mesh.close();
+      throw e;
+    }
+    return mesh;
+  }
+
+  async #build(opts: MeshOptions): Promise<void> {
+    const specs = opts.nodes.map((n) => typeof n === "string" ? { name: n } : n);
+    const indexes = new Set<number>();
+    for (const [i, spec] of specs.entries()) {
+      if (!NAME_RE.test(spec.name)) {
+        throw new TypeError(`node name "${spec.name}": use 1-10 lower-case letters/digits`);
+      }
+      if (this.nodes.has(spec.name)) throw new TypeError(`node "${spec.name}" listed twice`);
+      const index = spec.index ?? i + 1;
+      if (indexes.has(index)) throw new TypeError(`node index ${index} used twice`);
+      indexes.add(index);
+      const ns = await Netns.create(`${this.tag}-${spec.name}`);
+      const nodeDir = `${this.dir}/${spec.name}`;
+      await Deno.mkdir(nodeDir, { mode: 0o755 });
+      await Deno.chmod(nodeDir, 0o755);
+      this.nodes.set(spec.name, new MeshNode(spec.name, index, ns, nodeDir, spec));
+    }
+    const links = opts.links.map((l): LinkSpec =>
+      Array.isArray(l) ? { a: l[0], b: l[1] } : l as LinkSpec
+    );
+    const peers = new Map<string, unknown[]>([...this.nodes.keys()].map((k) => [k, []]));
+    for (const [i, l] of links.entries()) {
+      const a = this.node(l.a);
+      const b = this.node(l.b);
+      if (a === b) throw new TypeError(`link ${i} joins ${l.a} to itself`);
+      const link = await connectNamespaces(a.ns, b.ns, i + 1, {
+        aIf: `to-${b.name}`,
+        bIf: `to-${a.name}`,
+      });
+      a.interfaces.set(link.aIf, b.name);
+      b.interfaces.set(link.bIf, a.name);
+      this.links.push(link);
+      const udp = l.udp ?? opts.udp ?? false;
+      const dial = l.dial ?? "a";
+      if (dial === "a" || dial === "both") {
+        peers.get(a.name)!.push({ addr: `${link.bAddr}:${LISTEN_PORT}`, name: b.fqdn, udp });
+      }
+      if (dial === "b" || dial === "both") {
+        peers.get(b.name)!.push({ addr: `${link.aAddr}:${LISTEN_PORT}`, name: a.fqdn, udp });
+      }
+    }
+    await Promise.all([...this.nodes.values()].map(async (node) => {
+      const certs: CertFiles = await (node.spec.pki ?? this.pki).node(node.fqdn);
+      const ca = (node.spec.pki ?? this.pki).ca.crt;
+      const config = {
+        listen_addr: `0.0.0.0:${LISTEN_PORT}`,
+        ca,
+        cert: certs.crt,
+        private_key: certs.key,
+        server_name: node.fqdn,
+        external_peer_certs: [],
+        local_announcements: [node.prefix, ...node.spec.extraAnnouncements ?? []].map((p) => ({
+          prefix: p,
+          vif: "tun0",
+        })),
+        peers: peers.get(node.name),
+        vifs: {
+          tun0: {
+            type: "tun",
+            tun_name: TUN_NAME,
+            addresses: node.spec.addresses ?? [`${node.address}/48`],
+            routes: ["fd00::/16"],
+            mtu: opts.mtu ?? 1420,
+          },
+        },
+        state_dir: node.stateDir,
+        control_socket: node.controlSocket,
+      };
+      await Deno.writeTextFile(node.configPath, JSON.stringify(config, null, 2) + "\n");
+    }));
+  }
+
+  /** The node called `name`. @throws {TypeError} for an unknown name. */
+  node(name: string): MeshNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new TypeError(`no node "${name}" in this mesh`);
+    return n;
+  }
+
+  /** The link between nodes `a` and `b` (either order). */
+  link(a: string, b: string): VethLink {
+    const na = this.node(a).ns;
+    const nb = this.node(b).ns;
+    const l = this.links.find((l) => (l.a === na && l.b === nb) || (l.a === nb && l.b === na));
+    if (!l) throw new TypeError(`no link between ${a} and ${b}`);
+    return l;
+  }
+
+  /** Starts the given nodes (all by default) in parallel. */
+  async start(names?: readonly string[], opts: NodeStartOptions = {}): Promise<void> {
+    const nodes = names ? names.map((n) => this.node(n)) : [...this.nodes.values()];
+    await Promise.all(nodes.map((n) => n.start(opts)));
+  }
+
+  /**
+   * Waits until every running node (or each of `names`) has a route to every other running
+   * node's prefix.
+   */
+  async waitConverged(names?: readonly string[], timeoutMs = 30_000): Promise<void> {
+    const nodes = names
+      ? names.map((n) => this.node(n))
+      : [...this.nodes.values()].filter((n) => n.running);
+    await Promise.all(
+      nodes.map((n) => n.waitRoutes(nodes.filter((o) => o !== n).map((o) => o.prefix), timeoutMs)),
+    );
+  }
+
+  /** Every node's log, with headers (for printing when a test fails). */
+  async logs(): Promise<string> {
+    const parts: string[] = [];
+    for (const n of this.nodes.values()) {
+      parts.push(`----- ${n.fqdn} (${n.ns.name}) -----\n${await n.log()}`);
+    }
+    return parts.join("\n");
+  }
+
+  /**
+   * Stops every node (SIGTERM, then SIGKILL), deletes the namespaces (killing whatever else
+   * runs in them) and removes the temp dir. Safe to call twice and after failures.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const errors: unknown[] = [];
+    await Promise.all([...this.nodes.values()].map((n) => n.stop().catch((e) => errors.push(e))));
+    for (const n of this.nodes.values()) await n.ns.destroy().catch((e) => errors.push(e));
+    if (Deno.env.get("VMESH_E2E_KEEP") !== "1") {
+      await Deno.remove(this.dir, { recursive: true }).catch((e) => errors.push(e));
+    } else {
+      console.error(`VMESH_E2E_KEEP=1: kept ${this.dir}`);
+    }
+    if (errors.length) throw new AggregateError(errors, `tearing down mesh ${this.tag} failed`);
+  }
+}
+
+/**
+ * Creates a mesh, runs `fn`, prints every node's log when `fn` fails, and always tears the
+ * mesh down.
+ */
+export async function withMesh<T>(opts: MeshOptions, fn: (mesh: Mesh) => Promise<T>): Promise<T> {
+  const mesh = await Mesh.create(opts);
+  try {
+    return await fn(mesh);
+  } catch (e) {
+    console.error(`\n===== logs of mesh ${mesh.tag} =====\n${await mesh.logs()}`);
+    throw e;
+  } finally {
+    await mesh.close();
+  }
+}

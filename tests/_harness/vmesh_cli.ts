@@ -1,0 +1,44 @@
+/**
+ * How the harness invokes vmesh: `deno run … main.ts <subcommand>` from the repository, with
+ * the same permission flags the compiled binary gets (read from deno.json's "compile" task).
+ * @module
+ */
+import { runOk } from "./command.ts";
+
+/** Absolute path of the repository root. */
+export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Absolute path of main.ts. */
+export const MAIN_TS = `${REPO_ROOT}/main.ts`;
+
+/** Absolute path of deno.json. */
+export const DENO_JSON = `${REPO_ROOT}/deno.json`;
+
+/**
+ * The `--allow-*` flags of deno.json's "compile" task (the compiled binary's permissions),
+ * so nodes under test run with exactly what they will get in production.
+ * @throws {Error} when deno.json has no compile task with permission flags.
+ */
+export function nodePermissionFlags(): string[] {
+  const cfg = JSON.parse(Deno.readTextFileSync(DENO_JSON)) as { tasks?: Record<string, string> };
+  const task = cfg.tasks?.compile;
+  const flags = task?.split(/\s+/).filter((t) => t.startsWith("--allow-")) ?? [];
+  if (flags.length === 0) {
+    throw new Error(`${DENO_JSON}: tasks.compile has no --allow-* flags to run nodes with`);
+  }
+  return flags;
+}
+
+/** The argv that runs `vmesh <args>` with the compiled binary's permissions. */
+export function vmeshArgv(args: readonly string[], { allowAll = false } = {}): string[] {
+  const perms = allowAll ? ["-A"] : nodePermissionFlags();
+  return [Deno.execPath(), "run", ...perms, "--config", DENO_JSON, MAIN_TS, ...args];
+}
+
+/**
+ * Runs a short vmesh subcommand (cert, sign, status…) with all permissions and returns stdout.
+ * @throws {Error} with its stderr when it does not exit 0.
+ */
+export function vmesh(args: readonly string[]): Promise<string> {
+  return runOk(vmeshArgv(args, { allowAll: true }), { cwd: REPO_ROOT, env: { NO_COLOR: "1" } });
+}
