@@ -51,7 +51,7 @@ export function sealInto(
 ): number {
   setNonce(counter);
   const c = createCipheriv(AEAD_ALGORITHM, key, nonce, OPTS);
-  c.setAAD(out.subarray(0, headerLen));
+  c.setAAD(out.subarray(0, headerLen), { plaintextLength: plaintext.length });
   const ct = c.update(plaintext);
   c.final();
   out.set(ct, headerLen);
@@ -76,7 +76,7 @@ export function openDatagram(
   const tagAt = datagram.length - TAG_BYTES;
   try {
     const d = createDecipheriv(AEAD_ALGORITHM, key, nonce, OPTS);
-    d.setAAD(datagram.subarray(0, headerLen));
+    d.setAAD(datagram.subarray(0, headerLen), { plaintextLength: tagAt - headerLen });
     d.setAuthTag(datagram.subarray(tagAt));
     const pt = d.update(datagram.subarray(headerLen, tagAt));
     d.final();

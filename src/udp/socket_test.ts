@@ -1,0 +1,74 @@
+import { assert, assertEquals } from "../../tests/_harness/assert.ts";
+import { udpAddress, udpPort } from "./address.ts";
+import { openDenoUdpSocket, type UdpSocket } from "./socket.ts";
+import { openFfiUdpSocket } from "./socket_ffi.ts";
+
+async function exchange(a: UdpSocket, b: UdpSocket, host: string): Promise<void> {
+  const to = udpAddress(host, b.port);
+  for (let i = 0; i < 10; i++) assert(a.send(new Uint8Array([i, 1, 2, 3]), to));
+  a.flush();
+  const got: number[] = [];
+  while (got.length < 10) {
+    const n = await b.receive();
+    assert(n > 0, "socket closed early");
+    for (let i = 0; i < n; i++) {
+      assertEquals(b.batch.sizes[i], 4);
+      got.push(b.batch.bufs[i][0]);
+      assertEquals(udpPort(b.batch.addrs[i]), a.port);
+    }
+  }
+  assertEquals(got.sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+}
+
+Deno.test("openFfiUdpSocket() binds a free port and moves batches both ways over IPv4 and IPv6", async () => {
+  const a = openFfiUdpSocket({ hostname: "::", port: 0 });
+  const b = openFfiUdpSocket({ hostname: "::", port: 0 });
+  try {
+    assert(a.port > 0 && b.port > 0 && a.port !== b.port);
+    await exchange(a, b, "127.0.0.1");
+    await exchange(b, a, "::1");
+    assertEquals(a.stats.txDatagrams, 10);
+    assertEquals(b.stats.rxDatagrams, 10);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("openFfiUdpSocket() drops oversize datagrams on receive and counts them", async () => {
+  const a = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0, maxDatagram: 4096 });
+  const b = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0, maxDatagram: 100 });
+  try {
+    const to = udpAddress("127.0.0.1", b.port);
+    a.send(new Uint8Array(101), to);
+    a.send(new Uint8Array(100), to);
+    a.flush();
+    const n = await b.receive();
+    assertEquals(n, 1);
+    assertEquals(b.batch.sizes[0], 100);
+    assertEquals(b.stats.rxDropOversize, 1);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("openFfiUdpSocket() close() ends a pending receive with 0", async () => {
+  const a = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0 });
+  const pending = a.receive();
+  await new Promise((r) => setTimeout(r, 20));
+  a.close();
+  assertEquals(await pending, 0);
+});
+
+Deno.test("openDenoUdpSocket() interoperates with the FFI socket", async () => {
+  const a = openDenoUdpSocket({ hostname: "127.0.0.1", port: 0 });
+  const b = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await exchange(a, b, "127.0.0.1");
+    await exchange(b, a, "127.0.0.1");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
