@@ -8,6 +8,7 @@
  * handshake-failure counters of the manager and appear in logs.
  */
 export type SessionReason =
+  | "connect-failed"
   | "tls-error"
   | "tls-version"
   | "no-certificate"
