@@ -1,0 +1,346 @@
+/**
+ * Scenarios for the TUN tests, run inside a network namespace by `tun_netns.ts`:
+ * `deno run -A tests/tun_child.ts <scenario> [args]`. Each prints one JSON report on stdout.
+ * @module
+ */
+import { SyscallError } from "../ffi/errno.ts";
+import { dropPrivileges } from "../ffi/privileges.ts";
+import { openTun } from "../ffi/tun_linux.ts";
+import { formatIpv6, parseIpv6 } from "../src/net/ipv6.ts";
+import { fillL4Checksum, verifyL4Checksum } from "../src/vif/checksum.ts";
+import { segmentSuperPacket } from "../src/vif/gso.ts";
+import { openTunVif, type TunVif } from "../src/vif/tun.ts";
+
+const report = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function run(cmd: string, ...args: string[]): Promise<string> {
+  const o = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  return new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
+}
+
+function errReport(e: unknown): Record<string, unknown> {
+  return e instanceof SyscallError
+    ? { errorClass: "SyscallError", errnoName: e.errnoName, message: e.message }
+    : { errorClass: (e as Error).constructor.name, message: String((e as Error).message ?? e) };
+}
+
+/** Closes the vif after `ms` so that no read can hang the test. */
+function watchdog(vif: TunVif, ms: number): ReturnType<typeof setTimeout> {
+  return setTimeout(() => {
+    console.error(`watchdog: closing ${vif.name} after ${ms} ms`);
+    vif.close();
+  }, ms);
+}
+
+/** Reads until an ICMPv6 echo request to `dst` arrives; returns its buffer and size. */
+async function readEchoRequest(vif: TunVif, dst: string): Promise<[Uint8Array, number]> {
+  const want = parseIpv6(dst);
+  const bufs = Array.from({ length: 8 }, () => new Uint8Array(vif.maxPacketSize()));
+  const sizes = new Array(8).fill(0);
+  for (;;) {
+    const n = await vif.read(bufs, sizes, 0);
+    if (n === 0) throw new Error("vif closed before the echo request arrived");
+    for (let i = 0; i < n; i++) {
+      const p = bufs[i];
+      if (p[6] === 58 && p[40] === 128 && want.every((b, j) => p[24 + j] === b)) {
+        return [p, sizes[i]];
+      }
+    }
+  }
+}
+
+/** Turns an echo request into the matching echo reply in place. */
+function makeEchoReply(p: Uint8Array, size: number): void {
+  const src = p.slice(8, 24);
+  p.copyWithin(8, 24, 40);
+  p.set(src, 24);
+  p[40] = 129;
+  fillL4Checksum(p, 0, 40, size, 58, 2);
+}
+
+async function pingExchange(vif: TunVif, target: string, pingAlready?: Deno.ChildProcess) {
+  const ping = pingAlready ?? spawnPing(target);
+  const [p, size] = await readEchoRequest(vif, target);
+  const request = {
+    src: formatIpv6(p, 8),
+    dst: formatIpv6(p, 24),
+    type: p[40],
+    checksumOk: verifyL4Checksum(p, 0, 40, size, 58),
+  };
+  makeEchoReply(p, size);
+  const written = vif.write([p], [size], 1, 0);
+  const status = await ping.status;
+  return { request, written, pingOk: status.success };
+}
+
+function spawnPing(target: string): Deno.ChildProcess {
+  return new Deno.Command("ping", {
+    args: ["-6", "-n", "-c", "1", "-W", "15", target],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+const scenarios: Record<string, (args: string[]) => Promise<void>> = {
+  async configure() {
+    const vif = openTunVif({
+      name: "vmt0",
+      mtu: 1400,
+      addresses: ["fd00:10::1/64"],
+      routes: ["fd00:20::/48"],
+      txQueueLen: 2000,
+    });
+    const sys = (f: string) => Deno.readTextFileSync(`/sys/class/net/${vif.name}/${f}`).trim();
+    const facts: Record<string, unknown> = {
+      name: vif.name,
+      mtu: vif.mtu,
+      sysMtu: sys("mtu"),
+      sysFlags: sys("flags"),
+      txQueueLen: sys("tx_queue_len"),
+      tunFlags: sys("tun_flags"),
+      addr: await run("ip", "-6", "addr", "show", "dev", vif.name),
+      route: await run("ip", "-6", "route", "show", "dev", vif.name),
+    };
+    vif.close();
+    await vif.closed;
+    facts.existsAfterClose = exists(`/sys/class/net/${vif.name}`);
+    facts.routesAfterClose = await run("ip", "-6", "route", "show");
+    const t = openTunVif({ name: "vmt%d" });
+    facts.templateName = t.name;
+    facts.templateExists = exists(`/sys/class/net/${t.name}`);
+    t.close();
+    await t.closed;
+    report(facts);
+  },
+
+  async ping() {
+    const vif = openTunVif({
+      name: "vmt0",
+      addresses: ["fd00:10::1/64"],
+      routes: ["fd00:20::/48"],
+    });
+    const dog = watchdog(vif, 20_000);
+    const r = await pingExchange(vif, "fd00:20::5");
+    clearTimeout(dog);
+    // A pending read ends promptly on close.
+    const pending = vif.read([new Uint8Array(vif.maxPacketSize())], [0], 0);
+    const t0 = performance.now();
+    vif.close();
+    const after = await pending;
+    await vif.closed;
+    report({ ...r, stats: vif.stats, readAfterClose: after, closeMs: performance.now() - t0 });
+  },
+
+  async taken() {
+    const a = openTunVif({ name: "vmt0" });
+    const out: Record<string, unknown> = {};
+    try {
+      openTun({ name: "vmt0" });
+    } catch (e) {
+      out.sameName = errReport(e);
+    }
+    try {
+      openTun({ name: "lo" }); // taken by an interface that is not a TUN
+    } catch (e) {
+      out.otherKind = errReport(e);
+    }
+    a.close();
+    await a.closed;
+    report(out);
+  },
+
+  // deno-lint-ignore require-await
+  async noperm() {
+    try {
+      const v = openTunVif({ name: "vmt0" });
+      v.close();
+      report({ opened: true });
+    } catch (e) {
+      report(errReport(e));
+    }
+  },
+
+  async privileges() {
+    const vif = openTunVif({
+      name: "vmt0",
+      addresses: ["fd00:10::1/64"],
+      routes: ["fd00:20::/48"],
+    });
+    const dog = watchdog(vif, 20_000);
+    const ping = spawnPing("fd00:20::5"); // spawned as root: ping needs a raw socket
+    dropPrivileges();
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const threadUids = [...Deno.readDirSync("/proc/self/task")].map((t) =>
+      Deno.readTextFileSync(`/proc/self/task/${t.name}/status`).match(/^Uid:\s+(.*)$/m)?.[1]
+    );
+    const r = await pingExchange(vif, "fd00:20::5", ping);
+    clearTimeout(dog);
+    let afterDrop: Record<string, unknown> = { opened: true };
+    try {
+      openTun({ name: "vmt9" });
+    } catch (e) {
+      afterDrop = errReport(e);
+    }
+    let again: Record<string, unknown> = {};
+    try {
+      dropPrivileges();
+    } catch (e) {
+      again = errReport(e);
+    }
+    vif.close();
+    await vif.closed;
+    report({
+      uid: Deno.uid(),
+      gid: Deno.gid(),
+      uidLine: status.match(/^Uid:\s+(.*)$/m)?.[1],
+      gidLine: status.match(/^Gid:\s+(.*)$/m)?.[1],
+      groupsLine: status.match(/^Groups:[ \t]*(.*)$/m)?.[1],
+      threadUids,
+      ...r,
+      afterDrop,
+      again,
+      existsAfterClose: exists("/sys/class/net/vmt0"),
+    });
+  },
+
+  async vnet([mode = "whole", megabytes = "8"]) {
+    const local = parseIpv6("fd00:30::1");
+    const vif = openTunVif({ name: "vmt0", addresses: ["fd00:30::1/64"], offload: true });
+    const dog = watchdog(vif, 60_000);
+    const port = 5201;
+    const listener = Deno.listen({ hostname: "fd00:30::1", port });
+    const data = new Uint8Array(Number(megabytes) * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 65536) {
+      crypto.getRandomValues(data.subarray(i, i + 65536));
+    }
+    const facts = {
+      mode,
+      superPackets: 0,
+      maxRead: 0,
+      gsoSizes: new Set<number>(),
+      segments: 0,
+      badSegments: 0,
+      oversizeSegments: 0,
+      segmentFailures: 0,
+      payloadMismatches: 0,
+    };
+    const relay = (async () => {
+      const bufs = Array.from({ length: 64 }, () => new Uint8Array(vif.maxPacketSize()));
+      const sizes = new Array(64).fill(0);
+      const outs = Array.from({ length: 64 }, () => new Uint8Array(2048));
+      const outSizes = new Array(64).fill(0);
+      for (;;) {
+        const n = await vif.read(bufs, sizes, 0);
+        if (n === 0) return;
+        for (let i = 0; i < n; i++) {
+          const p = bufs[i];
+          if (!local.every((b, j) => p[18 + j] === b)) continue; // not ours (RS, MLD…)
+          // swap: fd00:30::1 -> X becomes swap(X) -> fd00:30::1 (checksum-neutral)
+          const x = p.slice(34, 50);
+          p.set(local, 34);
+          p.set(x, 18);
+          p[30] = x[14];
+          p[31] = x[15];
+          p[32] = x[12];
+          p[33] = x[13];
+          facts.maxRead = Math.max(facts.maxRead, sizes[i]);
+          const gso = p[1];
+          if (gso === 4) {
+            facts.superPackets++;
+            facts.gsoSizes.add(p[4] | (p[5] << 8));
+          }
+          if (mode === "whole" || (gso === 0 && (p[0] & 1) === 0)) {
+            vif.write([p], [sizes[i]], 1, 0);
+            continue;
+          }
+          const m = segmentSuperPacket(p, 0, sizes[i], outs, outSizes, 0, { outVnetHdr: true });
+          if (m < 1) {
+            facts.segmentFailures++;
+            continue;
+          }
+          checkSegments(p, sizes[i], outs, outSizes, m, facts, vif.mtu);
+          facts.segments += m;
+          vif.write(outs, outSizes, m, 0);
+        }
+      }
+    })();
+    const server = (async () => {
+      const conn = await listener.accept();
+      const parts: Uint8Array[] = [];
+      for await (const c of conn.readable) parts.push(c);
+      const all = new Uint8Array(parts.reduce((s, c) => s + c.length, 0));
+      let o = 0;
+      for (const c of parts) all.set(c, (o += c.length) - c.length);
+      return { peer: (conn.remoteAddr as Deno.NetAddr).hostname, bytes: all };
+    })();
+    const t0 = performance.now();
+    const client = await Deno.connect({ hostname: "fd00:30::a:b", port });
+    const w = client.writable.getWriter();
+    await w.write(data);
+    await w.close();
+    const got = await server;
+    const seconds = (performance.now() - t0) / 1000;
+    clearTimeout(dog);
+    listener.close();
+    vif.close();
+    await relay;
+    report({
+      ...facts,
+      gsoSizes: [...facts.gsoSizes],
+      peer: got.peer,
+      sent: data.length,
+      received: got.bytes.length,
+      identical: got.bytes.length === data.length && got.bytes.every((b, i) => b === data[i]),
+      mbitPerS: data.length * 8 / seconds / 1e6,
+    });
+  },
+};
+
+/** Checks segments against the super-packet they came from. */
+function checkSegments(
+  p: Uint8Array,
+  size: number,
+  outs: Uint8Array[],
+  outSizes: number[],
+  m: number,
+  facts: { badSegments: number; oversizeSegments: number; payloadMismatches: number },
+  mtu: number,
+): void {
+  const thl = (p[50 + 12] >> 4) * 4;
+  let off = 50 + thl;
+  const seq0 = new DataView(p.buffer).getUint32(54);
+  for (let k = 0; k < m; k++) {
+    const s = outs[k];
+    const len = outSizes[k];
+    if (!verifyL4Checksum(s, 10, 50, len, 6)) facts.badSegments++;
+    if (len - 10 > mtu) facts.oversizeSegments++;
+    const seg = s.subarray(50 + thl, len);
+    const seq = new DataView(s.buffer).getUint32(54);
+    if (seq !== ((seq0 + (off - 50 - thl)) >>> 0)) facts.payloadMismatches++;
+    for (let j = 0; j < seg.length; j++) {
+      if (seg[j] !== p[off + j]) {
+        facts.payloadMismatches++;
+        break;
+      }
+    }
+    off += seg.length;
+  }
+  if (off !== size) facts.payloadMismatches++;
+}
+
+const [name, ...args] = Deno.args;
+const fn = scenarios[name];
+if (!fn) {
+  console.error(`unknown scenario "${name}"; one of ${Object.keys(scenarios).join(", ")}`);
+  Deno.exit(2);
+}
+await fn(args);
