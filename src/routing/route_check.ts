@@ -1,0 +1,45 @@
+/**
+ * Checks applied to every route received from a neighbour, before the filter.
+ * @module
+ */
+import { type Ipv6Prefix, maskAddress } from "../net/prefix.ts";
+import type { PeerId } from "../pki/peer_id.ts";
+import { isPeerId } from "../pki/peer_id.ts";
+import { MAX_HOP_LATENCY_MS, MAX_PATH_HOPS, type Route } from "./route.ts";
+
+/** True when `p` is a well-formed prefix: 16 bytes, length 0..128, host bits zero. */
+export function isValidPrefix(p: Ipv6Prefix): boolean {
+  if (p === null || typeof p !== "object") return false;
+  if (!(p.addr instanceof Uint8Array) || p.addr.length !== 16) return false;
+  if (!Number.isInteger(p.len) || p.len < 0 || p.len > 128) return false;
+  const masked = maskAddress(p.addr, p.len);
+  for (let i = 0; i < 16; i++) if (masked[i] !== p.addr[i]) return false;
+  return true;
+}
+
+/**
+ * Why a received route is unusable, or undefined when it is fine. The prefix must already be
+ * valid ({@link isValidPrefix}).
+ * @param from the neighbour that sent it
+ * @param localId this node's ID
+ */
+export function routeProblem(route: Route, from: PeerId, localId: PeerId): string | undefined {
+  const path = route.path;
+  if (!Array.isArray(path) || path.length === 0) return "empty path";
+  if (path.length > MAX_PATH_HOPS) {
+    return `path of ${path.length} hops is over ${MAX_PATH_HOPS}`;
+  }
+  if (path[0]?.id !== from) return "first hop is not the announcing peer";
+  const seen = new Set<string>();
+  for (const hop of path) {
+    if (hop === null || typeof hop !== "object" || !isPeerId(hop.id)) return "malformed hop ID";
+    const l = hop.latencyMs;
+    if (typeof l !== "number" || !Number.isFinite(l) || l < 0 || l > MAX_HOP_LATENCY_MS) {
+      return `hop latency ${l} ms is not in 0..${MAX_HOP_LATENCY_MS}`;
+    }
+    if (hop.id === localId) return "path contains this node (loop)";
+    if (seen.has(hop.id)) return "path visits a node twice";
+    seen.add(hop.id);
+  }
+  return undefined;
+}

@@ -1,0 +1,598 @@
+/**
+ * The routing core: Adj-RIB-In per neighbour, best-path decision, FIB and Adj-RIB-Out.
+ *
+ * Sans-IO: no sockets and no timers. The node calls it on events (session up/down, latency
+ * samples, received announce/withdraw, local prefixes, whitelist changes), calls `tick()` about
+ * once a second, and calls `flush()` shortly after a change (it batches; `pending` says whether
+ * there is anything to send). Every event updates the decision and the FIB at once; `flush()`
+ * returns the announcements and withdrawals each neighbour must get.
+ *
+ * Propagation rules:
+ * - A new best route, a changed path or latency, or a lost route is sent to every neighbour in
+ *   the next flush (announce or withdraw).
+ * - Split horizon with explicit withdrawal: a route is never announced to the neighbour it was
+ *   learned from, nor to a neighbour that appears in its path (that neighbour would refuse it as
+ *   a loop). When the best route for a prefix moves onto such a neighbour, that neighbour gets a
+ *   WITHDRAW if it had our earlier route, so it never keeps a route that points back through it.
+ * - Each neighbour gets the full table when its session comes up, when the latency this node
+ *   advertises for the link changes, and every `refreshIntervalMs` (30 s) as a safety net.
+ *   A learned route that is not announced again within `routeTimeoutMs` (60 s) expires.
+ * - An announcement that fails the checks (first hop, loop, length, latency) or the filter
+ *   replaces (withdraws) the route the neighbour sent earlier for that prefix.
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { type ExternalDefault, filterRoute } from "../filter/prefix_filter.ts";
+import type { PrefixWhitelist } from "../filter/whitelist.ts";
+import { formatPrefix, type Ipv6Prefix, parsePrefix, prefixKey } from "../net/prefix.ts";
+import { type PeerId, shortId } from "../pki/peer_id.ts";
+import { type Candidate, decide, type DecisionReason } from "./decision.ts";
+import { Fib } from "./fib.ts";
+import { type LatencyOptions, LinkLatency } from "./latency.ts";
+import { MAX_PATH_HOPS, type NextHop, pathMetricUs, type Route } from "./route.ts";
+import { isValidPrefix, routeProblem } from "./route_check.ts";
+import type { RouteView } from "./table_view.ts";
+
+const log = getLogger(["vmesh", "routing"]);
+
+/** Settings of a {@link Router}. */
+export interface RouterOptions {
+  /** This node's ID. */
+  readonly localId: PeerId;
+  /** This node's certificate name (for the table view). */
+  readonly localName: string;
+  /** Clock in milliseconds (monotonic preferred). */
+  readonly now: () => number;
+  /** A working best route is replaced only by one at least this much faster (default 10). */
+  readonly hysteresisMs?: number;
+  /** Routes accepted from one neighbour before it is refused more (default 65 536). */
+  readonly maxRoutesPerPeer?: number;
+  /** Filter default for external peers without a whitelist entry (default "reject"). */
+  readonly externalPeersDefault?: ExternalDefault;
+  /** Prefix whitelist from the distributed config (default: none). */
+  readonly whitelist?: PrefixWhitelist;
+  /** Full re-announcement period per neighbour, ms (default 30 000). */
+  readonly refreshIntervalMs?: number;
+  /** A learned route not re-announced within this time expires, ms (default 60 000). */
+  readonly routeTimeoutMs?: number;
+  /** Filter-rejected routes kept per neighbour for re-evaluation on a new whitelist (1024). */
+  readonly maxRejectedPerPeer?: number;
+  /** Link latency smoothing. */
+  readonly latency?: LatencyOptions;
+}
+
+/** A neighbour as the router sees it. */
+export interface PeerInfo {
+  readonly id: PeerId;
+  /** Certificate name (used by the filter and the table view). */
+  readonly name: string;
+  /** True for peers configured as external (filter default applies). */
+  readonly external: boolean;
+}
+
+/** What one neighbour must be sent. */
+export interface PeerMessages {
+  readonly announce: Route[];
+  readonly withdraw: Ipv6Prefix[];
+}
+
+/** Result of {@link Router.flush}. */
+export interface FlushResult {
+  /** Per neighbour with something to send. Encode with `encodeAnnounce`/`encodeWithdraw`. */
+  readonly messages: Map<PeerId, PeerMessages>;
+  /** True when the FIB changed since the previous flush. */
+  readonly fibChanged: boolean;
+}
+
+/** Result of {@link Router.receiveAnnounce}. */
+export interface ReceiveResult {
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Reasons of the first few rejections ("fd00::/16: first hop is not the announcing peer"). */
+  readonly problems: string[];
+}
+
+interface Learned extends Candidate {
+  readonly receivedAt: number;
+}
+
+type Selected =
+  | { readonly kind: "local"; readonly target: string; readonly reason: DecisionReason }
+  | { readonly kind: "peer"; readonly cand: Learned; readonly reason: DecisionReason };
+
+interface Dest {
+  readonly prefix: Ipv6Prefix;
+  local?: string;
+  readonly cands: Map<PeerId, Learned>;
+  best?: Selected;
+  since: number;
+  /** Bumped whenever what we announce for this prefix changes. */
+  version: number;
+}
+
+interface PeerState {
+  info: PeerInfo;
+  readonly latency: LinkLatency;
+  readonly hop: NextHop;
+  /** Prefixes with a candidate from this peer. */
+  readonly keys: Set<string>;
+  /** Adj-RIB-Out: prefix key → version of the route last announced. */
+  readonly adjOut: Map<string, number>;
+  /** Routes the filter refused, kept (bounded) to re-evaluate on a whitelist change. */
+  readonly rejected: Map<string, { route: Route; at: number }>;
+  refreshAll: boolean;
+  lastRefresh: number;
+  limitLogged: boolean;
+}
+
+const MAX_PROBLEMS = 8;
+
+/** The routing core of one node. See the module documentation. */
+export class Router {
+  /** The forwarding table, kept current after every event (mutated in place). */
+  readonly fib: Fib<NextHop> = new Fib<NextHop>();
+  readonly #o: Required<Omit<RouterOptions, "latency" | "whitelist">>;
+  readonly #latencyOptions: LatencyOptions;
+  #whitelist: PrefixWhitelist;
+  readonly #dests = new Map<string, Dest>();
+  readonly #peers = new Map<PeerId, PeerState>();
+  readonly #names = new Map<PeerId, string>();
+  readonly #dirty = new Set<string>();
+  readonly #localHops = new Map<string, NextHop>();
+  #fibChanged = false;
+
+  /**
+   * Creates a router with no routes and no neighbours.
+   * @throws {RangeError} on a bad option value
+   */
+  constructor(options: RouterOptions) {
+    this.#o = {
+      localId: options.localId,
+      localName: options.localName,
+      now: options.now,
+      hysteresisMs: options.hysteresisMs ?? 10,
+      maxRoutesPerPeer: options.maxRoutesPerPeer ?? 65536,
+      externalPeersDefault: options.externalPeersDefault ?? "reject",
+      refreshIntervalMs: options.refreshIntervalMs ?? 30_000,
+      routeTimeoutMs: options.routeTimeoutMs ?? 60_000,
+      maxRejectedPerPeer: options.maxRejectedPerPeer ?? 1024,
+    };
+    for (const k of ["hysteresisMs", "maxRoutesPerPeer", "refreshIntervalMs"] as const) {
+      const v = this.#o[k];
+      if (!Number.isFinite(v) || v < 0) throw new RangeError(`router option ${k}: ${v} is not ≥ 0`);
+    }
+    this.#latencyOptions = options.latency ?? {};
+    this.#whitelist = options.whitelist ?? new Map();
+    this.#names.set(options.localId, options.localName);
+  }
+
+  /** True when {@link Router.flush} has something to return. */
+  get pending(): boolean {
+    if (this.#dirty.size > 0 || this.#fibChanged) return true;
+    for (const p of this.#peers.values()) if (p.refreshAll) return true;
+    return false;
+  }
+
+  /**
+   * Adds or retargets a prefix served by this node (a local route always wins).
+   * @param target the local vif key the FIB should send matching packets to
+   * @throws {RangeError} when the prefix is malformed
+   */
+  addLocal(prefix: Ipv6Prefix, target: string): void {
+    if (!isValidPrefix(prefix)) throw new RangeError("addLocal: malformed prefix");
+    const dest = this.#dest(prefix);
+    dest.local = target;
+    this.#recompute(dest);
+  }
+
+  /** Removes a local prefix; learned routes for it (if any) take over at once. */
+  removeLocal(prefix: Ipv6Prefix): void {
+    const dest = this.#dests.get(prefixKey(prefix));
+    if (dest?.local === undefined) return;
+    dest.local = undefined;
+    this.#recompute(dest);
+  }
+
+  /**
+   * A session with a neighbour came up: it gets the full table in the next flush. If the
+   * neighbour was already up, its old routes are dropped first (a new session starts clean).
+   * @param latencyMs the first latency sample for the link
+   * @throws {RangeError} on a latency that is not a finite number ≥ 0
+   */
+  peerUp(info: PeerInfo, latencyMs: number): void {
+    if (info.id === this.#o.localId) throw new RangeError("peerUp: a node cannot peer with itself");
+    const latency = new LinkLatency(latencyMs, this.#latencyOptions);
+    if (this.#peers.has(info.id)) this.peerDown(info.id);
+    this.#peers.set(info.id, {
+      info,
+      latency,
+      hop: { kind: "peer", id: info.id },
+      keys: new Set(),
+      adjOut: new Map(),
+      rejected: new Map(),
+      refreshAll: true,
+      lastRefresh: this.#o.now(),
+      limitLogged: false,
+    });
+    this.#names.set(info.id, info.name);
+  }
+
+  /** A session went down: every route through it is dropped and the next best installed. */
+  peerDown(id: PeerId): void {
+    const peer = this.#peers.get(id);
+    if (peer === undefined) return;
+    this.#peers.delete(id);
+    for (const key of peer.keys) {
+      const dest = this.#dests.get(key)!;
+      dest.cands.delete(id);
+      this.#recompute(dest);
+    }
+  }
+
+  /**
+   * A latency sample (RTT, ms) for the link to a neighbour. When the smoothed value moves past
+   * the threshold, that neighbour gets every route again with the new first-hop latency.
+   * @throws {RangeError} on a sample that is not a finite number ≥ 0
+   */
+  updateLatency(id: PeerId, sampleMs: number): void {
+    const peer = this.#peers.get(id);
+    if (peer !== undefined && peer.latency.sample(sampleMs)) peer.refreshAll = true;
+  }
+
+  /** The latency this node currently advertises for the link to `id`, ms. */
+  linkLatency(id: PeerId): number | undefined {
+    return this.#peers.get(id)?.latency.advertisedMs;
+  }
+
+  /**
+   * Routes received from neighbour `fromId`. Each is checked (first hop = sender, no loop, at
+   * most 64 hops, sane latencies, filter, per-peer limit); a refused route also withdraws the
+   * route that neighbour sent earlier for the same prefix.
+   */
+  receiveAnnounce(fromId: PeerId, routes: readonly Route[]): ReceiveResult {
+    const peer = this.#peers.get(fromId);
+    const result = { accepted: 0, rejected: 0, problems: [] as string[] };
+    const refuse = (prefix: Ipv6Prefix | undefined, why: string) => {
+      result.rejected++;
+      if (result.problems.length < MAX_PROBLEMS) {
+        const p = prefix && isValidPrefix(prefix) ? formatPrefix(prefix) : "malformed prefix";
+        result.problems.push(`${p}: ${why}`);
+      }
+    };
+    if (peer === undefined) {
+      for (const r of routes) refuse(r?.prefix, "the peer's session is not up");
+      return result;
+    }
+    const now = this.#o.now();
+    for (const route of routes) {
+      if (route === null || typeof route !== "object" || !isValidPrefix(route.prefix)) {
+        refuse(undefined, "malformed prefix");
+        continue;
+      }
+      const key = prefixKey(route.prefix);
+      const problem = routeProblem(route, fromId, this.#o.localId);
+      if (problem !== undefined) {
+        this.#forget(peer, key);
+        refuse(route.prefix, problem);
+        continue;
+      }
+      const verdict = filterRoute(
+        peer.info,
+        route.prefix,
+        this.#whitelist,
+        this.#o.externalPeersDefault,
+      );
+      if (!verdict.accept) {
+        this.#forget(peer, key);
+        this.#keepRejected(peer, key, route, now);
+        refuse(route.prefix, verdict.reason);
+        continue;
+      }
+      if (this.#learn(peer, key, route, now)) result.accepted++;
+      else refuse(route.prefix, `over the limit of ${this.#o.maxRoutesPerPeer} routes`);
+    }
+    if (result.rejected > 0) {
+      log.debug("Refused {count} routes from {peer}: {problems}", {
+        count: result.rejected,
+        peer: peer.info.name,
+        problems: result.problems.join("; "),
+      });
+    }
+    return result;
+  }
+
+  /** Prefixes withdrawn by neighbour `fromId`. Unknown prefixes are ignored. */
+  receiveWithdraw(fromId: PeerId, prefixes: readonly Ipv6Prefix[]): void {
+    const peer = this.#peers.get(fromId);
+    if (peer === undefined) return;
+    for (const p of prefixes) {
+      if (!isValidPrefix(p)) continue;
+      const key = prefixKey(p);
+      this.#forget(peer, key);
+      peer.rejected.delete(key);
+    }
+  }
+
+  /**
+   * Installs a new prefix whitelist. Learned routes it no longer allows are dropped at once;
+   * kept rejected routes it now allows are accepted at once (others on the next refresh).
+   */
+  setWhitelist(whitelist: PrefixWhitelist): void {
+    this.#whitelist = whitelist;
+    const now = this.#o.now();
+    for (const peer of this.#peers.values()) {
+      for (const key of [...peer.keys]) {
+        const dest = this.#dests.get(key)!;
+        const cand = dest.cands.get(peer.info.id)!;
+        if (!this.#allowed(peer, dest.prefix)) {
+          this.#forget(peer, key);
+          this.#keepRejected(peer, key, { prefix: dest.prefix, path: cand.path }, cand.receivedAt);
+        }
+      }
+      for (const [key, kept] of [...peer.rejected]) {
+        if (!this.#allowed(peer, kept.route.prefix)) continue;
+        peer.rejected.delete(key);
+        if (now - kept.at <= this.#o.routeTimeoutMs) this.#learn(peer, key, kept.route, kept.at);
+      }
+    }
+  }
+
+  /**
+   * Timers: expires routes not refreshed within `routeTimeoutMs` and schedules the periodic
+   * full refresh of each neighbour. Call about once a second.
+   */
+  tick(): void {
+    const now = this.#o.now();
+    for (const peer of this.#peers.values()) {
+      for (const key of [...peer.keys]) {
+        const cand = this.#dests.get(key)!.cands.get(peer.info.id)!;
+        if (now - cand.receivedAt > this.#o.routeTimeoutMs) this.#forget(peer, key);
+      }
+      for (const [key, kept] of [...peer.rejected]) {
+        if (now - kept.at > this.#o.routeTimeoutMs) peer.rejected.delete(key);
+      }
+      if (now - peer.lastRefresh >= this.#o.refreshIntervalMs) peer.refreshAll = true;
+    }
+  }
+
+  /**
+   * Collects what each neighbour must be sent since the previous flush. Call shortly after
+   * events (batching window ≤ 100 ms) and send the result.
+   */
+  flush(): FlushResult {
+    const messages = new Map<PeerId, PeerMessages>();
+    const out = (id: PeerId): PeerMessages => {
+      let m = messages.get(id);
+      if (m === undefined) messages.set(id, m = { announce: [], withdraw: [] });
+      return m;
+    };
+    for (const key of this.#dirty) {
+      const dest = this.#dests.get(key);
+      for (const peer of this.#peers.values()) {
+        if (!peer.refreshAll) this.#sync(peer, key, dest, false, out);
+      }
+      if (dest !== undefined && dest.local === undefined && dest.cands.size === 0) {
+        this.#dests.delete(key);
+      }
+    }
+    this.#dirty.clear();
+    const now = this.#o.now();
+    for (const peer of this.#peers.values()) {
+      if (!peer.refreshAll) continue;
+      this.#fullSync(peer, out);
+      peer.refreshAll = false;
+      peer.lastRefresh = now;
+    }
+    const fibChanged = this.#fibChanged;
+    this.#fibChanged = false;
+    return { messages, fibChanged };
+  }
+
+  /**
+   * Everything neighbour `id` should hold, now (for a node that sends the table itself when a
+   * session starts). Records it as sent; the periodic refresh timer restarts.
+   */
+  fullRefresh(id: PeerId): Route[] {
+    const peer = this.#peers.get(id);
+    if (peer === undefined) return [];
+    const m: PeerMessages = { announce: [], withdraw: [] };
+    this.#fullSync(peer, () => m);
+    peer.refreshAll = false;
+    peer.lastRefresh = this.#o.now();
+    return m.announce;
+  }
+
+  /** The selected routes, sorted by prefix, for `vmesh routes` and table files. */
+  table(): RouteView[] {
+    const now = this.#o.now();
+    const views: RouteView[] = [];
+    const dests = [...this.#dests.values()].sort((a, b) => comparePrefixes(a.prefix, b.prefix));
+    for (const dest of dests) {
+      const best = dest.best;
+      if (best === undefined) continue;
+      const common = {
+        prefix: formatPrefix(dest.prefix),
+        ageMs: now - dest.since,
+        reason: best.reason,
+        candidates: dest.cands.size + (dest.local === undefined ? 0 : 1),
+      };
+      if (best.kind === "local") {
+        views.push({
+          ...common,
+          nextHop: { kind: "local", target: best.target },
+          latencyMs: 0,
+          path: [],
+        });
+      } else {
+        const c = best.cand;
+        views.push({
+          ...common,
+          nextHop: { kind: "peer", id: c.peer, name: this.#names.get(c.peer) },
+          latencyMs: c.metricUs / 1000,
+          path: c.path.map((h) => ({
+            id: h.id,
+            name: this.#names.get(h.id),
+            latencyMs: h.latencyMs,
+          })),
+        });
+      }
+    }
+    return views;
+  }
+
+  /** The neighbours that are up. */
+  peers(): PeerInfo[] {
+    return [...this.#peers.values()].map((p) => p.info);
+  }
+
+  #allowed(peer: PeerState, prefix: Ipv6Prefix): boolean {
+    return filterRoute(peer.info, prefix, this.#whitelist, this.#o.externalPeersDefault).accept;
+  }
+
+  #dest(prefix: Ipv6Prefix): Dest {
+    const key = prefixKey(prefix);
+    let dest = this.#dests.get(key);
+    if (dest === undefined) {
+      const copy = { addr: prefix.addr.slice(), len: prefix.len };
+      dest = { prefix: copy, cands: new Map(), since: this.#o.now(), version: 0 };
+      this.#dests.set(key, dest);
+    }
+    return dest;
+  }
+
+  /** Stores a checked, allowed route. Returns false when the per-peer limit refuses it. */
+  #learn(peer: PeerState, key: string, route: Route, at: number): boolean {
+    if (!peer.keys.has(key) && peer.keys.size >= this.#o.maxRoutesPerPeer) {
+      if (!peer.limitLogged) {
+        peer.limitLogged = true;
+        log.warn(
+          "Peer {peer} ({id}) sent more than {max} routes; refusing the rest until its session restarts",
+          { peer: peer.info.name, id: shortId(peer.info.id), max: this.#o.maxRoutesPerPeer },
+        );
+      }
+      return false;
+    }
+    const dest = this.#dest(route.prefix);
+    const path = route.path.map((h) => ({ id: h.id, latencyMs: h.latencyMs }));
+    dest.cands.set(peer.info.id, {
+      peer: peer.info.id,
+      path,
+      metricUs: pathMetricUs(path),
+      receivedAt: at,
+    });
+    peer.keys.add(key);
+    peer.rejected.delete(key);
+    this.#recompute(dest);
+    return true;
+  }
+
+  /** Drops the candidate `peer` gave for `key`, if any. */
+  #forget(peer: PeerState, key: string): void {
+    if (!peer.keys.delete(key)) return;
+    const dest = this.#dests.get(key)!;
+    dest.cands.delete(peer.info.id);
+    this.#recompute(dest);
+  }
+
+  #keepRejected(peer: PeerState, key: string, route: Route, at: number): void {
+    if (!peer.rejected.has(key) && peer.rejected.size >= this.#o.maxRejectedPerPeer) return;
+    peer.rejected.set(key, { route, at });
+  }
+
+  /** Re-runs the decision for one prefix; updates the FIB and marks announcements. */
+  #recompute(dest: Dest): void {
+    const old = dest.best;
+    let next: Selected | undefined;
+    if (dest.local !== undefined) {
+      next = { kind: "local", target: dest.local, reason: "local route" };
+    } else {
+      const incumbent = old?.kind === "peer" ? old.cand.peer : undefined;
+      const d = decide(dest.cands.values(), incumbent, this.#o.hysteresisMs * 1000);
+      if (d !== undefined) next = { kind: "peer", cand: d.best as Learned, reason: d.reason };
+    }
+    dest.best = next;
+    const key = prefixKey(dest.prefix);
+    if (!sameNextHop(old, next)) {
+      dest.since = this.#o.now();
+      if (next === undefined) this.fib.delete(dest.prefix);
+      else this.fib.set(dest.prefix, this.#nextHop(next));
+      this.#fibChanged = true;
+    }
+    if (!sameAnnouncement(old, next)) {
+      dest.version++;
+      this.#dirty.add(key);
+    } else if (next === undefined) {
+      this.#dirty.add(key); // let flush drop the empty entry
+    }
+  }
+
+  #nextHop(sel: Selected): NextHop {
+    if (sel.kind === "peer") return this.#peers.get(sel.cand.peer)!.hop;
+    let hop = this.#localHops.get(sel.target);
+    if (hop === undefined) {
+      this.#localHops.set(sel.target, hop = { kind: "local", target: sel.target });
+    }
+    return hop;
+  }
+
+  /** The route to announce to `peer` for `dest`, or undefined (none, or split horizon). */
+  #advertisable(peer: PeerState, dest: Dest): Route | undefined {
+    const best = dest.best;
+    if (best === undefined) return undefined;
+    const first = { id: this.#o.localId, latencyMs: peer.latency.advertisedMs };
+    if (best.kind === "local") return { prefix: dest.prefix, path: [first] };
+    const path = best.cand.path;
+    if (best.cand.peer === peer.info.id || path.length >= MAX_PATH_HOPS) return undefined;
+    for (const h of path) if (h.id === peer.info.id) return undefined;
+    return { prefix: dest.prefix, path: [first, ...path] };
+  }
+
+  #sync(
+    peer: PeerState,
+    key: string,
+    dest: Dest | undefined,
+    force: boolean,
+    out: (id: PeerId) => PeerMessages,
+  ): void {
+    const route = dest === undefined ? undefined : this.#advertisable(peer, dest);
+    const had = peer.adjOut.get(key);
+    if (route === undefined) {
+      if (had === undefined) return;
+      peer.adjOut.delete(key);
+      out(peer.info.id).withdraw.push(dest?.prefix ?? parsePrefix(key));
+    } else if (force || had !== dest!.version) {
+      peer.adjOut.set(key, dest!.version);
+      out(peer.info.id).announce.push(route);
+    }
+  }
+
+  #fullSync(peer: PeerState, out: (id: PeerId) => PeerMessages): void {
+    for (const key of [...peer.adjOut.keys()]) {
+      if (!this.#dests.has(key)) this.#sync(peer, key, undefined, true, out);
+    }
+    for (const [key, dest] of this.#dests) this.#sync(peer, key, dest, true, out);
+  }
+}
+
+function sameNextHop(a: Selected | undefined, b: Selected | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.kind === "local") return b.kind === "local" && a.target === b.target;
+  return b.kind === "peer" && a.cand.peer === b.cand.peer;
+}
+
+function sameAnnouncement(a: Selected | undefined, b: Selected | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.kind === "local" || b.kind === "local") return a.kind === b.kind;
+  const pa = a.cand.path, pb = b.cand.path;
+  if (pa.length !== pb.length) return false;
+  for (let i = 0; i < pa.length; i++) {
+    if (pa[i].id !== pb[i].id) return false;
+    if (Math.round(pa[i].latencyMs * 1000) !== Math.round(pb[i].latencyMs * 1000)) return false;
+  }
+  return true;
+}
+
+function comparePrefixes(a: Ipv6Prefix, b: Ipv6Prefix): number {
+  for (let i = 0; i < 16; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i] - b.addr[i];
+  return a.len - b.len;
+}

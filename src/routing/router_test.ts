@@ -1,0 +1,261 @@
+import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
+import { parseIpv6 } from "../net/ipv6.ts";
+import { formatPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
+import type { Route } from "./route.ts";
+import { Router, type RouterOptions } from "./router.ts";
+
+const ID = (c: string) => c.repeat(64);
+const A = ID("a"), B = ID("b"), C = ID("c"), D = ID("d");
+const P = (t: string) => parsePrefix(t);
+
+function setup(opts: Partial<RouterOptions> = {}) {
+  const clock = { t: 1000 };
+  const r = new Router({ localId: A, localName: "a", now: () => clock.t, ...opts });
+  return { r, clock };
+}
+function route(prefix: string, ...hops: [string, number][]): Route {
+  return { prefix: P(prefix), path: hops.map(([id, latencyMs]) => ({ id, latencyMs })) };
+}
+function hopOf(r: Router, addr: string) {
+  return r.fib.lookupAddress(parseIpv6(addr));
+}
+function texts(ps: Ipv6Prefix[]) {
+  return ps.map(formatPrefix).sort();
+}
+
+Deno.test("Router announces a local prefix to every peer with its own hop first", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.addLocal(P("fd00:a::/48"), "tun0");
+  assertEquals(hopOf(r, "fd00:a::1"), { kind: "local", target: "tun0" });
+  const f = r.flush();
+  assert(f.fibChanged);
+  assertEquals(f.messages.get(B)?.announce, [route("fd00:a::/48", [A, 5])]);
+  assert(!r.pending);
+  assertEquals(r.flush().messages.size, 0);
+});
+
+Deno.test("Router installs a learned route and passes it on, never back to its sender", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: C, name: "c", external: false }, 7);
+  r.flush();
+  const res = r.receiveAnnounce(B, [route("fd00:d::/48", [B, 3], [D, 4])]);
+  assertEquals(res.accepted, 1);
+  assertEquals(hopOf(r, "fd00:d::9"), { kind: "peer", id: B });
+  const f = r.flush();
+  assertEquals(f.messages.get(C)?.announce, [route("fd00:d::/48", [A, 7], [B, 3], [D, 4])]);
+  assertEquals(f.messages.get(B), undefined);
+});
+
+Deno.test("Router refuses routes with a wrong first hop, a loop, a repeated node, bad latency or too many hops", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  const long: [string, number][] = [
+    [B, 1],
+    ...Array.from({ length: 64 }, (_, i) =>
+      [
+        (i + 16).toString(16).padStart(2, "0").repeat(32),
+        1,
+      ] as [string, number]),
+  ];
+  const bad = [
+    route("fd00:1::/48", [C, 1]),
+    route("fd00:2::/48", [B, 1], [A, 1]),
+    route("fd00:3::/48", [B, 1], [C, 1], [B, 1]),
+    route("fd00:4::/48", [B, -1]),
+    route("fd00:5::/48", [B, NaN]),
+    route("fd00:6::/48", ...long),
+    route("fd00:7::/48"),
+    { prefix: { addr: parseIpv6("fd00::1"), len: 16 }, path: [{ id: B, latencyMs: 1 }] },
+  ];
+  const res = r.receiveAnnounce(B, bad);
+  assertEquals([res.accepted, res.rejected], [0, 8]);
+  assertEquals(res.problems[0], "fd00:1::/48: first hop is not the announcing peer");
+  assertEquals(res.problems[1], "fd00:2::/48: path contains this node (loop)");
+  assertEquals(r.fib.size, 0);
+});
+
+Deno.test("Router treats a refused re-announcement as a withdrawal of the earlier route", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:d::/48", [B, 3], [D, 4])]);
+  assert(r.fib.size === 1);
+  r.receiveAnnounce(B, [route("fd00:d::/48", [B, 3], [A, 4])]);
+  assertEquals(r.fib.size, 0);
+});
+
+Deno.test("Router switches to the next best route at once when a peer goes down", () => {
+  const { r } = setup({ hysteresisMs: 10 });
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: C, name: "c", external: false }, 5);
+  r.peerUp({ id: D, name: "d", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 10])]);
+  r.receiveAnnounce(C, [route("fd00:e::/48", [C, 15])]);
+  assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: B });
+  r.flush();
+  r.peerDown(B);
+  assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: C });
+  const f = r.flush();
+  assert(f.fibChanged);
+  // D learns the new path; C had our route via B and now must drop it (split horizon).
+  assertEquals(f.messages.get(D)?.announce, [route("fd00:e::/48", [A, 5], [C, 15])]);
+  assertEquals(texts(f.messages.get(C)!.withdraw), ["fd00:e::/48"]);
+  r.peerDown(C);
+  assertEquals(hopOf(r, "fd00:e::1"), undefined);
+  assertEquals(texts(r.flush().messages.get(D)!.withdraw), ["fd00:e::/48"]);
+});
+
+Deno.test("Router keeps the current route unless another is at least hysteresisMs faster", () => {
+  const { r } = setup({ hysteresisMs: 10 });
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: C, name: "c", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 30])]);
+  r.receiveAnnounce(C, [route("fd00:e::/48", [C, 21])]);
+  assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: B });
+  assertEquals(r.table()[0].reason, "hysteresis");
+  r.receiveAnnounce(C, [route("fd00:e::/48", [C, 20])]);
+  assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: C });
+  assertEquals(r.table()[0].reason, "lowest latency");
+});
+
+Deno.test("Router picks the lowest next-hop ID on a full tie, the same on every node", () => {
+  for (const order of [[C, B], [B, C]]) {
+    const { r } = setup({ hysteresisMs: 0 });
+    for (const id of order) {
+      r.peerUp({ id, name: id[0], external: false }, 5);
+      r.receiveAnnounce(id, [route("fd00:e::/48", [id, 10])]);
+    }
+    assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: B });
+  }
+});
+
+Deno.test("Router prefers a local route over any learned route", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:a::/48", [B, 0])]);
+  r.addLocal(P("fd00:a::/48"), "svc");
+  assertEquals(hopOf(r, "fd00:a::1"), { kind: "local", target: "svc" });
+  assertEquals(r.table()[0].reason, "local route");
+  r.removeLocal(P("fd00:a::/48"));
+  assertEquals(hopOf(r, "fd00:a::1"), { kind: "peer", id: B });
+});
+
+Deno.test("Router refuses routes past maxRoutesPerPeer", () => {
+  const { r } = setup({ maxRoutesPerPeer: 2 });
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  const res = r.receiveAnnounce(B, [
+    route("fd00:1::/48", [B, 1]),
+    route("fd00:2::/48", [B, 1]),
+    route("fd00:3::/48", [B, 1]),
+    route("fd00:1::/48", [B, 2]),
+  ]);
+  assertEquals([res.accepted, res.rejected], [3, 1]);
+  assertEquals(r.fib.size, 2);
+});
+
+Deno.test("Router filters by the announcing peer's whitelist and re-filters on a new whitelist", () => {
+  const wl = new Map([["b", [{ prefix: P("fd00:b::/32"), maxPrefixLen: 48 }]]]);
+  const { r } = setup({ whitelist: wl });
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: C, name: "c", external: true }, 5);
+  const res = r.receiveAnnounce(B, [route("fd00:b:1::/48", [B, 1]), route("fd00:c::/48", [B, 1])]);
+  assertEquals([res.accepted, res.rejected], [1, 1]);
+  assertEquals(r.receiveAnnounce(C, [route("fd00:c::/48", [C, 1])]).accepted, 0);
+  r.flush();
+  // Now b may announce fd00:c::/48 but not fd00:b::/32 routes; c (external) gets an entry.
+  r.setWhitelist(
+    new Map([
+      ["b", [{ prefix: P("fd00:c::/32"), maxPrefixLen: 48 }]],
+      ["c", [{ prefix: P("fd00:c::/32"), maxPrefixLen: 64 }]],
+    ]),
+  );
+  assertEquals(hopOf(r, "fd00:b:1::1"), undefined);
+  assertEquals(hopOf(r, "fd00:c::1"), { kind: "peer", id: B });
+  assertEquals(r.table().map((v) => v.candidates), [2]);
+  const f = r.flush();
+  assert(f.fibChanged);
+  assertEquals(texts(f.messages.get(C)!.withdraw), ["fd00:b:1::/48"]);
+});
+
+Deno.test("Router expires routes not refreshed within the timeout and refreshes peers every 30 s", () => {
+  const { r, clock } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.addLocal(P("fd00:a::/48"), "tun0");
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
+  r.flush();
+  clock.t += 30_000;
+  r.tick();
+  assert(r.pending);
+  assertEquals(r.flush().messages.get(B)?.announce, [route("fd00:a::/48", [A, 5])]);
+  clock.t += 30_001;
+  r.tick();
+  assertEquals(hopOf(r, "fd00:b::1"), undefined);
+  // A refreshed route does not expire.
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
+  clock.t += 40_000;
+  r.tick();
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
+  clock.t += 40_000;
+  r.tick();
+  assertEquals(hopOf(r, "fd00:b::1"), { kind: "peer", id: B });
+});
+
+Deno.test("Router re-announces to a peer only when the smoothed link latency moves enough", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 20);
+  r.addLocal(P("fd00:a::/48"), "tun0");
+  r.flush();
+  for (const s of [21, 19, 22, 18, 20]) r.updateLatency(B, s);
+  assert(!r.pending);
+  r.updateLatency(B, 80);
+  const ann = r.flush().messages.get(B)!.announce;
+  assertEquals(ann.length, 1);
+  assert(ann[0].path[0].latencyMs > 25);
+  assertEquals(r.linkLatency(B), ann[0].path[0].latencyMs);
+});
+
+Deno.test("Router sends only changes: an unchanged re-announcement produces nothing", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: C, name: "c", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
+  r.flush();
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
+  assert(!r.pending);
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 2])]);
+  assertEquals(r.flush().messages.get(C)?.announce, [route("fd00:b::/48", [A, 5], [B, 2])]);
+});
+
+Deno.test("Router.fullRefresh() returns everything a new session needs", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: C, name: "c", external: false }, 6);
+  r.addLocal(P("fd00:a::/48"), "tun0");
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
+  assertEquals(r.fullRefresh(C), [
+    route("fd00:a::/48", [A, 6]),
+    route("fd00:b::/48", [A, 6], [B, 1]),
+  ]);
+  assertEquals(r.flush().messages.get(C), undefined);
+});
+
+Deno.test("Router.table() names hops it knows and says why each route won", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "bee", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:d::/48", [B, 3], [D, 4.5])]);
+  r.addLocal(P("fd00:a::/48"), "tun0");
+  const t = r.table();
+  assertEquals(t.map((v) => v.prefix), ["fd00:a::/48", "fd00:d::/48"]);
+  assertEquals(t[1].nextHop, { kind: "peer", id: B, name: "bee" });
+  assertEquals(t[1].latencyMs, 7.5);
+  assertEquals(t[1].path.map((h) => h.name), ["bee", undefined]);
+  assertEquals(t[1].reason, "only route");
+});
+
+Deno.test("Router ignores routes from peers that are not up and refuses to peer with itself", () => {
+  const { r } = setup();
+  assertEquals(r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]).rejected, 1);
+  assertThrows(() => r.peerUp({ id: A, name: "a", external: false }, 1), RangeError);
+  assertThrows(() => r.peerUp({ id: B, name: "b", external: false }, -1), RangeError);
+});
