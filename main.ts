@@ -1,6 +1,76 @@
-// placeholder entry so the lock file can be created; replaced by the CLI.
-import "reflect-metadata";
-import "@peculiar/x509";
-import "@bufbuild/protobuf";
-import "@bufbuild/protobuf/wire";
-import "@logtape/logtape";
+/**
+ * The vmesh command line: parses the command words and dispatches to src/cli/.
+ * @module
+ */
+import { certCa, certNode } from "./src/cli/cert.ts";
+import { CliFailure, type Command, Exit, UsageError } from "./src/cli/common.ts";
+import { dcShow } from "./src/cli/dc.ts";
+import { run } from "./src/cli/run.ts";
+import { sign } from "./src/cli/sign.ts";
+import { version } from "./src/cli/version.ts";
+import { CertificateError } from "./src/pki/mod.ts";
+import { DcError } from "./src/dc/mod.ts";
+
+/** Every command, by its words. */
+const COMMANDS: readonly Command[] = [run, certCa, certNode, sign, dcShow, version];
+
+const USAGE = `Usage: vmesh <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
+  help         show this list; "vmesh <command> --help" shows a command's options
+
+Exit codes: 0 success, 1 failure, 2 usage error.`;
+
+function findCommand(args: readonly string[]): { cmd: Command; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = args.slice(0, words).join(" ");
+    const cmd = COMMANDS.find((c) => c.name === name);
+    if (cmd) return { cmd, rest: args.slice(words) };
+  }
+  return undefined;
+}
+
+/**
+ * Runs the CLI with `args` (without the program name).
+ * @returns The process exit code.
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  if (args.length === 0) {
+    console.error(USAGE);
+    return Exit.usage;
+  }
+  if (["help", "--help", "-h"].includes(args[0])) {
+    console.log(USAGE);
+    return Exit.ok;
+  }
+  if (args[0] === "--version" || args[0] === "-version") return await version.run([]);
+  const found = findCommand(args);
+  if (!found) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${args[0]} `));
+    const hint = group.length
+      ? `"${args[0]}" needs a subcommand: ${group.map((c) => c.name).join(", ")}`
+      : `unknown command "${args.slice(0, 2).join(" ")}"`;
+    console.error(`vmesh: ${hint}\n\n${USAGE}`);
+    return Exit.usage;
+  }
+  const { cmd, rest } = found;
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`vmesh ${cmd.name}: ${e.message}\nRun "vmesh ${cmd.name} --help" for usage.`);
+      return Exit.usage;
+    }
+    if (e instanceof CliFailure || e instanceof CertificateError || e instanceof DcError) {
+      console.error(`vmesh ${cmd.name}: ${e.message}`);
+      return Exit.failure;
+    }
+    console.error(`vmesh ${cmd.name}: unexpected error: ${(e as Error)?.stack ?? e}`);
+    return Exit.failure;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
