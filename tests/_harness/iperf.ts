@@ -9,8 +9,9 @@ import { ManagedProcess } from "./process.ts";
 /** The parts of iperf3's `-J` report the harness reads. */
 export interface IperfReport {
   end: {
-    sum_sent?: { bytes: number; seconds: number; bits_per_second: number };
-    sum_received?: { bytes: number; seconds: number; bits_per_second: number };
+    sum_sent?: IperfSum;
+    /** The receiver's view (UDP: `packets` sent and `lost_packets` of them). */
+    sum_received?: IperfSum;
     /** UDP: the client's view, including the receiver's loss count. */
     sum?: {
       bytes: number;
@@ -21,6 +22,16 @@ export interface IperfReport {
     };
   };
   error?: string;
+}
+
+/** Totals of one direction of an iperf3 test. */
+export interface IperfSum {
+  bytes: number;
+  seconds: number;
+  bits_per_second: number;
+  /** UDP only. */
+  packets?: number;
+  lost_packets?: number;
 }
 
 /** An `iperf3 -s` running in a namespace until stopped. */

@@ -1,0 +1,217 @@
+/**
+ * `deno task bench:mesh`: what the mesh costs compared with the wire under it.
+ *
+ * Two vmesh nodes in two network namespaces joined by one veth pair. Each run measures, over
+ * the mesh (A's TUN address → B's) and directly over the veth (the baseline): iperf3 TCP
+ * throughput with 1 and 4 streams, ping RTT (average and p99 of N pings 10 ms apart), and the
+ * rate of small UDP packets received (iperf3 -u -b 0 -l 64). Prints the median of the runs,
+ * each mesh figure's ratio to the baseline, and each node's peak RSS (VmHWM).
+ *
+ * Usage: deno task bench:mesh [--runs N] [--quick] [--udp] [--seconds S] [--json]
+ *   --runs N     runs to take the median of (default 3)
+ *   --quick      one short run (3 s per test, 50 pings)
+ *   --udp        carry the mesh over the UDP data channel (peers[].udp = true)
+ *   --seconds S  length of each iperf3 test (default 10)
+ *   --json       print the figures as JSON as well
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { CliPki } from "../tests/_harness/cli_pki.ts";
+import { hasProgram, run } from "../tests/_harness/command.ts";
+import { iperfClient, IperfServer } from "../tests/_harness/iperf.ts";
+import { Mesh } from "../tests/_harness/mesh.ts";
+import { cleanupStale, namespaceSupport, type Netns } from "../tests/_harness/netns.ts";
+import { percentile, ping } from "../tests/_harness/ping.ts";
+import { peakRssKiB } from "../tests/_harness/process.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    runs: { type: "string", default: "3" },
+    quick: { type: "boolean", default: false },
+    udp: { type: "boolean", default: false },
+    seconds: { type: "string", default: "10" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (args.help) {
+  console.log("usage: deno task bench:mesh [--runs N] [--quick] [--udp] [--seconds S] [--json]");
+  Deno.exit(0);
+}
+const runs = args.quick ? 1 : Number(args.runs);
+const seconds = args.quick ? 3 : Number(args.seconds);
+const pings = args.quick ? 50 : 200;
+if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
+  console.error(`--runs ${args.runs}: use a whole number from 1 to 50`);
+  Deno.exit(2);
+}
+if (!Number.isFinite(seconds) || seconds < 1 || seconds > 600) {
+  console.error(`--seconds ${args.seconds}: use a number from 1 to 600`);
+  Deno.exit(2);
+}
+
+/** One run's figures for one path. */
+interface Figures {
+  tcp1Gbps: number;
+  tcp4Gbps: number;
+  pingAvgMs: number;
+  pingP99Ms: number;
+  udp64Kpps: number;
+}
+
+const LABELS: Record<keyof Figures, [string, "higher" | "lower"]> = {
+  tcp1Gbps: ["TCP, 1 stream (Gbit/s)", "higher"],
+  tcp4Gbps: ["TCP, 4 streams (Gbit/s)", "higher"],
+  pingAvgMs: [`ping RTT avg (ms)`, "lower"],
+  pingP99Ms: [`ping RTT p99 (ms)`, "lower"],
+  udp64Kpps: ["UDP 64 B received (kpps)", "higher"],
+};
+
+async function measure(from: Netns, to: Netns, addr: string, label: string): Promise<Figures> {
+  const server = await IperfServer.start(to, `${logDir}/iperf-${label}.log`);
+  try {
+    const t = String(seconds);
+    const tcp1 = await iperfClient(from, addr, ["-t", t], { timeoutMs: seconds * 1000 + 60_000 });
+    const tcp4 = await iperfClient(from, addr, ["-t", t, "-P", "4"], {
+      timeoutMs: seconds * 1000 + 60_000,
+    });
+    const udp = await iperfClient(from, addr, ["-u", "-b", "0", "-l", "64", "-t", t], {
+      timeoutMs: seconds * 1000 + 60_000,
+    });
+    const p = await ping(from, addr, { count: pings, intervalS: 0.01, waitS: 1 });
+    if (p.replies.length < pings * 0.9) {
+      throw new Error(`${label}: only ${p.replies.length} of ${pings} pings answered`);
+    }
+    const rtts = p.replies.map((r) => r.rttMs);
+    const ur = udp.end.sum_received!;
+    return {
+      tcp1Gbps: tcp1.end.sum_received!.bits_per_second / 1e9,
+      tcp4Gbps: tcp4.end.sum_received!.bits_per_second / 1e9,
+      pingAvgMs: rtts.reduce((s, x) => s + x, 0) / rtts.length,
+      pingP99Ms: percentile(rtts, 99),
+      udp64Kpps: ((ur.packets ?? 0) - (ur.lost_packets ?? 0)) / ur.seconds / 1e3,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function machine(): Promise<string> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const model = cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown CPU";
+  const mem = (await Deno.readTextFile("/proc/meminfo").catch(() => "")).match(
+    /^MemTotal:\s+(\d+)/m,
+  );
+  const kernel = (await run(["uname", "-r"])).stdout.trim();
+  const iperf = (await run(["iperf3", "--version"])).stdout.split("\n")[0].trim();
+  return `${model}, ${navigator.hardwareConcurrency} cores, ` +
+    `${mem ? (Number(mem[1]) / 1048576).toFixed(0) : "?"} GiB RAM, Linux ${kernel}, ` +
+    `Deno ${Deno.version.deno}, ${iperf}`;
+}
+
+const fmt = (x: number) => x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+
+let mesh: Mesh | undefined;
+let pkiDir: string | undefined;
+let logDir = "";
+let interrupted = false;
+const onSignal = () => {
+  interrupted = true;
+  console.error("\ninterrupted: tearing down …");
+  const done = mesh?.close() ?? Promise.resolve();
+  done.finally(async () => {
+    if (pkiDir) await Deno.remove(pkiDir, { recursive: true }).catch(() => undefined);
+    Deno.exit(130);
+  });
+};
+Deno.addSignalListener("SIGINT", onSignal);
+Deno.addSignalListener("SIGTERM", onSignal);
+
+async function main(): Promise<number> {
+  const missing = await namespaceSupport();
+  if (missing) {
+    console.error(`bench:mesh cannot run: ${missing}`);
+    return 2;
+  }
+  for (const p of ["iperf3", "ping", "ss"]) {
+    if (!(await hasProgram(p))) {
+      console.error(`bench:mesh needs \`${p}\`: apt-get install iperf3 iputils-ping iproute2`);
+      return 2;
+    }
+  }
+  await cleanupStale();
+  pkiDir = await Deno.makeTempDir({ prefix: `vme-${Deno.pid}-bench-pki-` });
+  const pki = await CliPki.create(pkiDir);
+  mesh = await Mesh.create({
+    nodes: ["a", "b"],
+    links: [["a", "b"]],
+    label: "bench",
+    pki,
+    udp: args.udp,
+  });
+  logDir = mesh.dir;
+  const [a, b] = [mesh.node("a"), mesh.node("b")];
+  await mesh.start();
+  await mesh.waitConverged();
+  const link = mesh.link("a", "b");
+  console.log(
+    `bench:mesh: ${runs} run(s), ${seconds} s per iperf3 test, ${pings} pings, ` +
+      `data channel ${args.udp ? "UDP" : "TLS over TCP"}`,
+  );
+  const base: Figures[] = [];
+  const over: Figures[] = [];
+  for (let i = 1; i <= runs && !interrupted; i++) {
+    console.log(`run ${i}/${runs}: veth baseline …`);
+    base.push(await measure(a.ns, b.ns, link.bAddr, `veth-${i}`));
+    console.log(`run ${i}/${runs}: mesh …`);
+    over.push(await measure(a.ns, b.ns, b.address, `mesh-${i}`));
+    for (const n of [a, b]) {
+      if (!n.running) throw new Error(`node ${n.fqdn} died during the bench:\n${await n.log()}`);
+    }
+  }
+  const rss = await Promise.all([a, b].map((n) => peakRssKiB(n.pid)));
+  const desc = await machine();
+  const rows: string[] = [
+    "| metric | veth (baseline) | vmesh | vmesh / baseline |",
+    "|---|---:|---:|---:|",
+  ];
+  const result: Record<string, unknown> = { machine: desc, runs, seconds, pings, udp: args.udp };
+  for (const key of Object.keys(LABELS) as (keyof Figures)[]) {
+    const bm = median(base.map((f) => f[key]));
+    const mm = median(over.map((f) => f[key]));
+    rows.push(`| ${LABELS[key][0]} | ${fmt(bm)} | ${fmt(mm)} | ${(mm / bm).toFixed(2)} |`);
+    result[key] = { baseline: bm, mesh: mm, ratio: mm / bm, all: over.map((f) => f[key]) };
+  }
+  rows.push(
+    `| peak RSS (VmHWM) of node a / b (MiB) | – | ${
+      rss.map((k) => k === undefined ? "?" : (k / 1024).toFixed(0)).join(" / ")
+    } | – |`,
+  );
+  result.peakRssKiB = { a: rss[0], b: rss[1] };
+  console.log(`\nMachine: ${desc}`);
+  console.log(
+    `Median of ${runs} run(s); data channel: ${args.udp ? "UDP" : "TLS over TCP"}.\n`,
+  );
+  console.log(rows.join("\n"));
+  if (args.json) console.log(JSON.stringify(result, null, 2));
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (e) {
+  console.error(`bench:mesh failed: ${e instanceof Error ? e.message : e}`);
+  if (mesh) console.error(await mesh.logs());
+} finally {
+  await mesh?.close().catch((e) => console.error(`teardown: ${e}`));
+  if (pkiDir) await Deno.remove(pkiDir, { recursive: true }).catch(() => undefined);
+}
+Deno.exit(code);
