@@ -80,10 +80,10 @@ Go-style single-dash flags (-config, -initial-dc, -debug, -table, -drop-permissi
       console.log(`${options.configPath}: OK: ${summary}`);
       return Exit.ok;
     }
-    log.info("Starting {summary}", { summary });
+    log.info(`Starting ${summary}`);
     // The node itself (src/node.ts, runNode(options: RunOptions)) is not wired in yet.
     throw new CliFailure(
-      "vmesh run: the node runtime is not available in this build yet; use --check to validate",
+      "the node runtime is not available in this build yet; use --check to validate",
     );
   },
 };
