@@ -1,0 +1,301 @@
+/**
+ * An in-process simulation of N routers joined by fake links: no TLS, no sockets. Messages go
+ * through the real wire codec and arrive after half the link's latency (the latency is an RTT);
+ * each router is flushed `flushDelayMs` after it has something pending, as the node does.
+ * Simulated time only: runs are deterministic and fast.
+ * @module
+ */
+import { parseIpv6 } from "../../src/net/ipv6.ts";
+import { formatPrefix, type Ipv6Prefix } from "../../src/net/prefix.ts";
+import type { NextHop } from "../../src/routing/route.ts";
+import { Router } from "../../src/routing/router.ts";
+import {
+  decodeAnnounce,
+  decodeWithdraw,
+  encodeAnnounce,
+  encodeWithdraw,
+} from "../../src/routing/wire.ts";
+
+/** One simulated node. */
+export interface SimNode {
+  readonly index: number;
+  readonly id: string;
+  readonly name: string;
+  readonly router: Router;
+  /** The node's own prefix, fd00:<index>::/48. */
+  readonly prefix: Ipv6Prefix;
+  alive: boolean;
+}
+
+/** Counters of one run. */
+export interface SimStats {
+  /** Simulated ms from the start of the run to the last delivery or FIB change. */
+  convergenceMs: number;
+  /** Payloads (frames) sent. */
+  messages: number;
+  /** Routes announced plus prefixes withdrawn. */
+  entries: number;
+  /** Payload bytes sent. */
+  bytes: number;
+}
+
+interface Event {
+  readonly t: number;
+  readonly seq: number;
+  readonly run: () => void;
+}
+
+/** Small deterministic PRNG (mulberry32). */
+export function simRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The simulation. */
+export class RoutingSim {
+  readonly nodes: SimNode[] = [];
+  /** "a-b" (a < b) → latency ms, for links that are up. */
+  readonly links = new Map<string, number>();
+  now = 0;
+  readonly #queue: Event[] = [];
+  #seq = 0;
+  readonly #flushScheduled = new Set<number>();
+  readonly flushDelayMs: number;
+  #stats: SimStats = { convergenceMs: 0, messages: 0, entries: 0, bytes: 0 };
+  #runStart = 0;
+
+  /** Creates `n` nodes, each with a local prefix fd00:<i>::/48. */
+  constructor(n: number, options: { hysteresisMs?: number; flushDelayMs?: number } = {}) {
+    this.flushDelayMs = options.flushDelayMs ?? 20;
+    for (let i = 0; i < n; i++) {
+      const id = (i + 1).toString(16).padStart(4, "0").repeat(16);
+      const router = new Router({
+        localId: id,
+        localName: `n${i}`,
+        now: () => this.now,
+        hysteresisMs: options.hysteresisMs ?? 10,
+      });
+      const addr = new Uint8Array(16);
+      addr[0] = 0xfd;
+      addr[2] = i >> 8;
+      addr[3] = i & 0xff;
+      const prefix = { addr, len: 48 };
+      router.addLocal(prefix, "tun0");
+      this.nodes.push({ index: i, id, name: `n${i}`, router, prefix, alive: true });
+    }
+  }
+
+  /** Brings a link (session) up between a and b with the given RTT. */
+  linkUp(a: number, b: number, latencyMs: number): void {
+    this.links.set(linkKey(a, b), latencyMs);
+    const [na, nb] = [this.nodes[a], this.nodes[b]];
+    na.router.peerUp({ id: nb.id, name: nb.name, external: false }, latencyMs);
+    nb.router.peerUp({ id: na.id, name: na.name, external: false }, latencyMs);
+    this.#kick(a);
+    this.#kick(b);
+  }
+
+  /** Takes a link down (both sessions close at once). */
+  linkDown(a: number, b: number): void {
+    if (!this.links.delete(linkKey(a, b))) return;
+    this.nodes[a].router.peerDown(this.nodes[b].id);
+    this.nodes[b].router.peerDown(this.nodes[a].id);
+    this.#kick(a);
+    this.#kick(b);
+  }
+
+  /** A node dies: all its links go down and it sends nothing more. */
+  nodeDown(i: number): void {
+    for (const key of [...this.links.keys()]) {
+      const [a, b] = key.split("-").map(Number);
+      if (a === i || b === i) this.linkDown(a, b);
+    }
+    this.nodes[i].alive = false;
+  }
+
+  /** Feeds `samples` latency samples for a link (both directions), as a node measuring it. */
+  setLatency(a: number, b: number, latencyMs: number, samples = 30): void {
+    this.links.set(linkKey(a, b), latencyMs);
+    for (let i = 0; i < samples; i++) {
+      this.nodes[a].router.updateLatency(this.nodes[b].id, latencyMs);
+      this.nodes[b].router.updateLatency(this.nodes[a].id, latencyMs);
+    }
+    this.#kick(a);
+    this.#kick(b);
+  }
+
+  /**
+   * The latency a route from a through b counts for the link: what b advertises to a (the
+   * smoothed value, which can lag the samples by the re-announcement threshold).
+   */
+  linkMetric(a: number, b: number): number {
+    return this.nodes[b].router.linkLatency(this.nodes[a].id)!;
+  }
+
+  /** Starts counting a run (call before the events whose convergence you measure). */
+  startRun(): void {
+    this.#runStart = this.now;
+    this.#stats = { convergenceMs: 0, messages: 0, entries: 0, bytes: 0 };
+  }
+
+  /**
+   * Processes events until none is left (periodic timers are not simulated here).
+   * @returns the counters since {@link RoutingSim.startRun}
+   */
+  runUntilQuiet(maxMs = 600_000): SimStats {
+    while (this.#queue.length > 0) {
+      const ev = this.#pop();
+      if (ev.t - this.#runStart > maxMs) throw new Error(`no convergence within ${maxMs} ms`);
+      this.now = ev.t;
+      ev.run();
+    }
+    return { ...this.#stats };
+  }
+
+  /** Advances time to `t`, calling every live router's tick() each second on the way. */
+  runWithTicks(untilMs: number): SimStats {
+    for (let t = Math.ceil(this.now / 1000) * 1000; t <= untilMs; t += 1000) {
+      this.#push(t, () => {
+        for (const n of this.nodes) {
+          if (!n.alive) continue;
+          n.router.tick();
+          this.#kick(n.index);
+        }
+      });
+    }
+    while (this.#queue.length > 0 && this.#queue[0].t <= untilMs) {
+      const ev = this.#pop();
+      this.now = ev.t;
+      ev.run();
+    }
+    this.now = untilMs;
+    return { ...this.#stats };
+  }
+
+  /** Follows FIB next hops from node `from` towards `addr`; the visited nodes, or "loop". */
+  forwardPath(from: number, addr: Uint8Array): number[] | "loop" {
+    const byId = new Map(this.nodes.map((n) => [n.id, n.index]));
+    const seen: number[] = [];
+    let at = from;
+    for (;;) {
+      if (seen.includes(at)) return "loop";
+      seen.push(at);
+      const hop: NextHop | undefined = this.nodes[at].router.fib.lookupAddress(addr);
+      if (hop === undefined || hop.kind === "local") return seen;
+      at = byId.get(hop.id)!;
+    }
+  }
+
+  /** Shortest-path latencies from `src` over the links that are up (Dijkstra on linkMetric). */
+  shortest(src: number): number[] {
+    const dist = this.nodes.map(() => Infinity);
+    const done = this.nodes.map(() => false);
+    dist[src] = 0;
+    for (;;) {
+      let u = -1;
+      for (let i = 0; i < dist.length; i++) {
+        if (!done[i] && dist[i] < Infinity && (u < 0 || dist[i] < dist[u])) u = i;
+      }
+      if (u < 0) return dist;
+      done[u] = true;
+      for (const key of this.links.keys()) {
+        const [a, b] = key.split("-").map(Number);
+        const v = a === u ? b : b === u ? a : -1;
+        if (v >= 0 && dist[u] + this.linkMetric(u, v) < dist[v]) {
+          dist[v] = dist[u] + this.linkMetric(u, v);
+        }
+      }
+    }
+  }
+
+  /** Sum of link metrics along a node sequence. */
+  pathLatency(path: number[]): number {
+    let sum = 0;
+    for (let i = 1; i < path.length; i++) sum += this.linkMetric(path[i - 1], path[i]);
+    return sum;
+  }
+
+  /** An address inside node i's prefix. */
+  addressOf(i: number): Uint8Array {
+    const a = this.nodes[i].prefix.addr.slice();
+    a[15] = 1;
+    return a;
+  }
+
+  /** Text of a prefix (for messages). */
+  static describe(p: Ipv6Prefix): string {
+    return formatPrefix(p);
+  }
+
+  #kick(i: number): void {
+    const node = this.nodes[i];
+    if (!node.alive || this.#flushScheduled.has(i) || !node.router.pending) return;
+    this.#flushScheduled.add(i);
+    this.#push(this.now + this.flushDelayMs, () => this.#flush(i));
+  }
+
+  #flush(i: number): void {
+    this.#flushScheduled.delete(i);
+    const node = this.nodes[i];
+    if (!node.alive) return;
+    const { messages, fibChanged } = node.router.flush();
+    if (fibChanged) this.#mark();
+    for (const [peerId, m] of messages) {
+      const j = this.nodes.findIndex((n) => n.id === peerId);
+      const latency = this.links.get(linkKey(i, j));
+      if (latency === undefined) continue;
+      const payloads = [
+        ...encodeWithdraw(m.withdraw).map((p) => ({ kind: "w", p })),
+        ...encodeAnnounce(m.announce).map((p) => ({ kind: "a", p })),
+      ];
+      this.#stats.entries += m.withdraw.length + m.announce.length;
+      for (const { kind, p } of payloads) {
+        this.#stats.messages++;
+        this.#stats.bytes += p.length;
+        this.#push(this.now + latency / 2, () => {
+          // Dropped when the link went down meanwhile (the session is gone).
+          if (this.links.get(linkKey(i, j)) === undefined || !this.nodes[j].alive) return;
+          const r = this.nodes[j].router;
+          if (kind === "w") r.receiveWithdraw(node.id, decodeWithdraw(p));
+          else r.receiveAnnounce(node.id, decodeAnnounce(p));
+          this.#mark();
+          this.#kick(j);
+        });
+      }
+    }
+  }
+
+  #mark(): void {
+    this.#stats.convergenceMs = this.now - this.#runStart;
+  }
+
+  #push(t: number, run: () => void): void {
+    const ev = { t, seq: this.#seq++, run };
+    const q = this.#queue;
+    let lo = 0, hi = q.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (q[mid].t < t || (q[mid].t === t && q[mid].seq < ev.seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    q.splice(lo, 0, ev);
+  }
+
+  #pop(): Event {
+    return this.#queue.shift()!;
+  }
+}
+
+/** Key of the link between a and b. */
+export function linkKey(a: number, b: number): string {
+  return a < b ? `${a}-${b}` : `${b}-${a}`;
+}
+
+/** Parses an address (for tests). */
+export const addr = parseIpv6;
