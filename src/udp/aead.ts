@@ -80,7 +80,7 @@ export function openDatagram(
     d.setAuthTag(datagram.subarray(tagAt));
     const pt = d.update(datagram.subarray(headerLen, tagAt));
     d.final();
-    return pt;
+    return new Uint8Array(pt.buffer, pt.byteOffset, pt.byteLength); // plain view, not a Buffer
   } catch {
     return undefined;
   }

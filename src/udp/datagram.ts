@@ -48,7 +48,12 @@ export const COUNTER_LIMIT = 2 ** 52;
 const TWO32 = 0x1_0000_0000;
 
 /** Writes a header into `out[0..16)`. */
-export function writeHeader(out: Uint8Array, type: number, receiver: number, counter: number): void {
+export function writeHeader(
+  out: Uint8Array,
+  type: number,
+  receiver: number,
+  counter: number,
+): void {
   out[0] = type;
   out[1] = 0;
   out[2] = 0;

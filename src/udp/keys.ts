@@ -100,7 +100,5 @@ export function deriveChannelKeys(input: ChannelKeyInput): ChannelKeys {
   };
   const lowToHigh = derive(0);
   const highToLow = derive(1);
-  return localIsLow
-    ? { send: lowToHigh, recv: highToLow }
-    : { send: highToLow, recv: lowToHigh };
+  return localIsLow ? { send: lowToHigh, recv: highToLow } : { send: highToLow, recv: lowToHigh };
 }

@@ -91,7 +91,14 @@ const MAX_SENDS_IN_FLIGHT = 1024;
 
 /** Statistics with all counters at zero. */
 export function newSocketStats(): UdpSocketStats {
-  return { rxDatagrams: 0, rxDropOversize: 0, rxErrors: 0, txDatagrams: 0, txDropFull: 0, txErrors: 0 };
+  return {
+    rxDatagrams: 0,
+    rxDropOversize: 0,
+    rxErrors: 0,
+    txDatagrams: 0,
+    txDropFull: 0,
+    txErrors: 0,
+  };
 }
 
 /**

@@ -206,7 +206,12 @@ class FfiUdpSocket implements UdpSocket {
     const tx = this.#tx;
     let sent = 0;
     while (sent < count) {
-      const r = libc().sendmmsg(this.#fd, tx.msgs.subarray(sent * MMSG), count - sent, 0 | MSG_DONTWAIT);
+      const r = libc().sendmmsg(
+        this.#fd,
+        tx.msgs.subarray(sent * MMSG),
+        count - sent,
+        0 | MSG_DONTWAIT,
+      );
       if (r > 0) {
         sent += r;
         this.stats.txDatagrams += r;
@@ -256,4 +261,3 @@ function boundPort(fd: number): number {
   }
   throw new Error(`cannot find the port of UDP socket fd ${fd} in /proc/net/udp6`);
 }
-

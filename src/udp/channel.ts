@@ -1,0 +1,401 @@
+/**
+ * One encrypted UDP channel to one peer: seals outgoing packets, opens incoming datagrams
+ * (already demultiplexed by receiver index in endpoint.ts), keeps the anti-replay window, the
+ * peer's current UDP address, keepalives and the `usable` state.
+ *
+ * Receive pipeline for one datagram, in order (any failure drops and counts, never throws):
+ *   1. counter  — below 2^52, else `dropMalformed`
+ *   2. window   — `check()` refuses replays (`dropReplay`) and old counters (`dropTooOld`)
+ *                 before any crypto
+ *   3. open     — ChaCha20-Poly1305 over header ‖ ciphertext ‖ tag, else `dropAuth` (forged,
+ *                 wrong key, bit-flipped, truncated)
+ *   4. record   — `accept()` the counter; only now may the datagram move state
+ *   5. roam     — a new highest counter from another source address moves the peer address
+ *   6. deliver  — data is queued and handed to `onPackets` once per receive batch
+ *
+ * Usability: the channel is `usable` while (a) an authenticated datagram arrived within
+ * `usableTimeoutMs` and (b) the peer's latest keepalive within that time said it hears us.
+ * (b) makes a one-way path (our datagrams lost, theirs arriving) unusable on both sides.
+ * Keepalives go out every `keepaliveMs` whether or not data flows, so a healed path is found
+ * again. When `usable` is false `send()` returns false and the caller uses TLS.
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { formatUdpAddress, type UdpAddress, udpAddressEquals } from "./address.ts";
+import { openDatagram, sealInto } from "./aead.ts";
+import {
+  COUNTER_LIMIT,
+  HEADER_BYTES,
+  KEEPALIVE_HEARD,
+  OVERHEAD_BYTES,
+  readCounter,
+  TYPE_DATA,
+  TYPE_KEEPALIVE,
+  TYPE_VNET_DATA,
+  writeHeader,
+} from "./datagram.ts";
+import type { ChannelKeys } from "./keys.ts";
+import { ReplayVerdict, ReplayWindow } from "./replay.ts";
+
+const log = getLogger(["vmesh", "udp"]);
+
+/** Length of the virtio_net_hdr in vnet packets. */
+const VNET_HDR = 10;
+/** Least time between two debug log lines about drops, per channel. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** Default largest datagram: a 1500-byte IPv6 underlay minus IPv6 (40) and UDP (8) headers. */
+export const DEFAULT_MAX_DATAGRAM_BYTES = 1452;
+/** Default keepalive interval. */
+export const DEFAULT_KEEPALIVE_MS = 1000;
+/** Default time without authenticated traffic (or without the peer hearing us) until unusable. */
+export const DEFAULT_USABLE_TIMEOUT_MS = 3000;
+
+/** Channel counters; monotonic. */
+export interface UdpChannelStats {
+  /** Data packets sent / their bytes (packet bytes, vnet header included when sent). */
+  txPackets: number;
+  txBytes: number;
+  /** Data packets received and delivered / their bytes. */
+  rxPackets: number;
+  rxBytes: number;
+  /** Keepalives sent and received. */
+  keepalivesOut: number;
+  keepalivesIn: number;
+  /** Dropped: counter seen before. */
+  dropReplay: number;
+  /** Dropped: counter older than the replay window. */
+  dropTooOld: number;
+  /** Dropped: did not authenticate (forged, wrong key, corrupted, truncated). */
+  dropAuth: number;
+  /** Dropped: authenticated but malformed inside, or counter beyond the limit. */
+  dropMalformed: number;
+  /** `send()` refused: the packet does not fit the path MTU. */
+  refusedTooLarge: number;
+  /** `send()` refused: the channel is not usable (closed, silent, or needs a rekey). */
+  refusedNotUsable: number;
+  /** Datagrams the socket did not take (queue full, send error). */
+  txErrors: number;
+  /** Times the channel went from usable to not usable (the caller fell back to TLS). */
+  fallbacks: number;
+  /** Times an authenticated datagram moved the peer's address. */
+  addressChanges: number;
+}
+
+/** Everything a channel needs; built by setup.ts. */
+export interface UdpChannelOptions {
+  /** This node's receiver index (datagrams to us carry it). */
+  readonly localIndex: number;
+  /** The peer's receiver index (datagrams we send carry it). */
+  readonly remoteIndex: number;
+  /** Key epoch (for logs and the caller). */
+  readonly epoch: number;
+  /** Send/receive keys. */
+  readonly keys: ChannelKeys;
+  /** The peer's UDP address until an authenticated datagram says otherwise. */
+  readonly peerAddress: UdpAddress;
+  /** Short peer name for logs. */
+  readonly peerName: string;
+  /** Hands one datagram to the socket (copied); false when dropped. */
+  readonly transmit: (datagram: Uint8Array, to: UdpAddress) => boolean;
+  /**
+   * Receives decrypted packets, once per receive batch. The arrays and buffers belong to the
+   * callee. `vnet[i]` says whether packet i starts with a 10-byte virtio_net_hdr.
+   */
+  readonly onPackets: (packets: Uint8Array[], vnet: boolean[]) => void;
+  /** Called synchronously when `usable` changes (do not call `send()` from it). */
+  readonly onState?: (usable: boolean) => void;
+  /** Clock in milliseconds; default `performance.now`. */
+  readonly now?: () => number;
+  /** Largest datagram to send; default {@link DEFAULT_MAX_DATAGRAM_BYTES}. */
+  readonly maxDatagram?: number;
+  /** Keepalive interval; default {@link DEFAULT_KEEPALIVE_MS}. */
+  readonly keepaliveMs?: number;
+  /** Silence until unusable; default {@link DEFAULT_USABLE_TIMEOUT_MS}. */
+  readonly usableTimeoutMs?: number;
+  /** Send counter limit (tests lower it); default and maximum 2^52. */
+  readonly counterLimit?: number;
+}
+
+/** An encrypted UDP channel to one peer. */
+export class UdpChannel {
+  /** This node's receiver index. */
+  readonly localIndex: number;
+  /** The peer's receiver index. */
+  readonly remoteIndex: number;
+  /** Key epoch. */
+  readonly epoch: number;
+  /** Counters. */
+  readonly stats: UdpChannelStats = {
+    txPackets: 0,
+    txBytes: 0,
+    rxPackets: 0,
+    rxBytes: 0,
+    keepalivesOut: 0,
+    keepalivesIn: 0,
+    dropReplay: 0,
+    dropTooOld: 0,
+    dropAuth: 0,
+    dropMalformed: 0,
+    refusedTooLarge: 0,
+    refusedNotUsable: 0,
+    txErrors: 0,
+    fallbacks: 0,
+    addressChanges: 0,
+  };
+  /** Largest packet (vnet header included) that `send()` takes. */
+  readonly maxPacket: number;
+
+  readonly #keys: ChannelKeys;
+  readonly #transmit: (datagram: Uint8Array, to: UdpAddress) => boolean;
+  readonly #onPackets: (packets: Uint8Array[], vnet: boolean[]) => void;
+  readonly #onState?: (usable: boolean) => void;
+  readonly #now: () => number;
+  readonly #keepaliveMs: number;
+  readonly #timeoutMs: number;
+  readonly #counterLimit: number;
+  readonly #peerName: string;
+  readonly #window = new ReplayWindow();
+  readonly #out: Uint8Array;
+  readonly #keepaliveBody = new Uint8Array(1);
+  #peer: Uint8Array;
+  #sendCounter = 0;
+  #lastRx = -Infinity;
+  #lastHeard = -Infinity;
+  #lastKeepalive = -Infinity;
+  #usable = false;
+  #closed = false;
+  #lastDropLog = -Infinity;
+  #pending: Uint8Array[] = [];
+  #pendingVnet: boolean[] = [];
+
+  /**
+   * Builds a channel (normally through {@link UdpEndpoint} and setup.ts).
+   * @throws {RangeError} when `maxDatagram` leaves no room for a packet.
+   */
+  constructor(opts: UdpChannelOptions) {
+    this.localIndex = opts.localIndex;
+    this.remoteIndex = opts.remoteIndex;
+    this.epoch = opts.epoch;
+    this.#keys = opts.keys;
+    this.#peer = opts.peerAddress.slice();
+    this.#peerName = opts.peerName;
+    this.#transmit = opts.transmit;
+    this.#onPackets = opts.onPackets;
+    this.#onState = opts.onState;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#keepaliveMs = opts.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+    this.#timeoutMs = opts.usableTimeoutMs ?? DEFAULT_USABLE_TIMEOUT_MS;
+    this.#counterLimit = Math.min(opts.counterLimit ?? COUNTER_LIMIT, COUNTER_LIMIT);
+    const maxDatagram = opts.maxDatagram ?? DEFAULT_MAX_DATAGRAM_BYTES;
+    if (!Number.isInteger(maxDatagram) || maxDatagram < OVERHEAD_BYTES + 64) {
+      throw new RangeError(`UDP channel: maxDatagram ${maxDatagram} leaves no room for packets`);
+    }
+    this.maxPacket = maxDatagram - OVERHEAD_BYTES;
+    this.#out = new Uint8Array(maxDatagram);
+  }
+
+  /** True while UDP works both ways (see the module doc); `send()` refuses otherwise. */
+  get usable(): boolean {
+    return this.#refresh(this.#now());
+  }
+
+  /** True once the send counter reached its limit: set up a new channel (new keys). */
+  get needsRekey(): boolean {
+    return this.#sendCounter >= this.#counterLimit;
+  }
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The peer's current UDP address. */
+  get peerAddress(): UdpAddress {
+    return this.#peer.slice();
+  }
+
+  /** The peer's current UDP address as text ("1.2.3.4:5", "[::1]:5"). */
+  get peerAddressText(): string {
+    return formatUdpAddress(this.#peer);
+  }
+
+  /**
+   * Seals and queues one packet. `vnet` says `packet` starts with a 10-byte virtio_net_hdr;
+   * an all-zero header is elided on the wire (the receiver then gets a plain packet).
+   * Returns false — and the caller sends the packet over TLS — when the channel is not
+   * usable or the packet is larger than {@link maxPacket}. Never throws; the packet is not
+   * retained.
+   */
+  send(packet: Uint8Array, vnet: boolean): boolean {
+    const now = this.#now();
+    if (!this.#refresh(now)) {
+      this.stats.refusedNotUsable++;
+      return false;
+    }
+    let type = TYPE_DATA;
+    let body = packet;
+    if (vnet) {
+      if (packet.length < VNET_HDR) {
+        this.stats.refusedTooLarge++; // not a vnet packet at all; let TLS path judge it
+        return false;
+      }
+      if (isZero(packet, VNET_HDR)) body = packet.subarray(VNET_HDR);
+      else type = TYPE_VNET_DATA;
+    }
+    if (body.length > this.maxPacket) {
+      this.stats.refusedTooLarge++;
+      return false;
+    }
+    if (!this.#seal(type, body)) return false;
+    this.stats.txPackets++;
+    this.stats.txBytes += packet.length;
+    return true;
+  }
+
+  #seal(type: number, body: Uint8Array): boolean {
+    const counter = this.#sendCounter++;
+    const out = this.#out;
+    writeHeader(out, type, this.remoteIndex, counter);
+    const len = sealInto(this.#keys.send, counter, out, HEADER_BYTES, body);
+    if (!this.#transmit(out.subarray(0, len), this.#peer)) {
+      this.stats.txErrors++;
+      return false;
+    }
+    return true;
+  }
+
+  #sendKeepalive(now: number): void {
+    if (this.#closed || this.needsRekey) return;
+    this.#lastKeepalive = now;
+    this.#keepaliveBody[0] = now - this.#lastRx <= this.#timeoutMs ? KEEPALIVE_HEARD : 0;
+    if (this.#seal(TYPE_KEEPALIVE, this.#keepaliveBody)) this.stats.keepalivesOut++;
+  }
+
+  /**
+   * Periodic work (the endpoint calls it every ~250 ms): keepalive when due, and usability
+   * expiry. Safe to call at any rate.
+   */
+  tick(): void {
+    if (this.#closed) return;
+    const now = this.#now();
+    if (now - this.#lastKeepalive >= this.#keepaliveMs) this.#sendKeepalive(now);
+    this.#refresh(now);
+  }
+
+  /**
+   * Handles one datagram addressed to this channel (header already checked by the endpoint).
+   * `from` is only read during the call. Decrypted data waits for {@link flush}.
+   */
+  receive(datagram: Uint8Array, type: number, from: UdpAddress): void {
+    if (this.#closed) return;
+    const counter = readCounter(datagram);
+    if (counter < 0) return this.#drop("dropMalformed");
+    const verdict = this.#window.check(counter);
+    if (verdict === ReplayVerdict.Replayed) return this.#drop("dropReplay");
+    if (verdict === ReplayVerdict.TooOld) return this.#drop("dropTooOld");
+    const plain = openDatagram(this.#keys.recv, counter, datagram, HEADER_BYTES);
+    if (plain === undefined) return this.#drop("dropAuth");
+    if (
+      type === TYPE_KEEPALIVE
+        ? plain.length < 1
+        : type === TYPE_VNET_DATA && plain.length < VNET_HDR
+    ) {
+      // Authenticated, so the peer built it: still refuse it, and do not move state.
+      return this.#drop("dropMalformed");
+    }
+    const newest = counter > this.#window.highest;
+    this.#window.accept(counter);
+    const now = this.#now();
+    const wasHearing = now - this.#lastRx <= this.#timeoutMs;
+    this.#lastRx = now;
+    if (newest && !udpAddressEquals(from, this.#peer)) {
+      const old = formatUdpAddress(this.#peer);
+      this.#peer.set(from.subarray(0, 18));
+      this.stats.addressChanges++;
+      log.info("UDP peer {peer} moved from {old} to {addr}", {
+        peer: this.#peerName,
+        old,
+        addr: formatUdpAddress(this.#peer),
+      });
+    }
+    if (type === TYPE_KEEPALIVE) {
+      this.stats.keepalivesIn++;
+      const peerHears = (plain[0] & KEEPALIVE_HEARD) !== 0;
+      if (peerHears) this.#lastHeard = now;
+      // Tell the peer at once that we hear it, so both sides turn usable within a round trip.
+      // At most one reply per authenticated keepalive, and never to one that says it hears
+      // us while we already heard it, so two peers cannot ping-pong.
+      if (!wasHearing || !peerHears) this.#sendKeepalive(now);
+    } else {
+      if (!wasHearing) this.#sendKeepalive(now);
+      this.stats.rxPackets++;
+      this.stats.rxBytes += plain.length;
+      this.#pending.push(plain);
+      this.#pendingVnet.push(type === TYPE_VNET_DATA);
+    }
+    this.#refresh(now);
+  }
+
+  /** Delivers packets decrypted since the last call to `onPackets` (one call per batch). */
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    const packets = this.#pending;
+    const vnet = this.#pendingVnet;
+    this.#pending = [];
+    this.#pendingVnet = [];
+    if (this.#closed) return;
+    try {
+      this.#onPackets(packets, vnet);
+    } catch (e) {
+      log.error("UDP onPackets callback threw: {error}", { error: String(e) });
+    }
+  }
+
+  /** Stops the channel: `send()` refuses, received datagrams are ignored. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = [];
+    this.#pendingVnet = [];
+    this.#refresh(this.#now());
+  }
+
+  #refresh(now: number): boolean {
+    const usable = !this.#closed && !this.needsRekey &&
+      now - this.#lastRx <= this.#timeoutMs && now - this.#lastHeard <= this.#timeoutMs;
+    if (usable !== this.#usable) {
+      this.#usable = usable;
+      if (!usable) this.stats.fallbacks++;
+      log.debug("UDP channel to {peer} is now {state}", {
+        peer: this.#peerName,
+        state: usable ? "usable" : "not usable",
+      });
+      if (this.#onState) {
+        try {
+          this.#onState(usable);
+        } catch (e) {
+          log.error("UDP onState callback threw: {error}", { error: String(e) });
+        }
+      }
+    }
+    return usable;
+  }
+
+  #drop(reason: "dropMalformed" | "dropReplay" | "dropTooOld" | "dropAuth"): void {
+    this.stats[reason]++;
+    const now = this.#now();
+    if (now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS) {
+      this.#lastDropLog = now;
+      log.debug("UDP channel to {peer}: dropped a datagram ({reason})", {
+        peer: this.#peerName,
+        reason,
+      });
+    }
+  }
+}
+
+function isZero(b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (b[i] !== 0) return false;
+  return true;
+}

@@ -1,0 +1,53 @@
+/**
+ * The encrypted UDP data channel: an optional fast path for IP packets between two peers that
+ * already share an authenticated TLS session. See docs/udp.md.
+ *
+ * Wiring, per node: one {@link UdpEndpoint} on the TLS listener's host/port; per session, one
+ * {@link UdpChannelSetup} fed the session's `channelSecret`, PeerIds and control frames;
+ * the forwarder calls `setup.send(packet, vnet)` and falls back to TLS when it returns false.
+ * @module
+ */
+export {
+  formatUdpAddress,
+  type UdpAddress,
+  udpAddress,
+  udpAddressEquals,
+  udpHost,
+  udpPort,
+} from "./address.ts";
+export { AEAD_ALGORITHM } from "./aead.ts";
+export {
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  DEFAULT_USABLE_TIMEOUT_MS,
+  UdpChannel,
+  type UdpChannelOptions,
+  type UdpChannelStats,
+} from "./channel.ts";
+export { HEADER_BYTES, OVERHEAD_BYTES } from "./datagram.ts";
+export {
+  type ChannelParams,
+  MAX_CHANNELS,
+  UdpEndpoint,
+  type UdpEndpointOptions,
+  type UdpEndpointStats,
+} from "./endpoint.ts";
+export { CHANNEL_SECRET_BYTES, type ChannelKeys, deriveChannelKeys } from "./keys.ts";
+export {
+  refuseChannelRequest,
+  UdpChannelSetup,
+  type UdpSetupParams,
+  type UdpSetupState,
+} from "./setup.ts";
+export {
+  type ChannelRequest,
+  type ChannelResponse,
+  decodeChannelRequest,
+  decodeChannelResponse,
+  encodeChannelRefusal,
+  encodeChannelRequest,
+  encodeChannelResponse,
+  SETUP_PAYLOAD_BYTES,
+  SetupStatus,
+} from "./setup_codec.ts";
+export { type UdpSocketStats } from "./socket.ts";
