@@ -7,7 +7,9 @@ import { parseIpv6 } from "../net/ipv6.ts";
 
 /** A parsed address. `host` has no brackets; "" means every local address (listen only). */
 export interface HostPort {
+  /** Host name or address, without brackets. */
   readonly host: string;
+  /** Port 1..65535. */
   readonly port: number;
 }
 

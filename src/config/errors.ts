@@ -10,6 +10,7 @@ export class ConfigError extends Error {
   /** Non-fatal findings (unknown keys, ...) seen before giving up. */
   readonly warnings: readonly string[];
 
+  /** Creates the error; `options.cause` keeps the underlying error. */
   constructor(
     source: string,
     problems: readonly string[],

@@ -19,8 +19,11 @@ import { loadNodeConfig, type NodeConfig } from "./node_config.ts";
 
 /** A node's checked inputs. */
 export interface PreparedNode {
+  /** The validated config. */
   readonly config: NodeConfig;
+  /** Our CA and pinned external certificates. */
   readonly trust: TrustStore;
+  /** This node's certificate, key, id and name. */
   readonly identity: NodeIdentity;
   /** The DC given with `--initial-dc`, verified. */
   readonly initialDc: VerifiedDc | undefined;

@@ -27,6 +27,7 @@ export class DcError extends Error {
   /** Machine-readable cause of the refusal. */
   readonly reason: DcErrorReason;
 
+  /** Creates the error; `options.cause` keeps the underlying error. */
   constructor(reason: DcErrorReason, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "DcError";

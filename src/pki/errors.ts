@@ -37,6 +37,7 @@ export class CertificateError extends Error {
   /** Machine-readable cause of the refusal. */
   readonly reason: CertificateErrorReason;
 
+  /** Creates the error; `options.cause` keeps the underlying error. */
   constructor(reason: CertificateErrorReason, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "CertificateError";
