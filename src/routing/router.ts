@@ -22,108 +22,36 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { type ExternalDefault, filterRoute } from "../filter/prefix_filter.ts";
+import { filterRoute } from "../filter/prefix_filter.ts";
 import type { PrefixWhitelist } from "../filter/whitelist.ts";
-import { formatPrefix, type Ipv6Prefix, parsePrefix, prefixKey } from "../net/prefix.ts";
+import { formatPrefix, type Ipv6Prefix, prefixKey } from "../net/prefix.ts";
 import { type PeerId, shortId } from "../pki/peer_id.ts";
-import { type Candidate, decide, type DecisionReason } from "./decision.ts";
+import { decide } from "./decision.ts";
 import { Fib } from "./fib.ts";
 import { type LatencyOptions, LinkLatency } from "./latency.ts";
-import { MAX_PATH_HOPS, type NextHop, pathMetricUs, type Route } from "./route.ts";
+import { type NextHop, pathMetricUs, type Route } from "./route.ts";
 import { isValidPrefix, routeProblem } from "./route_check.ts";
+import {
+  type Dest,
+  type FlushResult,
+  type Learned,
+  type PeerInfo,
+  type PeerMessages,
+  type PeerState,
+  type ReceiveResult,
+  type RouterOptions,
+  sameAnnouncement,
+  sameNextHop,
+  type Selected,
+  syncAll,
+  syncPrefix,
+} from "./router_state.ts";
+import { routeViews } from "./route_views.ts";
 import type { RouteView } from "./table_view.ts";
 
+export type { FlushResult, PeerInfo, PeerMessages, ReceiveResult, RouterOptions };
+
 const log = getLogger(["vmesh", "routing"]);
-
-/** Settings of a {@link Router}. */
-export interface RouterOptions {
-  /** This node's ID. */
-  readonly localId: PeerId;
-  /** This node's certificate name (for the table view). */
-  readonly localName: string;
-  /** Clock in milliseconds (monotonic preferred). */
-  readonly now: () => number;
-  /** A working best route is replaced only by one at least this much faster (default 10). */
-  readonly hysteresisMs?: number;
-  /** Routes accepted from one neighbour before it is refused more (default 65 536). */
-  readonly maxRoutesPerPeer?: number;
-  /** Filter default for external peers without a whitelist entry (default "reject"). */
-  readonly externalPeersDefault?: ExternalDefault;
-  /** Prefix whitelist from the distributed config (default: none). */
-  readonly whitelist?: PrefixWhitelist;
-  /** Full re-announcement period per neighbour, ms (default 30 000). */
-  readonly refreshIntervalMs?: number;
-  /** A learned route not re-announced within this time expires, ms (default 60 000). */
-  readonly routeTimeoutMs?: number;
-  /** Filter-rejected routes kept per neighbour for re-evaluation on a new whitelist (1024). */
-  readonly maxRejectedPerPeer?: number;
-  /** Link latency smoothing. */
-  readonly latency?: LatencyOptions;
-}
-
-/** A neighbour as the router sees it. */
-export interface PeerInfo {
-  readonly id: PeerId;
-  /** Certificate name (used by the filter and the table view). */
-  readonly name: string;
-  /** True for peers configured as external (filter default applies). */
-  readonly external: boolean;
-}
-
-/** What one neighbour must be sent. */
-export interface PeerMessages {
-  readonly announce: Route[];
-  readonly withdraw: Ipv6Prefix[];
-}
-
-/** Result of {@link Router.flush}. */
-export interface FlushResult {
-  /** Per neighbour with something to send. Encode with `encodeAnnounce`/`encodeWithdraw`. */
-  readonly messages: Map<PeerId, PeerMessages>;
-  /** True when the FIB changed since the previous flush. */
-  readonly fibChanged: boolean;
-}
-
-/** Result of {@link Router.receiveAnnounce}. */
-export interface ReceiveResult {
-  readonly accepted: number;
-  readonly rejected: number;
-  /** Reasons of the first few rejections ("fd00::/16: first hop is not the announcing peer"). */
-  readonly problems: string[];
-}
-
-interface Learned extends Candidate {
-  readonly receivedAt: number;
-}
-
-type Selected =
-  | { readonly kind: "local"; readonly target: string; readonly reason: DecisionReason }
-  | { readonly kind: "peer"; readonly cand: Learned; readonly reason: DecisionReason };
-
-interface Dest {
-  readonly prefix: Ipv6Prefix;
-  local?: string;
-  readonly cands: Map<PeerId, Learned>;
-  best?: Selected;
-  since: number;
-  /** Bumped whenever what we announce for this prefix changes. */
-  version: number;
-}
-
-interface PeerState {
-  info: PeerInfo;
-  readonly latency: LinkLatency;
-  readonly hop: NextHop;
-  /** Prefixes with a candidate from this peer. */
-  readonly keys: Set<string>;
-  /** Adj-RIB-Out: prefix key → version of the route last announced. */
-  readonly adjOut: Map<string, number>;
-  /** Routes the filter refused, kept (bounded) to re-evaluate on a whitelist change. */
-  readonly rejected: Map<string, { route: Route; at: number }>;
-  refreshAll: boolean;
-  lastRefresh: number;
-  limitLogged: boolean;
-}
 
 const MAX_PROBLEMS = 8;
 
@@ -369,7 +297,7 @@ export class Router {
     for (const key of this.#dirty) {
       const dest = this.#dests.get(key);
       for (const peer of this.#peers.values()) {
-        if (!peer.refreshAll) this.#sync(peer, key, dest, false, out);
+        if (!peer.refreshAll) syncPrefix(this.#o.localId, peer, key, dest, false, out);
       }
       if (dest !== undefined && dest.local === undefined && dest.cands.size === 0) {
         this.#dests.delete(key);
@@ -379,7 +307,7 @@ export class Router {
     const now = this.#o.now();
     for (const peer of this.#peers.values()) {
       if (!peer.refreshAll) continue;
-      this.#fullSync(peer, out);
+      syncAll(this.#o.localId, peer, this.#dests, out);
       peer.refreshAll = false;
       peer.lastRefresh = now;
     }
@@ -396,7 +324,7 @@ export class Router {
     const peer = this.#peers.get(id);
     if (peer === undefined) return [];
     const m: PeerMessages = { announce: [], withdraw: [] };
-    this.#fullSync(peer, () => m);
+    syncAll(this.#o.localId, peer, this.#dests, () => m);
     peer.refreshAll = false;
     peer.lastRefresh = this.#o.now();
     return m.announce;
@@ -404,40 +332,7 @@ export class Router {
 
   /** The selected routes, sorted by prefix, for `vmesh routes` and table files. */
   table(): RouteView[] {
-    const now = this.#o.now();
-    const views: RouteView[] = [];
-    const dests = [...this.#dests.values()].sort((a, b) => comparePrefixes(a.prefix, b.prefix));
-    for (const dest of dests) {
-      const best = dest.best;
-      if (best === undefined) continue;
-      const common = {
-        prefix: formatPrefix(dest.prefix),
-        ageMs: now - dest.since,
-        reason: best.reason,
-        candidates: dest.cands.size + (dest.local === undefined ? 0 : 1),
-      };
-      if (best.kind === "local") {
-        views.push({
-          ...common,
-          nextHop: { kind: "local", target: best.target },
-          latencyMs: 0,
-          path: [],
-        });
-      } else {
-        const c = best.cand;
-        views.push({
-          ...common,
-          nextHop: { kind: "peer", id: c.peer, name: this.#names.get(c.peer) },
-          latencyMs: c.metricUs / 1000,
-          path: c.path.map((h) => ({
-            id: h.id,
-            name: this.#names.get(h.id),
-            latencyMs: h.latencyMs,
-          })),
-        });
-      }
-    }
-    return views;
+    return routeViews(this.#dests.values(), this.#names, this.#o.now());
   }
 
   /** The neighbours that are up. */
@@ -534,65 +429,4 @@ export class Router {
     }
     return hop;
   }
-
-  /** The route to announce to `peer` for `dest`, or undefined (none, or split horizon). */
-  #advertisable(peer: PeerState, dest: Dest): Route | undefined {
-    const best = dest.best;
-    if (best === undefined) return undefined;
-    const first = { id: this.#o.localId, latencyMs: peer.latency.advertisedMs };
-    if (best.kind === "local") return { prefix: dest.prefix, path: [first] };
-    const path = best.cand.path;
-    if (best.cand.peer === peer.info.id || path.length >= MAX_PATH_HOPS) return undefined;
-    for (const h of path) if (h.id === peer.info.id) return undefined;
-    return { prefix: dest.prefix, path: [first, ...path] };
-  }
-
-  #sync(
-    peer: PeerState,
-    key: string,
-    dest: Dest | undefined,
-    force: boolean,
-    out: (id: PeerId) => PeerMessages,
-  ): void {
-    const route = dest === undefined ? undefined : this.#advertisable(peer, dest);
-    const had = peer.adjOut.get(key);
-    if (route === undefined) {
-      if (had === undefined) return;
-      peer.adjOut.delete(key);
-      out(peer.info.id).withdraw.push(dest?.prefix ?? parsePrefix(key));
-    } else if (force || had !== dest!.version) {
-      peer.adjOut.set(key, dest!.version);
-      out(peer.info.id).announce.push(route);
-    }
-  }
-
-  #fullSync(peer: PeerState, out: (id: PeerId) => PeerMessages): void {
-    for (const key of [...peer.adjOut.keys()]) {
-      if (!this.#dests.has(key)) this.#sync(peer, key, undefined, true, out);
-    }
-    for (const [key, dest] of this.#dests) this.#sync(peer, key, dest, true, out);
-  }
-}
-
-function sameNextHop(a: Selected | undefined, b: Selected | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.kind === "local") return b.kind === "local" && a.target === b.target;
-  return b.kind === "peer" && a.cand.peer === b.cand.peer;
-}
-
-function sameAnnouncement(a: Selected | undefined, b: Selected | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.kind === "local" || b.kind === "local") return a.kind === b.kind;
-  const pa = a.cand.path, pb = b.cand.path;
-  if (pa.length !== pb.length) return false;
-  for (let i = 0; i < pa.length; i++) {
-    if (pa[i].id !== pb[i].id) return false;
-    if (Math.round(pa[i].latencyMs * 1000) !== Math.round(pb[i].latencyMs * 1000)) return false;
-  }
-  return true;
-}
-
-function comparePrefixes(a: Ipv6Prefix, b: Ipv6Prefix): number {
-  for (let i = 0; i < 16; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i] - b.addr[i];
-  return a.len - b.len;
 }

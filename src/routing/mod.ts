@@ -1,0 +1,41 @@
+/**
+ * The routing core of vmesh: sans-IO path-vector routing by measured latency.
+ *
+ * @example
+ * ```ts
+ * const router = new Router({ localId, localName: "a", now: () => performance.now() });
+ * router.addLocal(parsePrefix("fd00:a::/48"), "tun0");
+ * router.peerUp({ id: peerId, name: "b", external: false }, 12.5);
+ * router.receiveAnnounce(peerId, decodeAnnounce(payload));
+ * const { messages, fibChanged } = router.flush();
+ * for (const [id, m] of messages) {
+ *   for (const p of encodeWithdraw(m.withdraw)) session(id).send("route withdraw", p);
+ *   for (const p of encodeAnnounce(m.announce)) session(id).send("route announce", p);
+ * }
+ * forwarder.setFib(router.fib); // mutated in place: set once
+ * ```
+ * @module
+ */
+export { Router } from "./router.ts";
+export type {
+  FlushResult,
+  PeerInfo,
+  PeerMessages,
+  ReceiveResult,
+  RouterOptions,
+} from "./router.ts";
+export { Fib } from "./fib.ts";
+export type { Hop, NextHop, Route } from "./route.ts";
+export { MAX_HOP_LATENCY_MS, MAX_PATH_HOPS, pathMetricUs } from "./route.ts";
+export {
+  decodeAnnounce,
+  decodeWithdraw,
+  encodeAnnounce,
+  encodeWithdraw,
+  MAX_ROUTE_PAYLOAD,
+  WireError,
+} from "./wire.ts";
+export type { Candidate, Decision, DecisionReason } from "./decision.ts";
+export { compareCandidates, decide } from "./decision.ts";
+export { type LatencyOptions, LinkLatency } from "./latency.ts";
+export { formatTable, formatTableJson, type HopView, type RouteView } from "./table_view.ts";

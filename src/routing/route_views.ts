@@ -1,0 +1,45 @@
+/**
+ * Builds {@link RouteView}s from the router's state.
+ * @module
+ */
+import { formatPrefix } from "../net/prefix.ts";
+import type { PeerId } from "../pki/peer_id.ts";
+import { comparePrefixes, type Dest } from "./router_state.ts";
+import type { RouteView } from "./table_view.ts";
+
+/** The selected route of every destination, sorted by prefix. */
+export function routeViews(
+  dests: Iterable<Dest>,
+  names: ReadonlyMap<PeerId, string>,
+  now: number,
+): RouteView[] {
+  const views: RouteView[] = [];
+  const sorted = [...dests].sort((a, b) => comparePrefixes(a.prefix, b.prefix));
+  for (const dest of sorted) {
+    const best = dest.best;
+    if (best === undefined) continue;
+    const common = {
+      prefix: formatPrefix(dest.prefix),
+      ageMs: now - dest.since,
+      reason: best.reason,
+      candidates: dest.cands.size + (dest.local === undefined ? 0 : 1),
+    };
+    if (best.kind === "local") {
+      views.push({
+        ...common,
+        nextHop: { kind: "local", target: best.target },
+        latencyMs: 0,
+        path: [],
+      });
+    } else {
+      const c = best.cand;
+      views.push({
+        ...common,
+        nextHop: { kind: "peer", id: c.peer, name: names.get(c.peer) },
+        latencyMs: c.metricUs / 1000,
+        path: c.path.map((h) => ({ id: h.id, name: names.get(h.id), latencyMs: h.latencyMs })),
+      });
+    }
+  }
+  return views;
+}

@@ -1,0 +1,177 @@
+/**
+ * State records of the {@link Router} and small pure helpers over them.
+ * The exported interfaces other than the options and results are internal to `src/routing/`.
+ * @module
+ */
+import type { ExternalDefault } from "../filter/prefix_filter.ts";
+import type { PrefixWhitelist } from "../filter/whitelist.ts";
+import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
+import type { PeerId } from "../pki/peer_id.ts";
+import type { Candidate, DecisionReason } from "./decision.ts";
+import type { LatencyOptions, LinkLatency } from "./latency.ts";
+import { MAX_PATH_HOPS, type NextHop, type Route } from "./route.ts";
+
+/** Settings of a {@link Router}. */
+export interface RouterOptions {
+  /** This node's ID. */
+  readonly localId: PeerId;
+  /** This node's certificate name (for the table view). */
+  readonly localName: string;
+  /** Clock in milliseconds (monotonic preferred). */
+  readonly now: () => number;
+  /** A working best route is replaced only by one at least this much faster (default 10). */
+  readonly hysteresisMs?: number;
+  /** Routes accepted from one neighbour before it is refused more (default 65 536). */
+  readonly maxRoutesPerPeer?: number;
+  /** Filter default for external peers without a whitelist entry (default "reject"). */
+  readonly externalPeersDefault?: ExternalDefault;
+  /** Prefix whitelist from the distributed config (default: none). */
+  readonly whitelist?: PrefixWhitelist;
+  /** Full re-announcement period per neighbour, ms (default 30 000). */
+  readonly refreshIntervalMs?: number;
+  /** A learned route not re-announced within this time expires, ms (default 60 000). */
+  readonly routeTimeoutMs?: number;
+  /** Filter-rejected routes kept per neighbour for re-evaluation on a new whitelist (1024). */
+  readonly maxRejectedPerPeer?: number;
+  /** Link latency smoothing. */
+  readonly latency?: LatencyOptions;
+}
+
+/** A neighbour as the router sees it. */
+export interface PeerInfo {
+  readonly id: PeerId;
+  /** Certificate name (used by the filter and the table view). */
+  readonly name: string;
+  /** True for peers configured as external (filter default applies). */
+  readonly external: boolean;
+}
+
+/** What one neighbour must be sent. */
+export interface PeerMessages {
+  readonly announce: Route[];
+  readonly withdraw: Ipv6Prefix[];
+}
+
+/** Result of {@link Router.flush}. */
+export interface FlushResult {
+  /** Per neighbour with something to send. Encode with `encodeAnnounce`/`encodeWithdraw`. */
+  readonly messages: Map<PeerId, PeerMessages>;
+  /** True when the FIB changed since the previous flush. */
+  readonly fibChanged: boolean;
+}
+
+/** Result of {@link Router.receiveAnnounce}. */
+export interface ReceiveResult {
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Reasons of the first few rejections ("fd00::/16: first hop is not the announcing peer"). */
+  readonly problems: string[];
+}
+
+export interface Learned extends Candidate {
+  readonly receivedAt: number;
+}
+
+export type Selected =
+  | { readonly kind: "local"; readonly target: string; readonly reason: DecisionReason }
+  | { readonly kind: "peer"; readonly cand: Learned; readonly reason: DecisionReason };
+
+export interface Dest {
+  readonly prefix: Ipv6Prefix;
+  local?: string;
+  readonly cands: Map<PeerId, Learned>;
+  best?: Selected;
+  since: number;
+  /** Bumped whenever what we announce for this prefix changes. */
+  version: number;
+}
+
+export interface PeerState {
+  info: PeerInfo;
+  readonly latency: LinkLatency;
+  readonly hop: NextHop;
+  /** Prefixes with a candidate from this peer. */
+  readonly keys: Set<string>;
+  /** Adj-RIB-Out: prefix key → version of the route last announced. */
+  readonly adjOut: Map<string, number>;
+  /** Routes the filter refused, kept (bounded) to re-evaluate on a whitelist change. */
+  readonly rejected: Map<string, { route: Route; at: number }>;
+  refreshAll: boolean;
+  lastRefresh: number;
+  limitLogged: boolean;
+}
+
+export function sameNextHop(a: Selected | undefined, b: Selected | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.kind === "local") return b.kind === "local" && a.target === b.target;
+  return b.kind === "peer" && a.cand.peer === b.cand.peer;
+}
+
+export function sameAnnouncement(a: Selected | undefined, b: Selected | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.kind === "local" || b.kind === "local") return a.kind === b.kind;
+  const pa = a.cand.path, pb = b.cand.path;
+  if (pa.length !== pb.length) return false;
+  for (let i = 0; i < pa.length; i++) {
+    if (pa[i].id !== pb[i].id) return false;
+    if (Math.round(pa[i].latencyMs * 1000) !== Math.round(pb[i].latencyMs * 1000)) return false;
+  }
+  return true;
+}
+
+export function comparePrefixes(a: Ipv6Prefix, b: Ipv6Prefix): number {
+  for (let i = 0; i < 16; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i] - b.addr[i];
+  return a.len - b.len;
+}
+
+/** The route to announce to `peer` for `dest`, or undefined (none, or split horizon). */
+export function advertisable(localId: PeerId, peer: PeerState, dest: Dest): Route | undefined {
+  const best = dest.best;
+  if (best === undefined) return undefined;
+  const first = { id: localId, latencyMs: peer.latency.advertisedMs };
+  if (best.kind === "local") return { prefix: dest.prefix, path: [first] };
+  const path = best.cand.path;
+  if (best.cand.peer === peer.info.id || path.length >= MAX_PATH_HOPS) return undefined;
+  for (const h of path) if (h.id === peer.info.id) return undefined;
+  return { prefix: dest.prefix, path: [first, ...path] };
+}
+
+/** Gives the message record of one neighbour in a flush. */
+export type Outbox = (id: PeerId) => PeerMessages;
+
+/**
+ * Brings `peer`'s Adj-RIB-Out for one prefix up to date: announces when the route changed (or
+ * always, with `force`), withdraws when there is nothing to announce any more.
+ */
+export function syncPrefix(
+  localId: PeerId,
+  peer: PeerState,
+  key: string,
+  dest: Dest | undefined,
+  force: boolean,
+  out: Outbox,
+): void {
+  const route = dest === undefined ? undefined : advertisable(localId, peer, dest);
+  const had = peer.adjOut.get(key);
+  if (route === undefined) {
+    if (had === undefined) return;
+    peer.adjOut.delete(key);
+    out(peer.info.id).withdraw.push(dest?.prefix ?? parsePrefix(key));
+  } else if (force || had !== dest!.version) {
+    peer.adjOut.set(key, dest!.version);
+    out(peer.info.id).announce.push(route);
+  }
+}
+
+/** Sends `peer` the whole table (and withdraws anything it had that is gone). */
+export function syncAll(
+  localId: PeerId,
+  peer: PeerState,
+  dests: ReadonlyMap<string, Dest>,
+  out: Outbox,
+): void {
+  for (const key of [...peer.adjOut.keys()]) {
+    if (!dests.has(key)) syncPrefix(localId, peer, key, undefined, true, out);
+  }
+  for (const [key, dest] of dests) syncPrefix(localId, peer, key, dest, true, out);
+}
