@@ -269,3 +269,31 @@ Deno.test("prepareNode() loads config, PKI and initial DC, and lists every probl
     await Deno.remove(files.dir, { recursive: true });
   }
 });
+
+Deno.test("config.example.json uses every key and parses without warnings", async () => {
+  const path = new URL("../../config.example.json", import.meta.url).pathname;
+  const text = await Deno.readTextFile(path);
+  const { config, warnings } = parseNodeConfig(text, { path });
+  assertEquals(warnings, []);
+  const json = JSON.parse(text);
+  for (
+    const k of [
+      "listen_addr",
+      "ca",
+      "external_peer_certs",
+      "cert",
+      "private_key",
+      "server_name",
+      "local_announcements",
+      "peers",
+      "vifs",
+      "state_dir",
+      "control_socket",
+      "external_peers_default",
+      "hysteresis_ms",
+      "ping_interval_ms",
+      "max_routes_per_peer",
+    ]
+  ) assert(k in json, k);
+  assertEquals([...config.vifs.values()].map((v) => v.type).sort(), ["dummy", "service", "tun"]);
+});
