@@ -2,7 +2,7 @@
  * Dropping root after the TUN device is open: setgroups(0), setgid, setuid, then verify.
  * @module
  */
-import { check, SyscallError } from "./errno.ts";
+import { check } from "./errno.ts";
 import { libc } from "./libc.ts";
 
 /** The conventional "nobody" user and group. */
@@ -51,5 +51,3 @@ function onlyGroup(buf: Uint8Array, n: number, gid: number): boolean {
   for (let i = 0; i < n; i++) if (dv.getUint32(i * 4, true) !== gid) return false;
   return true;
 }
-
-export { SyscallError };

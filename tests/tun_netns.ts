@@ -1,5 +1,5 @@
 /**
- * Helpers for the TUN tests: throw-away network namespaces named `vmt-<pid>-<n>` and a way to
+ * Helpers for the TUN tests: throw-away network namespaces named `vmt-<pid>-<hex>-<n>` and a way to
  * run a scenario of `tun_child.ts` inside one. Everything created here is deleted in `finally`.
  * @module
  */
@@ -45,7 +45,9 @@ export async function sh(cmd: string, ...args: string[]): Promise<string> {
 
 /** Runs `fn` with a fresh namespace (loopback up), deleting it afterwards. */
 export async function withNetns<T>(fn: (ns: string) => Promise<T>): Promise<T> {
-  const ns = `vmt-${Deno.pid}-${++counter}`;
+  // --parallel runs test files in several isolates of one process: add randomness to the pid.
+  const tag = crypto.getRandomValues(new Uint8Array(3)).toHex();
+  const ns = `vmt-${Deno.pid}-${tag}-${++counter}`;
   await sh("ip", "netns", "add", ns);
   try {
     await sh("ip", "-n", ns, "link", "set", "lo", "up");

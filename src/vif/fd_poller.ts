@@ -29,6 +29,7 @@ export class FdPoller {
   readonly #pollfds = new Uint8Array(16);
   readonly #pollView = new DataView(this.#pollfds.buffer);
   readonly #efdBuf = new Uint8Array(8);
+  readonly #efdScratch = new Uint8Array(8);
   #closed = false;
   #pending = false;
   #released = false;
@@ -88,8 +89,7 @@ export class FdPoller {
   }
 
   #drainEventfd(): void {
-    const tmp = new Uint8Array(8);
-    libc().read(this.#efd, tmp, 8);
+    libc().read(this.#efd, this.#efdScratch, 8);
   }
 
   /**

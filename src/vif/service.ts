@@ -11,7 +11,7 @@
  * the same awaited-poll-then-drain loop as the TUN vif and sends synchronously.
  *
  * Restarts: when the service goes away `sendto()` fails (ENOENT/ECONNREFUSED); the vif then
- * counts the vif as disconnected, drops packets (counted in `txDropFull`) and tries again at
+ * marks the service disconnected, drops packets (counted in `txDropFull`) and tries again at
  * most once per `reconnectIntervalMs` (default 1 s), so a restarted service is found again
  * without any action. Our socket stays bound, so the service can send at any time.
  * @module
