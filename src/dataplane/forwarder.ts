@@ -13,7 +13,9 @@
  * Nothing here throws per packet or awaits: faults are counters. Buffers belong to the caller
  * and are only borrowed until the batch call returns; the hop limit is decremented in place.
  * When a vif or session carries a virtio_net_hdr (vnet mode) the 10 header bytes precede the
- * IPv6 packet and travel with it; see {@link VnetAdapter} for delivery to a plain vif.
+ * IPv6 packet and travel with it, so a TCP super-packet crosses the mesh whole. Only where it
+ * leaves through a plain vif is it split in software (`segmentSuperPacket`) and its checksum
+ * completed; a plain packet entering a vnet vif gets an all-zero header.
  * @module
  */
 import { buildIcmpError, CODE_HOP_LIMIT, CODE_NO_ROUTE, ICMP6_DST_UNREACH } from "./icmpv6.ts";
@@ -28,6 +30,7 @@ import {
   PacketFault,
 } from "./ipv6_packet.ts";
 import { TokenBucket } from "./rate_limit.ts";
+import { segmentSuperPacket } from "../vif/gso.ts";
 import type { Vif } from "../vif/vif.ts";
 import { VNET_HDR_LEN } from "../vif/vif.ts";
 
@@ -48,18 +51,6 @@ export interface PeerSink {
    * precedes the IPv6 packet in `pkt`. Returns false when the packet was dropped.
    */
   sendPacket(pkt: Uint8Array, vnet: boolean): boolean;
-}
-
-/**
- * Turns vnet packets into what a plain vif can take (completing checksums, splitting TCP
- * super-packets) and plain packets into vnet ones. Supplied by the vif layer.
- */
-export interface VnetAdapter {
-  /**
-   * Calls `emit` with each plain IPv6 packet made from the vnet packet `pkt` (header first).
-   * Returns false when the packet cannot be converted (it is then dropped and counted).
-   */
-  toPlain(pkt: Uint8Array, emit: (plain: Uint8Array) => void): boolean;
 }
 
 /** Forwarding counters; monotonic. */
@@ -88,12 +79,12 @@ export interface ForwarderOptions {
   icmpRate?: number;
   /** Clock in milliseconds (for the rate limiter). */
   now?: () => number;
-  /** Conversion of vnet packets for plain vifs. Without it such packets are dropped. */
-  vnet?: VnetAdapter;
 }
 
 const BATCH_MAX = 256;
 const STAGE_SIZE = 65536 + VNET_HDR_LEN;
+/** Segments one super-packet may become: 64 KiB at the smallest sensible MSS (1220). */
+const MAX_SEGMENTS = 56;
 
 /** Output queue of one vif: packets collected during a batch, written once at the end. */
 class VifQueue {
@@ -114,13 +105,22 @@ class VifQueue {
     this.count++;
   }
 
-  /** A staging buffer the caller fills and then pushes; valid until flush. */
-  stage(): Uint8Array {
-    if (this.#staged === BATCH_MAX) this.flush();
-    let b = this.#stage[this.#staged];
-    if (!b) b = this.#stage[this.#staged] = new Uint8Array(STAGE_SIZE);
-    this.#staged++;
-    return b;
+  /**
+   * The next `n` staging buffers (allocated once, reused), for the caller to fill; claim the
+   * ones used with {@link commit}. Valid until flush.
+   */
+  peekStage(n: number): Uint8Array[] {
+    if (this.#staged + n > BATCH_MAX || this.count + n > BATCH_MAX) this.flush();
+    for (let i = this.#staged; i < this.#staged + n; i++) {
+      this.#stage[i] ??= new Uint8Array(STAGE_SIZE);
+    }
+    return this.#stage.slice(this.#staged, this.#staged + n);
+  }
+
+  /** Queues the first `n` buffers from {@link peekStage}, with their sizes. */
+  commit(bufs: Uint8Array[], sizes: number[], n: number): void {
+    this.#staged += n;
+    for (let i = 0; i < n; i++) this.push(bufs[i].subarray(0, sizes[i]));
   }
 
   /** Writes everything queued; returns the number written. */
@@ -159,14 +159,13 @@ export class Forwarder {
   readonly #routerAddress: Uint8Array;
   readonly #icmpLimit: TokenBucket;
   readonly #icmpBuf = new Uint8Array(ICMP_ERROR_MAX + VNET_HDR_LEN);
-  readonly #vnet?: VnetAdapter;
+  readonly #segSizes = new Array<number>(MAX_SEGMENTS).fill(0);
 
   constructor(opts: ForwarderOptions) {
     if (opts.routerAddress.length !== 16) throw new RangeError("routerAddress must be 16 bytes");
     this.#routerAddress = opts.routerAddress.slice();
     const rate = opts.icmpRate ?? 100;
     this.#icmpLimit = new TokenBucket(rate, Math.max(1, Math.ceil(rate / 5)), opts.now);
-    this.#vnet = opts.vnet;
   }
 
   /** Installs a new FIB (one reference swap; the control plane builds it). */
@@ -260,24 +259,21 @@ export class Forwarder {
     if (vnet === q.vif.vnetHdr) {
       q.push(pkt);
     } else if (q.vif.vnetHdr) {
-      // Plain packet to a vnet vif: prepend an all-zero header ("no offload").
-      const s = q.stage();
+      // Plain packet to a vnet vif: an all-zero header means "no offload".
+      const [s] = q.peekStage(1);
       s.fill(0, 0, VNET_HDR_LEN);
       s.set(pkt, VNET_HDR_LEN);
-      q.push(s.subarray(0, VNET_HDR_LEN + pkt.length));
-    } else if (this.#vnet === undefined) {
-      this.stats.dropVnet++;
-      return;
+      this.#segSizes[0] = VNET_HDR_LEN + pkt.length;
+      q.commit([s], this.#segSizes, 1);
     } else {
-      const ok = this.#vnet.toPlain(pkt, (plain) => {
-        const s = q.stage();
-        s.set(plain);
-        q.push(s.subarray(0, plain.length));
-      });
-      if (!ok) {
+      // vnet packet to a plain vif: complete the checksum, split a super-packet.
+      const bufs = q.peekStage(MAX_SEGMENTS);
+      const n = segmentSuperPacket(pkt, 0, pkt.length, bufs, this.#segSizes, 0);
+      if (n < 1) {
         this.stats.dropVnet++;
         return;
       }
+      q.commit(bufs, this.#segSizes, n);
     }
     this.stats.toVif++;
   }
@@ -294,7 +290,8 @@ export class Forwarder {
     if (hop === undefined) return;
     this.stats.icmpSent++;
     // The error is a fresh packet: deliver it without another hop-limit step. Local targets
-    // keep a view of the shared buffer until flush, so give them their own copy.
+    // keep a view of the shared buffer until flush, so give them their own copy (errors are
+    // rare and rate-limited).
     this.#deliver(hop, hop.kind === "local" ? out.slice(0, n) : out.subarray(0, n), false);
   }
 

@@ -4,6 +4,7 @@ import { addressInPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts"
 import { newVifStats, type Vif } from "../vif/vif.ts";
 import { Forwarder, type NextHop, type RouteLookup } from "./forwarder.ts";
 import { icmpv6Checksum } from "./icmpv6.ts";
+import { superPacket } from "../../tests/_harness/packets.ts";
 
 /** A linear-scan FIB: fine for tests. */
 function fib(routes: [string, NextHop][]): RouteLookup {
@@ -185,4 +186,20 @@ Deno.test("Forwarder drops packets for a detached peer as dropNoTarget", () => {
   const p = packet("fd00:1::5", "fd00:2::7");
   fwd.fromVif([p], [p.length], 1, 0, false);
   assertEquals(fwd.stats.dropNoTarget, 1);
+});
+
+Deno.test("Forwarder splits a vnet super-packet for a plain vif into MSS-sized packets", () => {
+  const vif = new CaptureVif("tun0");
+  const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1") });
+  fwd.attachVif("tun0", vif);
+  fwd.setFib(fib([["fd00::/16", { kind: "local", target: "tun0" }]]));
+  const sp = superPacket(new Uint8Array(3000).fill(7), { gsoSize: 1000, thl: 20 });
+  fwd.fromPeer([sp], [true]);
+  assertEquals(vif.written.length, 3);
+  for (const seg of vif.written) {
+    assertEquals(seg[0] >> 4, 6);
+    assertEquals((seg[4] << 8) | seg[5], 20 + 1000);
+    assertEquals(seg[7], 63);
+  }
+  assertEquals(fwd.stats.dropVnet, 0);
 });
