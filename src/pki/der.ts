@@ -24,7 +24,9 @@ export const Tag = {
   UTF8_STRING: 0x0c,
   PRINTABLE_STRING: 0x13,
   T61_STRING: 0x14,
+  NUMERIC_STRING: 0x12,
   IA5_STRING: 0x16,
+  VISIBLE_STRING: 0x1a,
   UTC_TIME: 0x17,
   GENERALIZED_TIME: 0x18,
   UNIVERSAL_STRING: 0x1c,
@@ -193,6 +195,8 @@ export function decodeString(el: DerElement): string {
     case Tag.UTF8_STRING:
       return new TextDecoder("utf-8", { fatal: true }).decode(el.value);
     case Tag.PRINTABLE_STRING:
+    case Tag.NUMERIC_STRING:
+    case Tag.VISIBLE_STRING:
     case Tag.IA5_STRING:
     case Tag.T61_STRING:
       return new TextDecoder("latin1").decode(el.value);
