@@ -2,9 +2,16 @@
  * Helpers for the session tests: managers on loopback that record their events.
  * @module
  */
+import tls from "node:tls";
 import type { NodeIdentity, TrustStore } from "../src/pki/mod.ts";
+import { generateEphemeralKey, signingKeyOf, signProof } from "../src/session/handshake.ts";
+import { encodeHello, encodeHelloBody, helloSigningInput } from "../src/session/hello.ts";
 import {
+  encodeFrame,
+  FrameType,
+  type HandshakeFailure,
   type PeerConfig,
+  PROTOCOL_VERSION,
   type Session,
   SessionManager,
   type SessionManagerOptions,
@@ -18,6 +25,7 @@ export interface TestNode {
   down: { session: Session; reason: string }[];
   control: { session: Session; type: number; payload: Uint8Array }[];
   packets: { session: Session; packets: Uint8Array[]; vnet: boolean[] }[];
+  failures: HandshakeFailure[];
   /** The listen address as a peer entry for others. */
   asPeer(): PeerConfig;
 }
@@ -42,6 +50,7 @@ export async function startNode(
     down: [],
     control: [],
     packets: [],
+    failures: [],
     asPeer() {
       const a = node.mgr.listenAddr()!;
       return { addr: { host: "127.0.0.1", port: a.port }, name: identity.name };
@@ -59,6 +68,7 @@ export async function startNode(
       node.control.push({ session: s, type, payload: payload.slice() }),
     onPackets: (s, packets, vnet) =>
       node.packets.push({ session: s, packets: packets.map((p) => p.slice()), vnet: [...vnet] }),
+    onHandshakeFailure: (f) => node.failures.push(f),
   });
   await node.mgr.start();
   return node;
@@ -86,4 +96,63 @@ export async function stopAll(...nodes: (TestNode | SessionManager | undefined)[
   );
   // Let close frames and socket teardown finish so that the test sanitizers see no leaks.
   await new Promise((r) => setTimeout(r, 50));
+}
+
+/** A hand-driven peer: real TLS with a real certificate, then whatever the test writes. */
+export interface RawPeer {
+  socket: tls.TLSSocket;
+  /** Resolves once TLS is up and (when `hello`) our valid hello is sent. */
+  ready: Promise<void>;
+  /** Bytes received so far. */
+  received: () => number;
+  /** Resolves when the connection closes. */
+  closed: Promise<void>;
+}
+
+/**
+ * Dials `port` on 127.0.0.1 over TLS with `certPem`/`keyPem`. With `hello`, sends a correct
+ * signed hello for `identity` as soon as TLS is up (it does not check the listener's).
+ */
+export function rawPeer(
+  port: number,
+  cert: { certPem: string; keyPem: string },
+  hello?: NodeIdentity,
+): RawPeer {
+  const socket = tls.connect({
+    host: "127.0.0.1",
+    port,
+    cert: cert.certPem,
+    key: cert.keyPem,
+    rejectUnauthorized: false,
+    minVersion: "TLSv1.3",
+  });
+  let received = 0;
+  socket.on("data", (d: Uint8Array) => (received += d.length));
+  socket.on("error", () => {});
+  const closed = new Promise<void>((r) => socket.once("close", () => r()));
+  const ready = new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.once("secureConnect", () => {
+      if (hello) {
+        const body = encodeHelloBody({
+          version: PROTOCOL_VERSION,
+          features: 0,
+          instance: new Uint8Array(8),
+          id: Uint8Array.fromHex(hello.id),
+          x25519: generateEphemeralKey().publicRaw,
+          name: hello.name,
+        });
+        const input = helloSigningInput(
+          "dialer",
+          new Uint8Array(socket.getFinished()!),
+          new Uint8Array(socket.getPeerFinished()!),
+          body,
+        );
+        const sig = signProof(signingKeyOf(hello.keyPem), input);
+        socket.write(encodeFrame(FrameType.Hello, encodeHello(body, sig)));
+      }
+      resolve();
+    });
+  });
+  return { socket, ready, received: () => received, closed };
 }

@@ -46,6 +46,20 @@ export interface SessionHandlers {
    * virtio_net_hdr when `vnetHdr[i]`. Buffers are valid only during the call.
    */
   onPackets?(session: Session, packets: Uint8Array[], vnetHdr: boolean[]): void;
+  /** A connection failed before it became a session (refused, timed out, unreachable). */
+  onHandshakeFailure?(failure: HandshakeFailure): void;
+}
+
+/** A connection that did not become a session. */
+export interface HandshakeFailure {
+  /** Stable reason (also the key of `handshakeFailures()`). */
+  reason: SessionReason;
+  /** What failed, for logs. */
+  message: string;
+  /** The other end's address. */
+  remote: Endpoint;
+  /** For connections we dialled: the configured peer name. */
+  dialedName?: string;
 }
 
 /** Options of {@link SessionManager}. */
@@ -110,6 +124,7 @@ export class SessionManager implements SessionHandlers {
   onSessionDown?: (session: Session, reason: string) => void;
   onControl?: (session: Session, type: number, payload: Uint8Array) => void;
   onPackets?: (session: Session, packets: Uint8Array[], vnetHdr: boolean[]) => void;
+  onHandshakeFailure?: (failure: HandshakeFailure) => void;
 
   readonly #opts: SessionManagerOptions;
   readonly #clock: Clock;
@@ -139,6 +154,7 @@ export class SessionManager implements SessionHandlers {
     this.onSessionDown = opts.onSessionDown;
     this.onControl = opts.onControl;
     this.onPackets = opts.onPackets;
+    this.onHandshakeFailure = opts.onHandshakeFailure;
     const signingKey: KeyObject = signingKeyOf(opts.identity.keyPem);
     this.#ctx = {
       identity: opts.identity,
@@ -297,6 +313,12 @@ export class SessionManager implements SessionHandlers {
     if (this.#unauth.size >= maxTotal || perAddr >= maxPer) {
       raw.destroy();
       this.#countFailure("unauthenticated-limit");
+      const failure: HandshakeFailure = {
+        reason: "unauthenticated-limit",
+        message: "too many unauthenticated connections",
+        remote,
+      };
+      this.#call("onHandshakeFailure", () => this.onHandshakeFailure?.(failure));
       this.#logRefusal(
         `refused connection from ${host}: too many unauthenticated connections ` +
           `(${this.#unauth.size}/${maxTotal} in total, ${perAddr}/${maxPer} from this address)`,
@@ -417,6 +439,9 @@ export class SessionManager implements SessionHandlers {
     }
     if (reason === "duplicate" || this.#stopped) return;
     this.#countFailure(reason);
+    const failure: HandshakeFailure = { reason, message, remote: s.remoteAddr };
+    if (slot) failure.dialedName = slot.config.name;
+    this.#call("onHandshakeFailure", () => this.onHandshakeFailure?.(failure));
     if (slot) {
       const state = `failing:${reason}`;
       if (slot.logged !== state && !this.#stopped) {

@@ -4,6 +4,7 @@
  * @module
  */
 export {
+  type HandshakeFailure,
   type PeerConfig,
   type SessionHandlers,
   SessionManager,
