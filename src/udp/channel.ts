@@ -35,6 +35,7 @@ import {
   writeHeader,
 } from "./datagram.ts";
 import type { ChannelKeys } from "./keys.ts";
+import { newChannelStats, type UdpChannelStats } from "./channel_stats.ts";
 import { ReplayVerdict, ReplayWindow } from "./replay.ts";
 
 const log = getLogger(["vmesh", "udp"]);
@@ -50,37 +51,6 @@ export const DEFAULT_MAX_DATAGRAM_BYTES = 1452;
 export const DEFAULT_KEEPALIVE_MS = 1000;
 /** Default time without authenticated traffic (or without the peer hearing us) until unusable. */
 export const DEFAULT_USABLE_TIMEOUT_MS = 3000;
-
-/** Channel counters; monotonic. */
-export interface UdpChannelStats {
-  /** Data packets sent / their bytes (packet bytes, vnet header included when sent). */
-  txPackets: number;
-  txBytes: number;
-  /** Data packets received and delivered / their bytes. */
-  rxPackets: number;
-  rxBytes: number;
-  /** Keepalives sent and received. */
-  keepalivesOut: number;
-  keepalivesIn: number;
-  /** Dropped: counter seen before. */
-  dropReplay: number;
-  /** Dropped: counter older than the replay window. */
-  dropTooOld: number;
-  /** Dropped: did not authenticate (forged, wrong key, corrupted, truncated). */
-  dropAuth: number;
-  /** Dropped: authenticated but malformed inside, or counter beyond the limit. */
-  dropMalformed: number;
-  /** `send()` refused: the packet does not fit the path MTU. */
-  refusedTooLarge: number;
-  /** `send()` refused: the channel is not usable (closed, silent, or needs a rekey). */
-  refusedNotUsable: number;
-  /** Datagrams the socket did not take (queue full, send error). */
-  txErrors: number;
-  /** Times the channel went from usable to not usable (the caller fell back to TLS). */
-  fallbacks: number;
-  /** Times an authenticated datagram moved the peer's address. */
-  addressChanges: number;
-}
 
 /** Everything a channel needs; built by setup.ts. */
 export interface UdpChannelOptions {
@@ -126,23 +96,8 @@ export class UdpChannel {
   /** Key epoch. */
   readonly epoch: number;
   /** Counters. */
-  readonly stats: UdpChannelStats = {
-    txPackets: 0,
-    txBytes: 0,
-    rxPackets: 0,
-    rxBytes: 0,
-    keepalivesOut: 0,
-    keepalivesIn: 0,
-    dropReplay: 0,
-    dropTooOld: 0,
-    dropAuth: 0,
-    dropMalformed: 0,
-    refusedTooLarge: 0,
-    refusedNotUsable: 0,
-    txErrors: 0,
-    fallbacks: 0,
-    addressChanges: 0,
-  };
+  readonly stats: UdpChannelStats = newChannelStats();
+
   /** Largest packet (vnet header included) that `send()` takes. */
   readonly maxPacket: number;
 
@@ -237,7 +192,7 @@ export class UdpChannel {
     let body = packet;
     if (vnet) {
       if (packet.length < VNET_HDR) {
-        this.stats.refusedTooLarge++; // not a vnet packet at all; let TLS path judge it
+        this.stats.txErrors++; // shorter than its own vnet header: a caller bug, never sent
         return false;
       }
       if (isZero(packet, VNET_HDR)) body = packet.subarray(VNET_HDR);

@@ -22,8 +22,8 @@ export {
   DEFAULT_USABLE_TIMEOUT_MS,
   UdpChannel,
   type UdpChannelOptions,
-  type UdpChannelStats,
 } from "./channel.ts";
+export { type UdpChannelStats } from "./channel_stats.ts";
 export { HEADER_BYTES, OVERHEAD_BYTES } from "./datagram.ts";
 export {
   type ChannelParams,
