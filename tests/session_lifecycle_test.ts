@@ -55,6 +55,11 @@ Deno.test("a restarted peer is reconnected with backoff", async () => {
     await waitUntil(() => nb.up.length === 2 && na2!.up.length === 1, "reconnected");
     assertEquals(nb.mgr.sessions().length, 1);
     assert(nb.up[1].peerInstance !== nb.up[0].peerInstance, "a restart changes the instance");
+    assertEquals(nb.up[1].channelSecret, na2.up[0].channelSecret);
+    assert(
+      nb.up[1].channelSecret.toHex() !== nb.up[0].channelSecret.toHex(),
+      "each session agrees a fresh channel secret",
+    );
   } finally {
     await stopAll(na2, nb);
   }

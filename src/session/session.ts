@@ -14,15 +14,7 @@
  */
 import type { TLSSocket } from "node:tls";
 import { getLogger } from "@logtape/logtape";
-import {
-  CertificateError,
-  certificateNames,
-  type NodeIdentity,
-  shortId,
-  type TrustStore,
-  type VerifiedPeer,
-  verifyPeerCertificate,
-} from "../pki/mod.ts";
+import { type NodeIdentity, shortId, type TrustStore, type VerifiedPeer } from "../pki/mod.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { SessionError, type SessionReason } from "./errors.ts";
 import {
@@ -35,24 +27,14 @@ import {
   frameTypeName,
   MAX_FRAME_PAYLOAD,
 } from "./frame.ts";
+import { type Hello, MAX_HELLO_LEN, type Role } from "./hello.ts";
 import {
-  checkHelloMatchesPeer,
-  deriveChannelSecret,
-  type EphemeralKey,
-  generateEphemeralKey,
-  signProof,
-  verifyProof,
-} from "./handshake.ts";
-import {
-  decodeHello,
-  encodeHello,
-  encodeHelloBody,
-  type Hello,
-  helloSigningInput,
-  MAX_HELLO_LEN,
-  PROTOCOL_VERSION,
-  type Role,
-} from "./hello.ts";
+  acceptHello,
+  buildHello,
+  type CheckedPeer,
+  checkTlsPeer,
+  type OurHello,
+} from "./peer_check.ts";
 import { Liveness, type LivenessOptions } from "./liveness.ts";
 import { SendQueue, type SendQueueOptions } from "./send_queue.ts";
 import { newSessionCounters, type SessionCounters, type SessionStats } from "./stats.ts";
@@ -134,9 +116,8 @@ export class Session {
   #closeTimer: TimerHandle | undefined;
   #early: Uint8Array[] = [];
   #earlyBytes = 0;
-  #ephemeral: EphemeralKey | undefined;
-  #ourBody: Uint8Array | undefined;
-  #finished: { client: Uint8Array; server: Uint8Array } | undefined;
+  #checked: CheckedPeer | undefined;
+  #ours: OurHello | undefined;
   #openedAt = 0;
   #packets: Uint8Array[] = [];
   #vnet: boolean[] = [];
@@ -299,10 +280,26 @@ export class Session {
     if (this.#state !== "tls") return;
     this.#state = "verifying";
     try {
-      const peer = await this.#verifyPeer();
+      const ctx = this.#ctx;
+      const checked = await checkTlsPeer(
+        this.#socket,
+        this.#role,
+        ctx.identity,
+        ctx.trust,
+        this.#expectedName,
+      );
       if (this.#state !== "verifying") return; // closed meanwhile
-      this.peer = peer;
-      this.#sendHello();
+      this.peer = checked.peer;
+      this.#checked = checked;
+      this.#ours = buildHello(
+        ctx.identity,
+        ctx.signingKey,
+        this.#role,
+        checked,
+        ctx.features,
+        ctx.instance,
+      );
+      this.#sendInternal(FrameType.Hello, this.#ours.payload);
       this.#state = "hello";
       const early = this.#early;
       this.#early = [];
@@ -315,97 +312,10 @@ export class Session {
     }
   }
 
-  async #verifyPeer(): Promise<VerifiedPeer> {
-    const s = this.#socket;
-    if (s.getProtocol() !== "TLSv1.3") {
-      throw new SessionError("tls-version", `peer negotiated ${s.getProtocol()}, need TLSv1.3`);
-    }
-    const raw = s.getPeerCertificate(true)?.raw;
-    if (!raw || raw.length === 0) {
-      throw new SessionError("no-certificate", "peer presented no certificate");
-    }
-    const der = new Uint8Array(raw);
-    let peer: VerifiedPeer;
-    try {
-      peer = await verifyPeerCertificate(der, this.#ctx.trust, {
-        now: new Date(),
-        localDomain: this.#ctx.identity.domain,
-      });
-    } catch (e) {
-      if (e instanceof CertificateError) {
-        throw new SessionError("certificate", `certificate refused (${e.reason}): ${e.message}`, {
-          cause: e,
-        });
-      }
-      throw e;
-    }
-    if (peer.id === this.#ctx.identity.id) {
-      throw new SessionError("self", "the peer is this node itself");
-    }
-    if (this.#expectedName !== undefined) {
-      const names = certificateNames(der);
-      const want = this.#expectedName;
-      if (names.cn !== want || names.dnsSans.some((n) => n !== want)) {
-        throw new SessionError(
-          "name-mismatch",
-          `dialled "${want}" but the certificate is for CN "${names.cn}"` +
-            (names.dnsSans.length ? ` (DNS SANs ${names.dnsSans.join(", ")})` : ""),
-        );
-      }
-    }
-    const mine = s.getFinished();
-    const theirs = s.getPeerFinished();
-    if (!mine || !theirs) throw new SessionError("tls-error", "TLS Finished messages unavailable");
-    this.#finished = this.#role === "dialer"
-      ? { client: new Uint8Array(mine), server: new Uint8Array(theirs) }
-      : { client: new Uint8Array(theirs), server: new Uint8Array(mine) };
-    this.#peerDer = der;
-    return peer;
-  }
-
-  #peerDer: Uint8Array | undefined;
-
-  #sendHello(): void {
-    const ctx = this.#ctx;
-    this.#ephemeral = generateEphemeralKey();
-    this.#ourBody = encodeHelloBody({
-      version: PROTOCOL_VERSION,
-      features: ctx.features,
-      instance: ctx.instance,
-      id: Uint8Array.fromHex(ctx.identity.id),
-      x25519: this.#ephemeral.publicRaw,
-      name: ctx.identity.name,
-    });
-    const f = this.#finished!;
-    const sig = signProof(
-      ctx.signingKey,
-      helloSigningInput(this.#role, f.client, f.server, this.#ourBody),
-    );
-    this.#sendInternal(FrameType.Hello, encodeHello(this.#ourBody, sig));
-  }
-
   #onHello(payload: Uint8Array): void {
-    const { hello, body } = decodeHello(payload);
-    const f = this.#finished!;
-    const peerRole: Role = this.#role === "dialer" ? "listener" : "dialer";
-    verifyProof(
-      this.#peerDer!,
-      helloSigningInput(peerRole, f.client, f.server, body),
-      hello.signature,
-    );
-    checkHelloMatchesPeer(hello, this.peer);
-    const [dialerBody, listenerBody] = this.#role === "dialer"
-      ? [this.#ourBody!, body]
-      : [body, this.#ourBody!];
-    this.channelSecret = deriveChannelSecret(
-      this.#ephemeral!,
-      hello.x25519,
-      f.client,
-      f.server,
-      dialerBody,
-      listenerBody,
-    );
-    this.#ephemeral = undefined;
+    const { hello, channelSecret } = acceptHello(payload, this.#role, this.#checked!, this.#ours!);
+    this.channelSecret = channelSecret;
+    this.#ours = undefined;
     this.#open(hello);
   }
 
@@ -591,7 +501,7 @@ export class Session {
     this.#liveness?.stop();
     this.#queue.close();
     this.#early = [];
-    this.#ephemeral = undefined;
+    this.#ours = undefined;
     this.#packets = [];
     this.#vnet = [];
     if (this.#handshakeTimer !== undefined) this.#ctx.clock.clearTimer(this.#handshakeTimer);

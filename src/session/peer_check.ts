@@ -1,0 +1,162 @@
+/**
+ * Our checks on a TLS session once its handshake completed, and the hello exchange built on
+ * them. No TLS library check is trusted: the peer certificate DER is taken from the session
+ * and verified by the PKI module against our CA or pinned certificates only.
+ * @module
+ */
+import type { TLSSocket } from "node:tls";
+import type { KeyObject } from "node:crypto";
+import {
+  CertificateError,
+  certificateNames,
+  type NodeIdentity,
+  type TrustStore,
+  type VerifiedPeer,
+  verifyPeerCertificate,
+} from "../pki/mod.ts";
+import { SessionError } from "./errors.ts";
+import {
+  checkHelloMatchesPeer,
+  deriveChannelSecret,
+  type EphemeralKey,
+  generateEphemeralKey,
+  signProof,
+  verifyProof,
+} from "./handshake.ts";
+import {
+  decodeHello,
+  encodeHello,
+  encodeHelloBody,
+  type Hello,
+  helloSigningInput,
+  PROTOCOL_VERSION,
+  type Role,
+} from "./hello.ts";
+
+/** The result of {@link checkTlsPeer}. */
+export interface CheckedPeer {
+  peer: VerifiedPeer;
+  /** The peer's leaf certificate DER. */
+  der: Uint8Array;
+  /** Both TLS Finished messages. */
+  finished: { client: Uint8Array; server: Uint8Array };
+}
+
+/**
+ * Checks the peer of a secure TLS socket: TLS 1.3, a certificate that passes
+ * `verifyPeerCertificate` (our CA, or a pinned external outside our domain), not ourselves,
+ * and — for a dialer — the configured name as CN and as every DNS SAN.
+ * @throws {SessionError} tls-version, no-certificate, certificate, self, name-mismatch,
+ *   tls-error
+ */
+export async function checkTlsPeer(
+  socket: TLSSocket,
+  role: Role,
+  identity: NodeIdentity,
+  trust: TrustStore,
+  expectedName: string | undefined,
+): Promise<CheckedPeer> {
+  if (socket.getProtocol() !== "TLSv1.3") {
+    throw new SessionError("tls-version", `peer negotiated ${socket.getProtocol()}, need TLSv1.3`);
+  }
+  const raw = socket.getPeerCertificate(true)?.raw;
+  if (!raw || raw.length === 0) {
+    throw new SessionError("no-certificate", "peer presented no certificate");
+  }
+  const der = new Uint8Array(raw);
+  let peer: VerifiedPeer;
+  try {
+    peer = await verifyPeerCertificate(der, trust, {
+      now: new Date(),
+      localDomain: identity.domain,
+    });
+  } catch (e) {
+    if (e instanceof CertificateError) {
+      throw new SessionError("certificate", `certificate refused (${e.reason}): ${e.message}`, {
+        cause: e,
+      });
+    }
+    throw e;
+  }
+  if (peer.id === identity.id) {
+    throw new SessionError("self", "the peer is this node itself");
+  }
+  if (expectedName !== undefined) {
+    const names = certificateNames(der);
+    if (names.cn !== expectedName || names.dnsSans.some((n) => n !== expectedName)) {
+      throw new SessionError(
+        "name-mismatch",
+        `dialled "${expectedName}" but the certificate is for CN "${names.cn}"` +
+          (names.dnsSans.length ? ` (DNS SANs ${names.dnsSans.join(", ")})` : ""),
+      );
+    }
+  }
+  const mine = socket.getFinished();
+  const theirs = socket.getPeerFinished();
+  if (!mine || !theirs) throw new SessionError("tls-error", "TLS Finished messages unavailable");
+  const finished = role === "dialer"
+    ? { client: new Uint8Array(mine), server: new Uint8Array(theirs) }
+    : { client: new Uint8Array(theirs), server: new Uint8Array(mine) };
+  return { peer, der, finished };
+}
+
+/** Our side of the hello exchange, kept until the peer's hello arrives. */
+export interface OurHello {
+  /** The hello frame payload to send. */
+  payload: Uint8Array;
+  /** The encoded body (covered by the channel-secret derivation). */
+  body: Uint8Array;
+  /** Our X25519 key for this session. */
+  ephemeral: EphemeralKey;
+}
+
+/** Builds and signs our hello for a checked TLS session. */
+export function buildHello(
+  identity: NodeIdentity,
+  signingKey: KeyObject,
+  role: Role,
+  checked: CheckedPeer,
+  features: number,
+  instance: Uint8Array,
+): OurHello {
+  const ephemeral = generateEphemeralKey();
+  const body = encodeHelloBody({
+    version: PROTOCOL_VERSION,
+    features,
+    instance,
+    id: Uint8Array.fromHex(identity.id),
+    x25519: ephemeral.publicRaw,
+    name: identity.name,
+  });
+  const f = checked.finished;
+  const sig = signProof(signingKey, helloSigningInput(role, f.client, f.server, body));
+  return { payload: encodeHello(body, sig), body, ephemeral };
+}
+
+/**
+ * Checks the peer's hello (structure, signature by its certificate's key over this TLS
+ * session, name/ID/version) and derives the channel secret.
+ * @throws {SessionError} malformed-hello, proof-invalid, hello-mismatch
+ */
+export function acceptHello(
+  payload: Uint8Array,
+  role: Role,
+  checked: CheckedPeer,
+  ours: OurHello,
+): { hello: Hello; channelSecret: Uint8Array } {
+  const { hello, body } = decodeHello(payload);
+  const f = checked.finished;
+  const peerRole: Role = role === "dialer" ? "listener" : "dialer";
+  verifyProof(checked.der, helloSigningInput(peerRole, f.client, f.server, body), hello.signature);
+  checkHelloMatchesPeer(hello, checked.peer);
+  const [dialerBody, listenerBody] = role === "dialer" ? [ours.body, body] : [body, ours.body];
+  const channelSecret = deriveChannelSecret(
+    ours.ephemeral,
+    hello.x25519,
+    f.client,
+    f.server,
+    dialerBody,
+    listenerBody,
+  );
+  return { hello, channelSecret };
+}
