@@ -5,6 +5,7 @@
 import { certCa, certNode } from "./src/cli/cert.ts";
 import { CliFailure, type Command, Exit, UsageError } from "./src/cli/common.ts";
 import { dcShow } from "./src/cli/dc.ts";
+import { dcCurrent, routes, status } from "./src/cli/control_commands.ts";
 import { run } from "./src/cli/run.ts";
 import { sign } from "./src/cli/sign.ts";
 import { version } from "./src/cli/version.ts";
@@ -12,7 +13,17 @@ import { CertificateError } from "./src/pki/mod.ts";
 import { DcError } from "./src/dc/mod.ts";
 
 /** Every command, by its words. */
-const COMMANDS: readonly Command[] = [run, certCa, certNode, sign, dcShow, version];
+const COMMANDS: readonly Command[] = [
+  run,
+  status,
+  routes,
+  dcShow,
+  dcCurrent,
+  certCa,
+  certNode,
+  sign,
+  version,
+];
 
 const USAGE = `Usage: vmesh <command> [options]
 

@@ -26,6 +26,28 @@ export function dcToJson(path: string, dc: VerifiedDc): Record<string, unknown> 
   };
 }
 
+/** Text lines for a DC in the {@link dcToJson} form (`dc show`, `dc current`). */
+export function dcText(j: Record<string, unknown>): string[] {
+  const wl = (j.prefix_whitelist ?? {}) as Record<
+    string,
+    { prefix: string; max_prefix_len: number }[]
+  >;
+  const lines = [
+    `file:            ${j.file}`,
+    `valid:           yes (version ${j.version})`,
+    `signed at:       ${j.signed_at}`,
+    `cert expires:    ${j.cert_expires}`,
+    `content sha256:  ${j.content_sha256}`,
+    `prefix whitelist:${Object.keys(wl).length === 0 ? " (empty)" : ""}`,
+  ];
+  for (const [name, entries] of Object.entries(wl)) {
+    lines.push(`  ${name}:${entries.length === 0 ? " (nothing allowed)" : ""}`);
+    for (const e of entries) lines.push(`    ${e.prefix}  max_prefix_len=${e.max_prefix_len}`);
+  }
+  for (const w of (j.warnings ?? []) as string[]) lines.push(`warning: ${w}`);
+  return lines;
+}
+
 /** `vmesh dc show`. */
 export const dcShow: Command = {
   name: "dc show",
@@ -72,21 +94,7 @@ Options:
       console.log(JSON.stringify(dcToJson(file, dc), null, 2));
       return Exit.ok;
     }
-    const lines = [
-      `file:            ${file}`,
-      `valid:           yes (version ${dc.version})`,
-      `signed at:       ${dc.notBefore.toISOString()}`,
-      `cert expires:    ${dc.notAfter.toISOString()}`,
-      `content sha256:  ${dc.contentHash}`,
-      `prefix whitelist:${dc.content.prefixWhitelist.size === 0 ? " (empty)" : ""}`,
-    ];
-    for (const [name, entries] of dc.content.prefixWhitelist) {
-      lines.push(`  ${name}:${entries.length === 0 ? " (nothing allowed)" : ""}`);
-      for (const e of entries) {
-        lines.push(`    ${formatPrefix(e.prefix)}  max_prefix_len=${e.maxPrefixLen}`);
-      }
-    }
-    for (const w of dc.warnings) lines.push(`warning: ${w}`);
+    const lines = dcText(dcToJson(file, dc));
     console.log(lines.join("\n"));
     return Exit.ok;
   },

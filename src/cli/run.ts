@@ -5,6 +5,7 @@
 import { ConfigError, prepareNode } from "../config/mod.ts";
 import { logger, setupLogging } from "../log.ts";
 import { shortId } from "../pki/mod.ts";
+import { runNode } from "../node.ts";
 import { CliFailure, type Command, Exit, help, parse, required } from "./common.ts";
 
 /** What `vmesh run` hands to the node (`runNode(options)` in src/node.ts). */
@@ -63,7 +64,10 @@ Go-style single-dash flags (-config, -initial-dc, -debug, -table, -drop-permissi
     const log = logger("cli");
     let prepared;
     try {
-      prepared = await prepareNode(options.configPath, { initialDcPath: options.initialDcPath });
+      // A running node reports a bad --initial-dc and keeps its DC; --check fails on it.
+      prepared = await prepareNode(options.configPath, {
+        initialDcPath: values.check ? options.initialDcPath : undefined,
+      });
     } catch (e) {
       if (e instanceof ConfigError) {
         for (const w of e.warnings) console.error(`warning: ${w}`);
@@ -81,9 +85,6 @@ Go-style single-dash flags (-config, -initial-dc, -debug, -table, -drop-permissi
       return Exit.ok;
     }
     log.info(`Starting ${summary}`);
-    // The node itself (src/node.ts, runNode(options: RunOptions)) is not wired in yet.
-    throw new CliFailure(
-      "the node runtime is not available in this build yet; use --check to validate",
-    );
+    return await runNode(prepared, options);
   },
 };

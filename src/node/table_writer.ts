@@ -21,7 +21,9 @@ export function startTableWriter(
       if (failing) log.info("routing table file {path} written again", { path });
       failing = false;
     } catch (e) {
-      if (!failing) log.warn("cannot write routing table to {path}: {error}", { path, error: `${e}` });
+      if (!failing) {
+        log.warn("cannot write routing table to {path}: {error}", { path, error: `${e}` });
+      }
       failing = true;
     }
   };

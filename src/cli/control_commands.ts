@@ -1,0 +1,163 @@
+/**
+ * `vmesh status`, `vmesh routes`, `vmesh dc current`: read a running node through its control
+ * socket, found with `--control <socket>` or `--config <path>` (its `control_socket`).
+ * @module
+ */
+import { CONFIG_DEFAULTS, loadNodeConfig } from "../config/mod.ts";
+import { ConfigError } from "../config/mod.ts";
+import { ControlError, controlRequest } from "../node/control.ts";
+import type { PeerStatus } from "../node/node.ts";
+import { formatTable, type RouteView } from "../routing/mod.ts";
+import { CliFailure, type Command, Exit, help, parse } from "./common.ts";
+import { dcText } from "./dc.ts";
+
+const OPTIONS = {
+  config: { type: "string" },
+  control: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+const WHERE = `Options:
+  --control <socket>   the node's control socket (default ${CONFIG_DEFAULTS.controlSocket})
+  --config <path>      read control_socket from this node config instead
+  --json               print JSON
+  -h, --help           show this help`;
+
+async function ask(args: string[], c: Command, cmd: string) {
+  const { values } = parse(args, OPTIONS);
+  if (values.help) return { help: help(c) };
+  let socket = values.control;
+  if (socket === undefined && values.config !== undefined) {
+    try {
+      socket = (await loadNodeConfig(values.config)).config.controlSocket;
+    } catch (e) {
+      if (e instanceof ConfigError) throw new CliFailure(e.message);
+      throw e;
+    }
+  }
+  socket ??= CONFIG_DEFAULTS.controlSocket;
+  try {
+    return { result: await controlRequest(socket, cmd), json: values.json ?? false };
+  } catch (e) {
+    if (e instanceof ControlError) throw new CliFailure(e.message, { cause: e });
+    throw e;
+  }
+}
+
+const ms = (v: number | null) => v === null ? "-" : `${v.toFixed(1)}ms`;
+
+function duration(msTotal: number): string {
+  const s = Math.floor(msTotal / 1000);
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
+}
+
+/** Text form of `vmesh status`. */
+export function formatStatus(st: Record<string, any>): string {
+  const n = st.node;
+  const lines = [
+    `node ${n.name}  id ${n.id.slice(0, 16)}…  listen ${n.listen}  up ${duration(n.uptimeMs)}` +
+    `  vmesh ${n.version}`,
+    st.dc ? `DC signed ${st.dc.signedAt} (sha256 ${st.dc.contentHash.slice(0, 16)}…)` : "DC: none",
+    `${st.routes} route(s)`,
+    "",
+  ];
+  const peers = st.peers as PeerStatus[];
+  lines.push(table([
+    ["PEER", "STATE", "ADDRESS", "DIR", "RTT", "JITTER", "LOSS", "UPTIME", "ROUTES", "PKTS IN/OUT"],
+    ...peers.map((p) => [
+      p.name + (p.configured ? "" : " (inbound)"),
+      p.state,
+      p.addr,
+      p.direction ?? "-",
+      ms(p.rttMs),
+      ms(p.jitterMs),
+      p.loss === null ? "-" : `${Math.round(p.loss * 100)}%`,
+      p.state === "up" ? duration(p.uptimeMs) : "-",
+      String(p.routesVia),
+      `${p.packetsIn}/${p.packetsOut}`,
+    ]),
+  ]));
+  const f = st.forwarding;
+  const drops = Object.entries(f).filter(([k, v]) => k.startsWith("drop") && v !== 0)
+    .map(([k, v]) => `${k.slice(4)} ${v}`);
+  lines.push(
+    "",
+    `forwarding: from vifs ${f.fromVif}, from peers ${f.fromPeer}, to vifs ${f.toVif}, ` +
+      `to peers ${f.toPeer}, ICMPv6 errors ${f.icmpSent}` +
+      (drops.length ? `; dropped: ${drops.join(", ")}` : ""),
+  );
+  for (const v of st.vifs) {
+    lines.push(
+      `vif ${v.key} (${v.name}, mtu ${v.mtu}${v.offload ? ", offload" : ""}): ` +
+        `rx ${v.rxPackets} pkts, tx ${v.txPackets} pkts, drops ${
+          v.rxDropNotIpv6 + v.txDropFull + v.txDropError
+        }`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** `vmesh status`. */
+export const status: Command = {
+  name: "status",
+  summary: "show a running node: peers, latency, counters",
+  help: `Usage: vmesh status [--control <socket> | --config <path>] [--json]
+
+Shows this node, its peers (state, address, smoothed RTT, jitter, loss, uptime, routes via
+each, packets) and its forwarding counters.
+
+${WHERE}`,
+  async run(args) {
+    const r = await ask(args, this, "status");
+    if ("help" in r) return r.help!;
+    console.log(r.json ? JSON.stringify(r.result, null, 2) : formatStatus(r.result as any));
+    return Exit.ok;
+  },
+};
+
+/** `vmesh routes`. */
+export const routes: Command = {
+  name: "routes",
+  summary: "show a running node's routing table",
+  help: `Usage: vmesh routes [--control <socket> | --config <path>] [--json]
+
+Shows the best route per prefix: next hop, total latency, path, age, and the decision rule
+that chose it.
+
+${WHERE}`,
+  async run(args) {
+    const r = await ask(args, this, "routes");
+    if ("help" in r) return r.help!;
+    const views = r.result as RouteView[];
+    console.log(r.json ? JSON.stringify(views, null, 2) : formatTable(views));
+    return Exit.ok;
+  },
+};
+
+/** `vmesh dc current`. */
+export const dcCurrent: Command = {
+  name: "dc current",
+  summary: "show the distributed config a running node uses",
+  help: `Usage: vmesh dc current [--control <socket> | --config <path>] [--json]
+
+Shows the DC the node runs: signing time, content hash, whitelist and content ("none" when
+the node has no DC yet).
+
+${WHERE}`,
+  async run(args) {
+    const r = await ask(args, this, "dc");
+    if ("help" in r) return r.help!;
+    const dc = r.result as Record<string, unknown> | null;
+    if (r.json) console.log(JSON.stringify(dc, null, 2));
+    else console.log(dc === null ? "no DC" : dcText(dc).slice(1).join("\n"));
+    return Exit.ok;
+  },
+};

@@ -1,0 +1,6 @@
+/**
+ * The vmesh node: see `src/node/` for its parts.
+ * @module
+ */
+export { runNode, type RunNodeOptions } from "./node/run.ts";
+export { Node, type NodeInputs, type PeerStatus } from "./node/node.ts";

@@ -1,0 +1,418 @@
+/**
+ * A running vmesh node: the wiring of vifs, forwarder, routing, sessions and DC sync.
+ *
+ * Event flow:
+ * - vif read batches → {@link Forwarder.fromVif}; session packet chunks → `fromPeer`.
+ * - session up/down, latency samples, route announce/withdraw frames → {@link Router}, which
+ *   updates the FIB (shared with the forwarder, mutated in place) at once; what neighbours
+ *   must hear is sent by `flush()` within {@link FLUSH_DELAY_MS}.
+ * - DC offers and DCs → {@link DcSync}; an accepted DC re-filters routes and is pushed to
+ *   every other peer.
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import type { LocalAnnouncement, NodeConfig, PeerConfig } from "../config/mod.ts";
+import { Forwarder } from "../dataplane/forwarder.ts";
+import { type VerifiedDc, verifyDc } from "../dc/mod.ts";
+import { parseIpv6 } from "../net/ipv6.ts";
+import { prefixKey } from "../net/prefix.ts";
+import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
+import { decodeAnnounce, decodeWithdraw, encodeAnnounce, encodeWithdraw } from "../routing/mod.ts";
+import { Router } from "../routing/mod.ts";
+import { FrameType, type Session, SessionManager } from "../session/mod.ts";
+import type { Vif } from "../vif/vif.ts";
+import { DcSync, decodeDcOffer, encodeDcOffer } from "./dc_sync.ts";
+import { pumpVif } from "./vif_pump.ts";
+
+const log = getLogger(["vmesh", "node"]);
+
+/** Batching window for route announcements and withdrawals. */
+export const FLUSH_DELAY_MS = 10;
+/** How often link latencies are read from the sessions into the router. */
+const LATENCY_POLL_MS = 250;
+/** Periodic DC re-offer (covers anything missed). */
+const DC_REOFFER_MS = 30_000;
+/** Latency assumed for a link until its first RTT sample (a few hundred ms at most). */
+const INITIAL_LATENCY_MS = 100;
+
+/** Everything a node is built from (see `prepareNode`). */
+export interface NodeInputs {
+  config: NodeConfig;
+  trust: TrustStore;
+  identity: NodeIdentity;
+}
+
+/** One configured-or-connected peer, for `vmesh status`. */
+export interface PeerStatus {
+  name: string;
+  id: string | null;
+  addr: string;
+  configured: boolean;
+  state: "up" | "down";
+  direction: "outbound" | "inbound" | null;
+  external: boolean | null;
+  rttMs: number | null;
+  jitterMs: number | null;
+  loss: number | null;
+  uptimeMs: number;
+  routesVia: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  drops: number;
+}
+
+/** The wiring of one node. Create with the inputs, then {@link start}. */
+export class Node {
+  readonly forwarder: Forwarder;
+  readonly router: Router;
+  readonly sessions: SessionManager;
+  readonly dc: DcSync<VerifiedDc>;
+  readonly vifs: Map<string, Vif>;
+  readonly startedAt = Date.now();
+  #config: NodeConfig;
+  readonly #inputs: NodeInputs;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #pumps: Promise<void>[] = [];
+  #stopping = false;
+
+  /**
+   * @param inputs config, trust store and identity
+   * @param vifs the opened vifs by config key (the node closes them on stop)
+   */
+  constructor(inputs: NodeInputs, vifs: Map<string, Vif>) {
+    const { config, identity, trust } = inputs;
+    this.#inputs = inputs;
+    this.#config = config;
+    this.vifs = vifs;
+    this.forwarder = new Forwarder({ routerAddress: routerAddress(config) });
+    this.router = new Router({
+      localId: identity.id,
+      localName: identity.name,
+      now: () => performance.now(),
+      hysteresisMs: config.hysteresisMs,
+      maxRoutesPerPeer: config.maxRoutesPerPeer,
+      externalPeersDefault: config.externalPeersDefault,
+    });
+    this.forwarder.setFib(this.router.fib);
+    for (const [key, vif] of vifs) this.forwarder.attachVif(key, vif);
+    for (const a of config.localAnnouncements) this.#announce(a);
+    this.dc = new DcSync<VerifiedDc>(
+      (raw) => verifyDc(raw, trust, new Date()),
+      `${config.stateDir}/dc.bin`,
+      (dc, from) => this.#onDcAccepted(dc, from),
+    );
+    this.sessions = new SessionManager({
+      identity,
+      trust,
+      listen: config.listenAddr,
+      peers: config.peers.map(sessionPeer),
+      ping: { intervalMs: config.pingIntervalMs },
+      onSessionUp: (s) => this.#onUp(s),
+      onSessionDown: (s) => this.#onDown(s),
+      onControl: (s, type, payload) => this.#onControl(s, type, payload),
+      onPackets: (_s, pkts, vnet) => this.forwarder.fromPeer(pkts, vnet),
+    });
+  }
+
+  /** The config in force (changes on reload). */
+  get config(): NodeConfig {
+    return this.#config;
+  }
+
+  /** This node's identity. */
+  get identity(): NodeIdentity {
+    return this.#inputs.identity;
+  }
+
+  /** Loads the persisted DC; call before {@link start}. */
+  async loadState(): Promise<void> {
+    await Deno.mkdir(this.#config.stateDir, { recursive: true, mode: 0o700 });
+    await this.dc.loadPersisted();
+  }
+
+  /** Binds the listener and starts dialling; the vif pumps start with {@link startForwarding}. */
+  async start(): Promise<void> {
+    await this.sessions.start();
+    this.#timers.push(
+      setInterval(() => this.router.tick(), 1000),
+      setInterval(() => this.#pollLatency(), LATENCY_POLL_MS),
+      setInterval(() => this.#offerDcToAll(), DC_REOFFER_MS),
+    );
+    this.#scheduleFlush();
+  }
+
+  /** Starts reading the vifs (after privileges were dropped, if asked). */
+  startForwarding(): void {
+    for (const [key, vif] of this.vifs) {
+      this.#pumps.push(
+        pumpVif(key, vif, (b, s, n, o, v) => this.forwarder.fromVif(b, s, n, o, v)),
+      );
+    }
+  }
+
+  /**
+   * Stops: closes every session with a reason (peers withdraw our routes at once), closes the
+   * vifs (a TUN disappears with its kernel routes) and waits for the read loops to end.
+   */
+  async stop(reason = "node shutting down"): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    await this.sessions.stop(reason);
+    for (const vif of this.vifs.values()) vif.close();
+    await Promise.all(this.#pumps);
+  }
+
+  /**
+   * Applies a changed config without dropping unaffected sessions: peers and local
+   * announcements follow the new file; other changes need a restart and are reported.
+   * @returns what needs a restart (empty when everything was applied)
+   */
+  reload(next: NodeConfig): string[] {
+    const prev = this.#config;
+    const needsRestart: string[] = [];
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (!same([...prev.vifs], [...next.vifs])) needsRestart.push("vifs");
+    for (
+      const k of [
+        "listenAddr",
+        "ca",
+        "cert",
+        "privateKey",
+        "externalPeerCerts",
+        "stateDir",
+        "controlSocket",
+        "hysteresisMs",
+        "pingIntervalMs",
+        "maxRoutesPerPeer",
+        "externalPeersDefault",
+      ] as const
+    ) if (!same(prev[k], next[k])) needsRestart.push(k);
+    const oldAnn = new Map(prev.localAnnouncements.map((a) => [annKey(a), a]));
+    const newAnn = new Map(next.localAnnouncements.map((a) => [annKey(a), a]));
+    for (const [k, a] of oldAnn) if (!newAnn.has(k)) this.router.removeLocal(a.prefix);
+    for (const [k, a] of newAnn) if (!oldAnn.has(k)) this.#announce(a);
+    this.sessions.updatePeers(next.peers.map(sessionPeer));
+    this.#config = { ...next, vifs: prev.vifs };
+    this.#scheduleFlush();
+    return needsRestart;
+  }
+
+  /** Peers for `vmesh status`: every configured peer and every connected one. */
+  peerStatus(): PeerStatus[] {
+    const via = new Map<string, number>();
+    for (const r of this.router.table()) {
+      if (r.nextHop.kind === "peer") via.set(r.nextHop.id, (via.get(r.nextHop.id) ?? 0) + 1);
+    }
+    const out: PeerStatus[] = [];
+    const seen = new Set<Session>();
+    const fromSession = (s: Session, configured: boolean, addr: string): PeerStatus => {
+      seen.add(s);
+      const st = s.stats();
+      const c = st.counters;
+      return {
+        name: s.peer.name,
+        id: s.peer.id,
+        addr,
+        configured,
+        state: "up",
+        direction: s.dialedByUs ? "outbound" : "inbound",
+        external: s.peer.external,
+        rttMs: st.rttMs,
+        jitterMs: st.jitterMs,
+        loss: st.loss,
+        uptimeMs: st.uptimeMs,
+        routesVia: via.get(s.peer.id) ?? 0,
+        packetsIn: c.packetsIn,
+        packetsOut: c.packetsOut,
+        bytesIn: c.bytesIn,
+        bytesOut: c.bytesOut,
+        drops: c.dropQueueFull + c.dropOversize + c.dropClosed,
+      };
+    };
+    const open = this.sessions.sessions();
+    for (const p of this.#config.peers) {
+      const addr = `${p.addr.host}:${p.addr.port}`;
+      const s = open.find((x) => !seen.has(x) && x.peer.name === p.name);
+      if (s) {
+        out.push(fromSession(s, true, addr));
+        continue;
+      }
+      out.push({
+        name: p.name,
+        id: null,
+        addr,
+        configured: true,
+        state: "down",
+        direction: null,
+        external: null,
+        rttMs: null,
+        jitterMs: null,
+        loss: null,
+        uptimeMs: 0,
+        routesVia: 0,
+        packetsIn: 0,
+        packetsOut: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        drops: 0,
+      });
+    }
+    for (const s of open) {
+      if (!seen.has(s)) {
+        out.push(fromSession(s, false, `${s.remoteAddr.host}:${s.remoteAddr.port}`));
+      }
+    }
+    return out;
+  }
+
+  #announce(a: LocalAnnouncement): void {
+    // An announcement without a vif is announced but its packets are dropped (as Go vmesh).
+    this.router.addLocal(a.prefix, a.vif ?? "");
+  }
+
+  #onUp(s: Session): void {
+    const { id, name, external } = s.peer;
+    this.forwarder.attachPeer(id, s);
+    this.router.peerUp({ id, name, external }, s.stats().rttMs ?? INITIAL_LATENCY_MS);
+    this.#flushNow();
+    s.sendControl(FrameType.DcOffer, this.#dcOffer());
+  }
+
+  #onDown(s: Session): void {
+    if (!s.peer) return;
+    // The manager keeps at most one open session per peer: this one was it.
+    this.forwarder.detachPeer(s.peer.id);
+    this.router.peerDown(s.peer.id);
+    this.#flushNow();
+  }
+
+  #onControl(s: Session, type: number, payload: Uint8Array): void {
+    try {
+      switch (type) {
+        case FrameType.RouteAnnounce: {
+          const r = this.router.receiveAnnounce(s.peer.id, decodeAnnounce(payload));
+          if (r.rejected > 0) {
+            log.debug("{peer}: {n} route(s) refused: {problems}", {
+              peer: s.peer.name,
+              n: r.rejected,
+              problems: r.problems.join("; "),
+            });
+          }
+          this.#scheduleFlush();
+          return;
+        }
+        case FrameType.RouteWithdraw:
+          this.router.receiveWithdraw(s.peer.id, decodeWithdraw(payload));
+          this.#scheduleFlush();
+          return;
+        case FrameType.DcOffer: {
+          const offer = decodeDcOffer(payload);
+          const current = this.dc.current;
+          if (current && this.dc.shouldSendTo(offer)) this.#sendDc(s, current);
+          return;
+        }
+        case FrameType.Dc:
+          this.dc.receive(payload.slice(), s.peer.name);
+          return;
+        default:
+          log.debug("{peer}: control frame type {type} not used by this node", {
+            peer: s.peer.name,
+            type,
+          });
+      }
+    } catch (e) {
+      const what = e instanceof Error ? e.message : String(e);
+      log.warn("{peer} sent a malformed control frame (type {type}), closing: {what}", {
+        peer: s.peer.name,
+        type,
+        what,
+      });
+      s.close(`malformed control frame: ${what}`, "malformed-frame");
+    }
+  }
+
+  #onDcAccepted(dc: VerifiedDc, from: string | undefined): void {
+    for (const w of dc.warnings) log.warn("DC: {warning}", { warning: w });
+    this.router.setWhitelist(dc.content.prefixWhitelist);
+    this.#scheduleFlush();
+    for (const s of this.sessions.sessions()) if (s.peer.name !== from) this.#sendDc(s, dc);
+  }
+
+  #sendDc(s: Session, dc: VerifiedDc): void {
+    try {
+      s.sendControl(FrameType.Dc, dc.raw);
+    } catch (e) {
+      log.error("cannot send the DC to {peer}: {error}", { peer: s.peer.name, error: `${e}` });
+    }
+  }
+
+  #dcOffer(): Uint8Array {
+    return this.dc.offer() ?? encodeDcOffer({
+      notBefore: new Date(0),
+      contentHash: "00".repeat(32),
+      raw: new Uint8Array(),
+    });
+  }
+
+  #offerDcToAll(): void {
+    const offer = this.#dcOffer();
+    for (const s of this.sessions.sessions()) s.sendControl(FrameType.DcOffer, offer);
+  }
+
+  #pollLatency(): void {
+    for (const s of this.sessions.sessions()) {
+      const rtt = s.stats().rttMs;
+      if (rtt !== null) this.router.updateLatency(s.peer.id, rtt);
+    }
+    if (this.router.pending) this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer !== undefined || this.#stopping) return;
+    this.#flushTimer = setTimeout(() => this.#flushNow(), FLUSH_DELAY_MS);
+  }
+
+  #flushNow(): void {
+    if (this.#flushTimer !== undefined) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
+    const { messages } = this.router.flush();
+    for (const [id, m] of messages) {
+      const s = this.sessions.session(id);
+      if (s === undefined) continue;
+      for (const p of encodeWithdraw(m.withdraw)) s.sendControl(FrameType.RouteWithdraw, p);
+      for (const p of encodeAnnounce(m.announce)) s.sendControl(FrameType.RouteAnnounce, p);
+    }
+  }
+}
+
+function sessionPeer(p: PeerConfig) {
+  return { addr: p.addr, name: p.name };
+}
+
+function annKey(a: LocalAnnouncement): string {
+  return `${prefixKey(a.prefix)} ${a.vif ?? ""}`;
+}
+
+/**
+ * The source address of this router's ICMPv6 errors: the first address on a TUN vif, else
+ * the first address (::1) inside the first local announcement, else ::1.
+ */
+export function routerAddress(config: NodeConfig): Uint8Array {
+  for (const v of config.vifs.values()) {
+    if (v.type === "tun" && v.addresses.length > 0) return v.addresses[0].addr;
+  }
+  const a = config.localAnnouncements[0];
+  if (a) {
+    const addr = a.prefix.addr.slice();
+    if (a.prefix.len < 128) addr[15] |= 1;
+    return addr;
+  }
+  return parseIpv6("::1");
+}

@@ -1,0 +1,58 @@
+/**
+ * Opens the vifs a node config names (TUN devices, service sockets, dummies).
+ * @module
+ */
+import type { VifConfig } from "../config/mod.ts";
+import { formatIpv6 } from "../net/ipv6.ts";
+import { DummyVif } from "../vif/dummy.ts";
+import { openServiceVif } from "../vif/service.ts";
+import { openTunVif } from "../vif/tun.ts";
+import type { Vif } from "../vif/vif.ts";
+
+/** A vif failed to open: names the vif and the reason (permission, name in use, …). */
+export class VifOpenError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "VifOpenError";
+  }
+}
+
+/** Opens one vif from its config. @throws {VifOpenError} */
+export function openVif(key: string, cfg: VifConfig): Vif {
+  try {
+    switch (cfg.type) {
+      case "tun":
+        return openTunVif({
+          name: cfg.tunName,
+          mtu: cfg.mtu,
+          addresses: cfg.addresses.map((a) => `${formatIpv6(a.addr)}/${a.len}`),
+          routes: cfg.routes,
+          offload: cfg.offload,
+        });
+      case "service":
+        return openServiceVif({
+          name: cfg.serviceName,
+          network: cfg.serviceNetwork,
+          address: cfg.serviceAddress,
+        });
+      case "dummy":
+        return new DummyVif(key);
+    }
+  } catch (e) {
+    throw new VifOpenError(`vifs.${key}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+/** Opens every vif; on a failure closes those already opened and rethrows. */
+export function openVifs(vifs: ReadonlyMap<string, VifConfig>): Map<string, Vif> {
+  const out = new Map<string, Vif>();
+  try {
+    for (const [key, cfg] of vifs) out.set(key, openVif(key, cfg));
+  } catch (e) {
+    for (const v of out.values()) v.close();
+    throw e;
+  }
+  return out;
+}

@@ -1,0 +1,158 @@
+/**
+ * `vmesh run`: the life of a node process — open devices and sockets, optionally drop
+ * privileges, serve until SIGINT/SIGTERM, re-read the config on SIGHUP.
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { ConfigError, loadNodeConfig, type PreparedNode } from "../config/mod.ts";
+import { VERSION } from "../cli/version.ts";
+import { dropPrivileges } from "../../ffi/privileges.ts";
+import { ControlServer } from "./control.ts";
+import { Node } from "./node.ts";
+import { openVifs } from "./open_vifs.ts";
+import { startTableWriter } from "./table_writer.ts";
+import { formatTable } from "../routing/mod.ts";
+import { dcView, routesView, statusView } from "./views.ts";
+
+const log = getLogger(["vmesh", "node"]);
+
+/** The unprivileged user and group of `--drop-permissions` (nobody/nogroup). */
+export const NOBODY = 65534;
+/** A stopping node exits within this time even if something hangs. */
+const STOP_DEADLINE_MS = 1800;
+
+/** Options of {@link runNode} (what `vmesh run` parsed). */
+export interface RunNodeOptions {
+  /** The config file (re-read on SIGHUP). */
+  configPath: string;
+  /** A DC file to verify and apply at start. A bad one is reported; the node still runs. */
+  initialDcPath?: string;
+  /** Write the routing table here every 10 s. */
+  tablePath?: string;
+  /** Switch to uid/gid 65534 once devices and sockets are open. */
+  dropPermissions: boolean;
+  /** Resolves when the node should stop (tests); signals are used as well. */
+  stopSignal?: Promise<void>;
+}
+
+/**
+ * Runs a node until SIGINT/SIGTERM (or `stopSignal`).
+ * @returns the process exit code: 0 after a clean stop, 1 when the node could not start.
+ */
+export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Promise<number> {
+  const { config } = prepared;
+  let vifs;
+  try {
+    vifs = openVifs(config.vifs);
+  } catch (e) {
+    log.error("{error}", { error: e instanceof Error ? e.message : String(e) });
+    return 1;
+  }
+  const node = new Node(prepared, vifs);
+  let control: ControlServer | undefined;
+  const stopTable: (() => void)[] = [];
+  const cleanup = async () => {
+    for (const f of stopTable) f();
+    await control?.close();
+    await node.stop();
+  };
+  try {
+    await node.loadState();
+    if (opts.initialDcPath !== undefined) await applyInitialDc(node, opts.initialDcPath);
+    await node.start();
+    control = await ControlServer.listen(config.controlSocket, (cmd) => {
+      switch (cmd) {
+        case "status":
+          return statusView(node, VERSION);
+        case "routes":
+          return routesView(node);
+        case "dc":
+          return dcView(node.dc.current);
+        default:
+          throw new Error(`unknown command "${cmd}" (status, routes, dc)`);
+      }
+    });
+    if (opts.dropPermissions) await dropToNobody(config.stateDir);
+  } catch (e) {
+    log.error("cannot start: {error}", { error: e instanceof Error ? e.message : String(e) });
+    await cleanup();
+    return 1;
+  }
+  node.startForwarding();
+  if (opts.tablePath) {
+    stopTable.push(startTableWriter(opts.tablePath, () => formatTable(node.router.table())));
+  }
+  log.info("node {name} running: {vifs} vif(s), {peers} configured peer(s)", {
+    name: node.identity.name,
+    vifs: vifs.size,
+    peers: config.peers.length,
+  });
+
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  const onStop = (sig: Deno.Signal) => () => stop(sig);
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", onStop("SIGINT")],
+    ["SIGTERM", onStop("SIGTERM")],
+    ["SIGHUP", () => reload(node, opts.configPath)],
+  ];
+  for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
+  opts.stopSignal?.then(() => stop("stop requested"));
+  const why = await stopped;
+  log.info("stopping ({why})", { why });
+  const deadline = setTimeout(() => {
+    log.warn("stop took longer than {ms} ms; exiting anyway", { ms: STOP_DEADLINE_MS });
+    Deno.exit(0);
+  }, STOP_DEADLINE_MS);
+  await cleanup();
+  clearTimeout(deadline);
+  for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+  log.info("stopped");
+  return 0;
+}
+
+async function applyInitialDc(node: Node, path: string): Promise<void> {
+  try {
+    const raw = await Deno.readFile(path);
+    if (!await node.dc.applyInitial(raw)) {
+      log.info("--initial-dc {path} is not newer than the persisted DC; keeping that", { path });
+    }
+  } catch (e) {
+    const current = node.dc.current;
+    log.error(
+      "--initial-dc {path} cannot be used: {error}; the node runs with {what}",
+      {
+        path,
+        error: e instanceof Error ? e.message : String(e),
+        what: current ? `the DC signed ${current.notBefore.toISOString()}` : "no DC yet",
+      },
+    );
+  }
+}
+
+/**
+ * Gives the state directory to nobody (so the DC can still be persisted), then drops to
+ * nobody. Fails closed: an error stops the node rather than leaving it privileged.
+ */
+async function dropToNobody(stateDir: string): Promise<void> {
+  await Deno.chown(stateDir, NOBODY, NOBODY);
+  for await (const e of Deno.readDir(stateDir)) {
+    await Deno.chown(`${stateDir}/${e.name}`, NOBODY, NOBODY);
+  }
+  dropPrivileges(NOBODY, NOBODY);
+  log.info("dropped privileges to uid/gid {id}", { id: NOBODY });
+}
+
+async function reload(node: Node, configPath: string): Promise<void> {
+  try {
+    const { config, warnings } = await loadNodeConfig(configPath);
+    for (const w of warnings) log.warn("config: {w}", { w });
+    const restart = node.reload(config);
+    log.info("configuration re-read: peers and announcements applied", {});
+    if (restart.length > 0) {
+      log.warn("changes to {keys} take effect only after a restart", { keys: restart.join(", ") });
+    }
+  } catch (e) {
+    const msg = e instanceof ConfigError ? e.message : `${e}`;
+    log.error("SIGHUP: the config has problems, keeping the running one: {msg}", { msg });
+  }
+}
