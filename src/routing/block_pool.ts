@@ -70,8 +70,10 @@ export class BlockPool {
   }
 
   #grow(minWords: number): void {
-    let n = this.arr.length * 2;
-    while (n < minWords) n *= 2;
+    // Grow by 1.5×: at most a third of the array is reserved but unused after a growth.
+    const unit = this.#unit;
+    let n = this.arr.length;
+    while (n < minWords) n = Math.ceil(n * 1.5 / unit) * unit;
     const next = new Int32Array(n);
     next.set(this.arr);
     this.arr = next;
