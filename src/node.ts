@@ -3,4 +3,4 @@
  * @module
  */
 export { runNode, type RunNodeOptions } from "./node/run.ts";
-export { Node, type NodeInputs, type PeerStatus } from "./node/node.ts";
+export { Node, type NodeInputs } from "./node/node.ts";

@@ -6,7 +6,7 @@
 import { CONFIG_DEFAULTS, loadNodeConfig } from "../config/mod.ts";
 import { ConfigError } from "../config/mod.ts";
 import { ControlError, controlRequest } from "../node/control.ts";
-import type { PeerStatus } from "../node/node.ts";
+import type { PeerStatus } from "../node/views.ts";
 import { formatTable, type RouteView } from "../routing/mod.ts";
 import { CliFailure, type Command, Exit, help, parse } from "./common.ts";
 import { dcText } from "./dc.ts";

@@ -22,6 +22,7 @@ import { Router } from "../routing/mod.ts";
 import { FrameType, type Session, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/vif.ts";
 import { DcSync, decodeDcOffer, encodeDcOffer } from "./dc_sync.ts";
+import { UdpLinks } from "./udp_links.ts";
 import { pumpVif } from "./vif_pump.ts";
 
 const log = getLogger(["vmesh", "node"]);
@@ -42,27 +43,6 @@ export interface NodeInputs {
   identity: NodeIdentity;
 }
 
-/** One configured-or-connected peer, for `vmesh status`. */
-export interface PeerStatus {
-  name: string;
-  id: string | null;
-  addr: string;
-  configured: boolean;
-  state: "up" | "down";
-  direction: "outbound" | "inbound" | null;
-  external: boolean | null;
-  rttMs: number | null;
-  jitterMs: number | null;
-  loss: number | null;
-  uptimeMs: number;
-  routesVia: number;
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  drops: number;
-}
-
 /** The wiring of one node. Create with the inputs, then {@link start}. */
 export class Node {
   readonly forwarder: Forwarder;
@@ -70,6 +50,7 @@ export class Node {
   readonly sessions: SessionManager;
   readonly dc: DcSync<VerifiedDc>;
   readonly vifs: Map<string, Vif>;
+  readonly udp: UdpLinks;
   readonly startedAt = Date.now();
   #config: NodeConfig;
   readonly #inputs: NodeInputs;
@@ -99,6 +80,11 @@ export class Node {
     this.forwarder.setFib(this.router.fib);
     for (const [key, vif] of vifs) this.forwarder.attachVif(key, vif);
     for (const a of config.localAnnouncements) this.#announce(a);
+    this.udp = new UdpLinks(
+      config.listenAddr,
+      identity.id,
+      (pkts, vnet) => this.forwarder.fromPeer(pkts, vnet),
+    );
     this.dc = new DcSync<VerifiedDc>(
       (raw) => verifyDc(raw, trust, new Date()),
       `${config.stateDir}/dc.bin`,
@@ -139,7 +125,10 @@ export class Node {
     this.#timers.push(
       setInterval(() => this.router.tick(), 1000),
       setInterval(() => this.#pollLatency(), LATENCY_POLL_MS),
-      setInterval(() => this.#offerDcToAll(), DC_REOFFER_MS),
+      setInterval(() => {
+        this.#offerDcToAll();
+        this.udp.maintain();
+      }, DC_REOFFER_MS),
     );
     this.#scheduleFlush();
   }
@@ -163,6 +152,7 @@ export class Node {
     for (const t of this.#timers) clearInterval(t);
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
     await this.sessions.stop(reason);
+    await this.udp.stop();
     for (const vif of this.vifs.values()) vif.close();
     await Promise.all(this.#pumps);
   }
@@ -202,74 +192,6 @@ export class Node {
     return needsRestart;
   }
 
-  /** Peers for `vmesh status`: every configured peer and every connected one. */
-  peerStatus(): PeerStatus[] {
-    const via = new Map<string, number>();
-    for (const r of this.router.table()) {
-      if (r.nextHop.kind === "peer") via.set(r.nextHop.id, (via.get(r.nextHop.id) ?? 0) + 1);
-    }
-    const out: PeerStatus[] = [];
-    const seen = new Set<Session>();
-    const fromSession = (s: Session, configured: boolean, addr: string): PeerStatus => {
-      seen.add(s);
-      const st = s.stats();
-      const c = st.counters;
-      return {
-        name: s.peer.name,
-        id: s.peer.id,
-        addr,
-        configured,
-        state: "up",
-        direction: s.dialedByUs ? "outbound" : "inbound",
-        external: s.peer.external,
-        rttMs: st.rttMs,
-        jitterMs: st.jitterMs,
-        loss: st.loss,
-        uptimeMs: st.uptimeMs,
-        routesVia: via.get(s.peer.id) ?? 0,
-        packetsIn: c.packetsIn,
-        packetsOut: c.packetsOut,
-        bytesIn: c.bytesIn,
-        bytesOut: c.bytesOut,
-        drops: c.dropQueueFull + c.dropOversize + c.dropClosed,
-      };
-    };
-    const open = this.sessions.sessions();
-    for (const p of this.#config.peers) {
-      const addr = `${p.addr.host}:${p.addr.port}`;
-      const s = open.find((x) => !seen.has(x) && x.peer.name === p.name);
-      if (s) {
-        out.push(fromSession(s, true, addr));
-        continue;
-      }
-      out.push({
-        name: p.name,
-        id: null,
-        addr,
-        configured: true,
-        state: "down",
-        direction: null,
-        external: null,
-        rttMs: null,
-        jitterMs: null,
-        loss: null,
-        uptimeMs: 0,
-        routesVia: 0,
-        packetsIn: 0,
-        packetsOut: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        drops: 0,
-      });
-    }
-    for (const s of open) {
-      if (!seen.has(s)) {
-        out.push(fromSession(s, false, `${s.remoteAddr.host}:${s.remoteAddr.port}`));
-      }
-    }
-    return out;
-  }
-
   #announce(a: LocalAnnouncement): void {
     // An announcement without a vif is announced but its packets are dropped (as Go vmesh).
     this.router.addLocal(a.prefix, a.vif ?? "");
@@ -277,7 +199,8 @@ export class Node {
 
   #onUp(s: Session): void {
     const { id, name, external } = s.peer;
-    this.forwarder.attachPeer(id, s);
+    const wantUdp = this.#config.peers.some((p) => p.name === name && p.udp);
+    this.forwarder.attachPeer(id, this.udp.open(s, wantUdp));
     this.router.peerUp({ id, name, external }, s.stats().rttMs ?? INITIAL_LATENCY_MS);
     this.#flushNow();
     s.sendControl(FrameType.DcOffer, this.#dcOffer());
@@ -287,6 +210,7 @@ export class Node {
     if (!s.peer) return;
     // The manager keeps at most one open session per peer: this one was it.
     this.forwarder.detachPeer(s.peer.id);
+    this.udp.close(s);
     this.router.peerDown(s.peer.id);
     this.#flushNow();
   }
@@ -318,6 +242,12 @@ export class Node {
         }
         case FrameType.Dc:
           this.dc.receive(payload.slice(), s.peer.name);
+          return;
+        case FrameType.UdpChannelRequest:
+          this.udp.onRequest(s, payload);
+          return;
+        case FrameType.UdpChannelResponse:
+          this.udp.onResponse(s, payload);
           return;
         default:
           log.debug("{peer}: control frame type {type} not used by this node", {

@@ -7,6 +7,8 @@ import { formatHostPort } from "../config/mod.ts";
 import { dcToJson } from "../cli/dc.ts";
 import type { RouteView } from "../routing/mod.ts";
 import type { Node } from "./node.ts";
+import type { Session } from "../session/mod.ts";
+import type { UdpPeerStatus } from "./udp_links.ts";
 
 /** The running DC, for `vmesh dc current`: the `vmesh dc show --json` form plus the content. */
 export function dcView(dc: VerifiedDc | undefined): Record<string, unknown> | null {
@@ -15,6 +17,98 @@ export function dcView(dc: VerifiedDc | undefined): Record<string, unknown> | nu
     ...dcToJson("(running node)", dc),
     content: new TextDecoder().decode(dc.contentBytes),
   };
+}
+
+/** One configured-or-connected peer, for `vmesh status`. */
+export interface PeerStatus {
+  name: string;
+  id: string | null;
+  addr: string;
+  configured: boolean;
+  state: "up" | "down";
+  direction: "outbound" | "inbound" | null;
+  external: boolean | null;
+  rttMs: number | null;
+  jitterMs: number | null;
+  loss: number | null;
+  uptimeMs: number;
+  routesVia: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  drops: number;
+  udp: UdpPeerStatus | null;
+}
+
+/** Peers for `vmesh status`: every configured peer and every connected one. */
+export function peerStatus(node: Node): PeerStatus[] {
+  const via = new Map<string, number>();
+  for (const r of node.router.table()) {
+    if (r.nextHop.kind === "peer") via.set(r.nextHop.id, (via.get(r.nextHop.id) ?? 0) + 1);
+  }
+  const out: PeerStatus[] = [];
+  const seen = new Set<Session>();
+  const fromSession = (s: Session, configured: boolean, addr: string): PeerStatus => {
+    seen.add(s);
+    const st = s.stats();
+    const c = st.counters;
+    return {
+      name: s.peer.name,
+      id: s.peer.id,
+      addr,
+      configured,
+      state: "up",
+      direction: s.dialedByUs ? "outbound" : "inbound",
+      external: s.peer.external,
+      rttMs: st.rttMs,
+      jitterMs: st.jitterMs,
+      loss: st.loss,
+      uptimeMs: st.uptimeMs,
+      routesVia: via.get(s.peer.id) ?? 0,
+      packetsIn: c.packetsIn,
+      packetsOut: c.packetsOut,
+      bytesIn: c.bytesIn,
+      bytesOut: c.bytesOut,
+      drops: c.dropQueueFull + c.dropOversize + c.dropClosed,
+      udp: node.udp.status(s),
+    };
+  };
+  const open = node.sessions.sessions();
+  for (const p of node.config.peers) {
+    const addr = `${p.addr.host}:${p.addr.port}`;
+    const s = open.find((x) => !seen.has(x) && x.peer.name === p.name);
+    if (s) {
+      out.push(fromSession(s, true, addr));
+      continue;
+    }
+    out.push({
+      name: p.name,
+      id: null,
+      addr,
+      configured: true,
+      state: "down",
+      direction: null,
+      external: null,
+      rttMs: null,
+      jitterMs: null,
+      loss: null,
+      uptimeMs: 0,
+      routesVia: 0,
+      packetsIn: 0,
+      packetsOut: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      drops: 0,
+      udp: null,
+    });
+  }
+  for (const s of open) {
+    if (!seen.has(s)) {
+      out.push(fromSession(s, false, `${s.remoteAddr.host}:${s.remoteAddr.port}`));
+    }
+  }
+  return out;
 }
 
 /** `vmesh status`. */
@@ -30,7 +124,7 @@ export function statusView(node: Node, version: string): Record<string, unknown>
       pid: Deno.pid,
       uptimeMs: Date.now() - node.startedAt,
     },
-    peers: node.peerStatus(),
+    peers: peerStatus(node),
     routes: node.router.table().length,
     dc: dc ? { signedAt: dc.notBefore.toISOString(), contentHash: dc.contentHash } : null,
     vifs: [...node.vifs].map(([key, v]) => ({

@@ -1,0 +1,142 @@
+/**
+ * The UDP data channel of each session, and the peer sink the forwarder uses: a packet goes
+ * over the encrypted UDP channel when it is usable and the packet fits, else over the TLS
+ * session. One UDP endpoint per node shares the TLS listener's address and port.
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import type { PeerSink } from "../dataplane/forwarder.ts";
+import type { PeerId } from "../pki/mod.ts";
+import { FrameType, type Session } from "../session/mod.ts";
+import {
+  refuseChannelRequest,
+  UdpChannelSetup,
+  type UdpChannelStats,
+  UdpEndpoint,
+} from "../udp/mod.ts";
+
+const log = getLogger(["vmesh", "udp"]);
+
+/** UDP view of one peer for `vmesh status`. */
+export interface UdpPeerStatus {
+  state: string;
+  usable: boolean;
+  stats: UdpChannelStats | null;
+}
+
+/** The UDP channels of a node, one per open session. */
+export class UdpLinks {
+  readonly #endpoint: UdpEndpoint | undefined;
+  readonly #setups = new Map<Session, UdpChannelSetup>();
+  readonly #want = new Set<Session>();
+
+  /**
+   * @param listen the TLS listener's host and port ("" = all addresses)
+   * @param localId this node's ID
+   * @param deliver receives packets that arrived over UDP
+   */
+  constructor(
+    listen: { host: string; port: number },
+    private readonly localId: PeerId,
+    private readonly deliver: (pkts: Uint8Array[], vnet: boolean[]) => void,
+  ) {
+    try {
+      this.#endpoint = UdpEndpoint.open({ hostname: listen.host || "::", port: listen.port });
+      log.info("UDP data channel listening on port {port} ({backend})", {
+        port: this.#endpoint.port,
+        backend: this.#endpoint.backend,
+      });
+    } catch (e) {
+      log.warn("no UDP data channel (peers use TLS only): {error}", {
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+
+  /**
+   * Prepares the UDP channel of a new session (requesting it when `wantUdp`) and returns the
+   * sink the forwarder should use for the peer.
+   */
+  open(s: Session, wantUdp: boolean): PeerSink {
+    const ep = this.#endpoint;
+    if (ep === undefined) return s;
+    let setup: UdpChannelSetup;
+    try {
+      setup = new UdpChannelSetup({
+        endpoint: ep,
+        localId: this.localId,
+        remoteId: s.peer.id,
+        channelSecret: s.channelSecret,
+        peerHost: s.remoteAddr.host,
+        onPackets: this.deliver,
+        onState: (usable) =>
+          log.info("UDP channel with {peer} {state}", {
+            peer: s.peer.name,
+            state: usable ? "usable" : "not usable: falling back to TLS",
+          }),
+      });
+    } catch (e) {
+      log.warn("no UDP channel with {peer}: {error}", { peer: s.peer.name, error: `${e}` });
+      return s;
+    }
+    this.#setups.set(s, setup);
+    if (wantUdp) {
+      this.#want.add(s);
+      s.sendControl(FrameType.UdpChannelRequest, setup.request());
+    }
+    return {
+      sendPacket: (pkt, vnet) => setup.send(pkt, vnet) || s.sendPacket(pkt, vnet),
+    };
+  }
+
+  /** Answers a peer's channel request. @throws {SyntaxError} when it is malformed. */
+  onRequest(s: Session, payload: Uint8Array): void {
+    const setup = this.#setups.get(s);
+    const reply = setup ? setup.handleRequest(payload) : refuseChannelRequest(payload);
+    s.sendControl(FrameType.UdpChannelResponse, reply);
+  }
+
+  /** Takes the peer's answer to our request. @throws {SyntaxError} when it is malformed. */
+  onResponse(s: Session, payload: Uint8Array): void {
+    const setup = this.#setups.get(s);
+    if (setup === undefined) return;
+    setup.handleResponse(payload);
+    if (setup.state === "refused") {
+      log.info("{peer} refused the UDP channel ({why}); using TLS", {
+        peer: s.peer.name,
+        why: String(setup.refusal),
+      });
+    }
+  }
+
+  /** Retries refused channels and rekeys channels that ask for it (call periodically). */
+  maintain(): void {
+    for (const [s, setup] of this.#setups) {
+      if (!this.#want.has(s)) continue;
+      if (setup.state === "refused" || setup.channel?.needsRekey) {
+        s.sendControl(FrameType.UdpChannelRequest, setup.request());
+      }
+    }
+  }
+
+  /** Forgets a closed session's channel (its keys die with it). */
+  close(s: Session): void {
+    this.#setups.get(s)?.close();
+    this.#setups.delete(s);
+    this.#want.delete(s);
+  }
+
+  /** UDP state of a session, or null when it has no channel. */
+  status(s: Session): UdpPeerStatus | null {
+    const setup = this.#setups.get(s);
+    if (setup === undefined) return null;
+    const stats = setup.channel?.stats;
+    return { state: setup.state, usable: setup.usable, stats: stats ? { ...stats } : null };
+  }
+
+  /** Closes every channel and the endpoint. */
+  async stop(): Promise<void> {
+    for (const s of [...this.#setups.keys()]) this.close(s);
+    await this.#endpoint?.close();
+  }
+}
