@@ -277,7 +277,9 @@ export class UdpChannel {
     if (type === TYPE_KEEPALIVE) {
       this.stats.keepalivesIn++;
       const peerHears = (plain[0] & KEEPALIVE_HEARD) !== 0;
-      if (peerHears) this.#lastHeard = now;
+      // The peer's word is current: "I do not hear you" ends usability at once, rather than
+      // after our own timeout on top of the peer's.
+      this.#lastHeard = peerHears ? now : -Infinity;
       // Tell the peer at once that we hear it, so both sides turn usable within a round trip.
       // At most one reply per authenticated keepalive, and never to one that says it hears
       // us while we already heard it, so two peers cannot ping-pong.

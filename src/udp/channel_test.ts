@@ -214,6 +214,23 @@ Deno.test("UdpChannel treats a one-way path as unusable on both sides", () => {
   assertEquals(p.b.usable, false, "b hears a, but a says it does not hear b");
 });
 
+Deno.test("UdpChannel stops sending as soon as the peer says it no longer hears us", () => {
+  const p = new Pair();
+  p.up();
+  // From now on a's datagrams are lost; b's still arrive.
+  let seconds = 0;
+  while (p.a.usable && seconds < 10) {
+    p.t += 1000;
+    seconds++;
+    p.a.tick();
+    p.b.tick();
+    p.run((to) => to === "b");
+  }
+  assertEquals(p.a.usable, false);
+  // b notices after its timeout (3 s); its next keepalive tells a at once, not 3 s later.
+  assert(seconds <= 4, `a noticed after ${seconds} s`);
+});
+
 Deno.test("UdpChannel.send() refuses packets larger than the path MTU", () => {
   const p = new Pair();
   p.up();
