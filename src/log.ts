@@ -13,7 +13,11 @@ import {
   resetSync,
 } from "@logtape/logtape";
 
-const formatter = getTextFormatter({ timestamp: "date-time-tz" });
+const formatter = getTextFormatter({
+  timestamp: "date-time-tz",
+  // Strings as they are (peer names, addresses), everything else as LogTape inspects it.
+  value: (v, inspect) => typeof v === "string" ? v : inspect(v),
+});
 const encoder = new TextEncoder();
 
 /** Writes one formatted line per record to standard error, synchronously. */
