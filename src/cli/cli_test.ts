@@ -44,7 +44,19 @@ Deno.test("vmesh: usage, help, version and unknown commands", async () => {
     assertStringIncludes(none.stderr, "Commands:");
     const h = await vmesh(d, "--help");
     assertEquals(h.code, 0);
-    for (const c of ["run", "cert ca", "cert node", "sign", "dc show", "version"]) {
+    for (
+      const c of [
+        "run",
+        "status",
+        "routes",
+        "dc current",
+        "cert ca",
+        "cert node",
+        "sign",
+        "dc show",
+        "version",
+      ]
+    ) {
       assertStringIncludes(h.stdout, c);
       const ch = await vmesh(d, ...c.split(" "), "--help");
       assertEquals(ch.code, 0, `${c} --help`);
@@ -53,9 +65,12 @@ Deno.test("vmesh: usage, help, version and unknown commands", async () => {
     const v = await vmesh(d, "version");
     assertEquals(v.code, 0);
     assert(/^vmesh \d+\.\d+\.\d+/.test(v.stdout), v.stdout);
-    const u = await vmesh(d, "status");
+    const u = await vmesh(d, "stauts");
     assertEquals(u.code, 2);
-    assertStringIncludes(u.stderr, 'unknown command "status"');
+    assertStringIncludes(u.stderr, 'unknown command "stauts"');
+    const down = await vmesh(d, "status", "--control", `${d}/none.sock`);
+    assertEquals(down.code, 1);
+    assertStringIncludes(down.stderr, "is the node running?");
     const bad = await vmesh(d, "sign", "--bogus");
     assertEquals(bad.code, 2);
     assertStringIncludes(bad.stderr, "--bogus");
