@@ -5,9 +5,9 @@
 import { assert, assertEquals } from "./_harness/assert.ts";
 import { waitFor } from "./_harness/command.ts";
 import { e2eTest } from "./_harness/e2e.ts";
-import { iperfClient, IperfServer } from "./_harness/iperf.ts";
 import { TUN_NAME, withMesh } from "./_harness/mesh.ts";
 import { ping } from "./_harness/ping.ts";
+import { checkedTransfer } from "./_harness/transfer.ts";
 
 await e2eTest(
   "a chain A–B–C carries ping and a 10 MiB TCP transfer from A to C through B",
@@ -38,16 +38,15 @@ await e2eTest(
         assertEquals(r.received, 5, r.output);
 
         const bBefore = await b.ns.counters("to-c");
-        const server = await IperfServer.start(c.ns, `${mesh.dir}/iperf.log`);
-        try {
-          const rep = await iperfClient(a.ns, c.address, ["-n", "10M"], { timeoutMs: 60_000 });
-          const got = rep.end.sum_received?.bytes ?? 0;
-          assert(got >= 10 * 1024 * 1024, `C received ${got} bytes of 10 MiB`);
-          const mbps = (rep.end.sum_received!.bits_per_second / 1e6).toFixed(0);
-          console.log(`chain: 10 MiB A→C through B at ${mbps} Mbit/s`);
-        } finally {
-          await server.stop();
-        }
+        const t = await checkedTransfer(
+          a.ns,
+          c.ns,
+          c.address,
+          10 * 1024 * 1024,
+          `${mesh.dir}/sink.log`,
+        );
+        assert(t.ok, `the transfer A→C lost or changed data: ${JSON.stringify(t)}`);
+        console.log(`chain: 10 MiB A→C through B, checked, at ${t.mbps} Mbit/s`);
         const bAfter = await b.ns.counters("to-c");
         assert(
           bAfter.txBytes - bBefore.txBytes >= 10 * 1024 * 1024,

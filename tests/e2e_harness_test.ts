@@ -17,6 +17,9 @@ import {
 } from "./_harness/netns.ts";
 import { ContinuousPing, longestGap, ping } from "./_harness/ping.ts";
 import { ManagedProcess } from "./_harness/process.ts";
+import { checkedTransfer } from "./_harness/transfer.ts";
+import { Mesh } from "./_harness/mesh.ts";
+import { vmesh } from "./_harness/vmesh_cli.ts";
 
 async function withNamespaces(
   names: string[],
@@ -70,6 +73,7 @@ await e2eTest("ManagedProcess runs in a namespace with its own pid, logs, and st
       ns.command(["sh", "-c", "echo started; echo oops >&2; exec sleep 60"]),
       { logPath: log },
     );
+    await proc.waitForLog("started");
     await proc.waitForLog("oops");
     await waitFor("sleep to replace the shell", async () => {
       const comm = (await Deno.readTextFile(`/proc/${proc.pid}/comm`)).trim();
@@ -113,16 +117,19 @@ await e2eTest("ContinuousPing measures the outage while a link is down", async (
   });
 });
 
-await e2eTest("iperf3 transfers between namespaces", async () => {
+await e2eTest("iperf3 and the checked TCP transfer work between namespaces", async () => {
   await withNamespaces(["a", "b"], async ([a, b], dir) => {
     const link = await connectNamespaces(a, b, 1, { aIf: "to-b", bIf: "to-a" });
     const server = await IperfServer.start(b, `${dir}/iperf.log`);
     try {
-      const rep = await iperfClient(a, link.bAddr, ["-n", "1M"]);
-      assert(rep.end.sum_received!.bytes >= 1 << 20, JSON.stringify(rep.end));
+      const rep = await iperfClient(a, link.bAddr, ["-t", "1"]);
+      assert(rep.end.sum_received!.bytes > 0, JSON.stringify(rep.end));
     } finally {
       await server.stop();
     }
+    const t = await checkedTransfer(a, b, link.bAddr, 3 * 1024 * 1024 + 5, `${dir}/sink.log`);
+    assert(t.ok, JSON.stringify(t));
+    assertEquals(t.received, 3 * 1024 * 1024 + 5);
   });
 }, { programs: ["ip", "iperf3", "ss"] });
 
@@ -175,3 +182,38 @@ async function findDeadPid(): Promise<number> {
   await child.status;
   return child.pid;
 }
+
+await e2eTest(
+  "Mesh.create() writes configs that `vmesh run --check` accepts; close() leaves nothing",
+  async () => {
+    const mesh = await Mesh.create({
+      nodes: ["a", "b", { name: "x", index: 9, extraAnnouncements: ["fd00:1::/48"] }],
+      links: [["a", "b"], { a: "b", b: "x", dial: "both" }],
+      label: "h",
+    });
+    let names: string[];
+    try {
+      names = [...mesh.nodes.values()].map((n) => n.ns.name);
+      const outs = await Promise.all(
+        [...mesh.nodes.values()].map((n) => vmesh(["run", "--config", n.configPath, "--check"])),
+      );
+      for (const o of outs) assertStringIncludes(o, "OK");
+      const x = JSON.parse(await Deno.readTextFile(mesh.node("x").configPath));
+      assertEquals(x.local_announcements.map((a: { prefix: string }) => a.prefix), [
+        "fd00:9::/48",
+        "fd00:1::/48",
+      ]);
+      assertEquals(x.vifs.tun0.addresses, ["fd00:9::1/48"]);
+      assertEquals(x.peers, [{ addr: "10.2.0.1:5120", name: "b.vnet.test", udp: false }]);
+      const a = JSON.parse(await Deno.readTextFile(mesh.node("a").configPath));
+      assertEquals(a.peers, [{ addr: "10.1.0.2:5120", name: "b.vnet.test", udp: false }]);
+      assertEquals((await mesh.node("b").ns.interfaces()).sort(), ["lo", "to-a", "to-x"]);
+    } finally {
+      await mesh.close();
+    }
+    const left = await harnessNamespaces();
+    for (const n of names) assert(!left.includes(n), `${n} left behind`);
+    const gone = await Deno.stat(mesh.dir).then(() => false, () => true);
+    assert(gone, `${mesh.dir} left behind`);
+  },
+);

@@ -51,9 +51,20 @@ export class ManagedProcess {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    // A read/write loop, not pipeTo(file.writable): the latter was seen holding output back
+    // until the child exited, which defeats waiting for a log line.
     const copy = async (stream: ReadableStream<Uint8Array>) => {
       const file = await Deno.open(opts.logPath, { append: true, create: true });
-      await stream.pipeTo(file.writable).catch(() => undefined);
+      try {
+        for await (const chunk of stream) {
+          let off = 0;
+          while (off < chunk.length) off += await file.write(chunk.subarray(off));
+        }
+      } catch {
+        // The child's pipe broke or the log cannot be written: the log just ends here.
+      } finally {
+        file.close();
+      }
     };
     const logs = Promise.all([copy(child.stdout), copy(child.stderr)]);
     return new ManagedProcess(label, cmd, opts.logPath, child, logs);
