@@ -31,7 +31,7 @@ await e2eTest(
         const route = await a.route(c.prefix);
         assert(route, `A has no route to ${c.prefix}`);
         assert(
-          route.path?.includes(b.fqdn),
+          await a.routeVia(route, b),
           `A's route to C should go through B: ${JSON.stringify(route)}`,
         );
         const r = await ping(a.ns, c.address, { count: 5, intervalS: 0.05 });

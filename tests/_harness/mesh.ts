@@ -99,12 +99,19 @@ export interface NodeStatus {
   [k: string]: unknown;
 }
 
+/** One hop of a route's path as `routes` reports it (name when the node knows it). */
+export interface RouteHop {
+  id: string;
+  name?: string;
+  latencyMs?: number;
+}
+
 /** A route as `routes` reports it. */
 export interface RouteInfo {
   prefix: string;
-  nextHop?: unknown;
+  nextHop?: { kind?: string; id?: string; name?: string };
   latencyMs?: number;
-  path?: string[];
+  path?: RouteHop[];
   reason?: string;
   [k: string]: unknown;
 }
@@ -132,6 +139,7 @@ export class MeshNode {
   readonly interfaces = new Map<string, string>();
   /** When the last start() began (performance.now()). */
   startedAt = 0;
+  #id: string | undefined;
 
   constructor(
     readonly name: string,
@@ -212,6 +220,21 @@ export class MeshNode {
   /** The `status` control command. */
   async status(): Promise<NodeStatus> {
     return await controlRequest(this.controlSocket, "status") as NodeStatus;
+  }
+
+  /** The node's ID (SHA-256 of its certificate), from its own `status`. */
+  async id(): Promise<string> {
+    this.#id ??= (await this.status()).node.id;
+    return this.#id;
+  }
+
+  /**
+   * Whether `route` passes through `node` (by ID; a node's ID changes only with its
+   * certificate, which stays the same for the life of a mesh).
+   */
+  async routeVia(route: RouteInfo, node: MeshNode): Promise<boolean> {
+    const id = await node.id();
+    return route.nextHop?.id === id || (route.path ?? []).some((h) => h.id === id);
   }
 
   /** The `routes` control command. */
