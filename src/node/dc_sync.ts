@@ -67,6 +67,7 @@ export type DcReceiveResult = "accepted" | "not_newer" | "invalid";
 export class DcSync<T extends DcVersion> {
   #current: T | undefined;
   #failedPeers = new Set<string>();
+  #writes: Promise<void> = Promise.resolve();
   /** Counters. */
   readonly stats = { accepted: 0, notNewer: 0, invalid: 0 };
 
@@ -156,9 +157,24 @@ export class DcSync<T extends DcVersion> {
   }
 
   async #adopt(dc: T, from: string | undefined, persist: boolean): Promise<void> {
+    // Applied at once and in acceptance order; only then persisted. (Persisting first let a
+    // slower write of an older DC finish after a newer DC was adopted, so the older whitelist
+    // was applied last, and `current` named a DC whose whitelist was not yet in force.)
     this.#current = dc;
     this.stats.accepted++;
-    if (persist) {
+    log.info("running DC signed {time} (hash {hash}){from}", {
+      time: dc.notBefore.toISOString(),
+      hash: dc.contentHash.slice(0, 16),
+      from: from ? ` from ${from}` : "",
+    });
+    this.onAccept(dc, from);
+    if (persist) await this.#persist(dc);
+  }
+
+  /** Writes `dc` unless a newer one replaced it meanwhile; writes never overlap. */
+  #persist(dc: T): Promise<void> {
+    this.#writes = this.#writes.then(async () => {
+      if (this.#current !== dc) return; // the newer DC's own write is queued after this one
       try {
         await writeFileAtomic(this.statePath, dc.raw, 0o600);
       } catch (e) {
@@ -167,13 +183,8 @@ export class DcSync<T extends DcVersion> {
           error: `${e}`,
         });
       }
-    }
-    log.info("running DC signed {time} (hash {hash}){from}", {
-      time: dc.notBefore.toISOString(),
-      hash: dc.contentHash.slice(0, 16),
-      from: from ? ` from ${from}` : "",
     });
-    this.onAccept(dc, from);
+    return this.#writes;
   }
 }
 

@@ -67,3 +67,32 @@ Deno.test("DcSync reports a bad initial DC and keeps the one it had", async () =
   assertEquals(fresh.current, undefined, "a corrupt persisted DC is ignored");
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("DcSync applies a DC before writing it, and concurrent DCs end with the newest on disk", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/dc.bin`;
+  const applied: number[] = [];
+  const onDiskWhenApplied: boolean[] = [];
+  const sync = new DcSync(verify, path, (dc) => {
+    applied.push(dc.notBefore.getTime());
+    onDiskWhenApplied.push((() => {
+      try {
+        Deno.statSync(path);
+        return true;
+      } catch {
+        return false;
+      }
+    })());
+  });
+  const results = await Promise.all([
+    sync.receive(fakeDc(2000), "b"),
+    sync.receive(fakeDc(3000), "c"),
+    sync.receive(fakeDc(2500), "d"),
+  ]);
+  assertEquals(results, ["accepted", "accepted", "not_newer"]);
+  assertEquals(applied, [2000, 3000]);
+  assertEquals(onDiskWhenApplied[0], false, "the whitelist is applied before the write");
+  assertEquals(await Deno.readFile(path), fakeDc(3000));
+  assertEquals(sync.current!.notBefore.getTime(), 3000);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -1,0 +1,145 @@
+/**
+ * Distributed config between in-process nodes A–B–C: spread, older and invalid DCs, the
+ * whitelist taking effect, and the persisted DC.
+ */
+import { assert, assertEquals } from "./_harness/assert.ts";
+import { type MeshNode, NodeMesh, waitUntil } from "./_harness/node_harness.ts";
+import { FrameType } from "../src/session/mod.ts";
+import { makeTestPki } from "./_harness/pki.ts";
+import { signDc } from "../src/dc/mod.ts";
+
+const MINUTE = 60_000;
+
+async function chain(mesh: NodeMesh, announceA?: string[]): Promise<MeshNode[]> {
+  const b = await mesh.start("b", 2);
+  const a = await mesh.start("a", 1, { peers: [b], announce: announceA });
+  const c = await mesh.start("c", 3, { peers: [b] });
+  await mesh.waitRoute(a, "fd00:3::/48");
+  await mesh.waitRoute(c, "fd00:1::/48");
+  return [a, b, c];
+}
+
+function signedAt(m: MeshNode): number | undefined {
+  return m.node.dc.current?.notBefore.getTime();
+}
+
+Deno.test("a DC applied at A reaches B and C, and is persisted by each", async () => {
+  const mesh = await NodeMesh.create();
+  try {
+    const [a, b, c] = await chain(mesh);
+    const t = new Date(Date.now() - MINUTE);
+    const raw = await mesh.signDc({ prefix_whitelist: {} }, t);
+    assert(await a.node.dc.applyInitial(raw));
+    const want = Math.floor(t.getTime() / 1000) * 1000;
+    await waitUntil(() => signedAt(b) === want && signedAt(c) === want, "B and C to run the DC");
+    assertEquals(b.node.dc.stats.accepted, 1);
+    assertEquals(c.node.dc.stats.accepted, 1);
+    for (const m of [a, b, c]) {
+      // The DC is applied first, then written: wait for the file.
+      await waitUntil(
+        () => Deno.stat(`${m.dir}/state/dc.bin`).then(() => true, () => false),
+        `${m.short} to persist the DC`,
+      );
+      assertEquals(await Deno.readFile(`${m.dir}/state/dc.bin`), raw, `${m.short} persisted it`);
+      assertEquals((await Deno.stat(`${m.dir}/state/dc.bin`)).mode! & 0o777, 0o600);
+    }
+    // Nobody re-sends it back and forth: the offers show everyone is up to date.
+    await new Promise((r) => setTimeout(r, 200));
+    assertEquals(a.node.dc.stats.accepted, 1);
+    assertEquals(a.node.dc.stats.notNewer + b.node.dc.stats.notNewer, 0);
+  } finally {
+    await mesh.close();
+  }
+});
+
+Deno.test("a node that joins later gets the DC in the offer exchange when its session comes up", async () => {
+  const mesh = await NodeMesh.create();
+  try {
+    const b = await mesh.start("b", 2);
+    const raw = await mesh.signDc({ prefix_whitelist: {} }, new Date(Date.now() - MINUTE));
+    await b.node.dc.applyInitial(raw);
+    const a = await mesh.start("a", 1, { peers: [b] });
+    await waitUntil(() => a.node.dc.current !== undefined, "A to get the DC from B");
+    assertEquals(a.node.dc.current!.raw, raw);
+  } finally {
+    await mesh.close();
+  }
+});
+
+Deno.test("an older DC arriving later is ignored; an invalid one is counted and not used", async () => {
+  const mesh = await NodeMesh.create();
+  try {
+    const [a, b, c] = await chain(mesh);
+    const newer = await mesh.signDc({ prefix_whitelist: {} }, new Date(Date.now() - MINUTE));
+    const older = await mesh.signDc(
+      { prefix_whitelist: { "a.vnet.test": [] } },
+      new Date(Date.now() - 5 * MINUTE),
+    );
+    await a.node.dc.applyInitial(newer);
+    await waitUntil(() => c.node.dc.current !== undefined, "C to run the DC");
+    const current = b.node.dc.current!;
+
+    const toB = a.node.sessions.sessions().find((s) => s.peer.name === b.name)!;
+    toB.sendControl(FrameType.Dc, older);
+    await waitUntil(() => b.node.dc.stats.notNewer === 1, "B to count the older DC");
+    assertEquals(b.node.dc.current, current);
+    await mesh.waitRoute(b, "fd00:1::/48"); // the older DC's whitelist would drop A's routes
+
+    // Signed by another CA: does not verify.
+    const foreign = await makeTestPki({ domain: "other.test" });
+    const forged = (await signDc({
+      caCertPem: foreign.ca.certPem,
+      caKeyPem: foreign.ca.keyPem,
+      content: new TextEncoder().encode(
+        JSON.stringify({ prefix_whitelist: { "a.vnet.test": [] } }),
+      ),
+    })).bytes;
+    toB.sendControl(FrameType.Dc, forged);
+    // Garbage bytes: not a DC at all.
+    toB.sendControl(FrameType.Dc, crypto.getRandomValues(new Uint8Array(300)));
+    await waitUntil(() => b.node.dc.stats.invalid === 2, "B to count two invalid DCs");
+    assertEquals(b.node.dc.current, current);
+    assertEquals(await Deno.readFile(`${b.dir}/state/dc.bin`), newer);
+    assertEquals(b.node.sessions.sessions().length, 2, "the sessions stay up");
+    await mesh.waitRoute(b, "fd00:1::/48");
+    assertEquals(c.node.dc.current!.raw, newer, "nothing was forwarded to C");
+  } finally {
+    await mesh.close();
+  }
+});
+
+Deno.test("the DC whitelist takes effect: a route it does not allow disappears at once", async () => {
+  const mesh = await NodeMesh.create();
+  try {
+    const [a, b, c] = await chain(mesh, ["fd00:1::/48", "fd00:99::/48", "fd00:1:5::/64"]);
+    await mesh.waitRoute(c, "fd00:99::/48");
+    await mesh.waitRoute(c, "fd00:1:5::/64");
+    const raw = await mesh.signDc(
+      { prefix_whitelist: { "a.vnet.test": ["fd00:1::/48,max_prefix_len=56"] } },
+      new Date(Date.now() - MINUTE),
+    );
+    assert(await a.node.dc.applyInitial(raw));
+    await waitUntil(() => b.node.dc.current !== undefined, "B to run the DC");
+    const prefixes = (m: MeshNode) => m.node.router.table().map((r) => r.prefix);
+    // B filters at once on accepting the DC (no wait for a re-announcement).
+    assert(!prefixes(b).includes("fd00:99::/48"), `B still has fd00:99::/48: ${prefixes(b)}`);
+    assert(!prefixes(b).includes("fd00:1:5::/64"), "a /64 is longer than max_prefix_len 56");
+    assert(prefixes(b).includes("fd00:1::/48"));
+    // …and C loses them because B withdraws them.
+    await mesh.waitRoute(c, "fd00:99::/48", false);
+    await mesh.waitRoute(c, "fd00:1:5::/64", false);
+    assert(prefixes(c).includes("fd00:1::/48"));
+    // A's own announcements are not filtered.
+    assert(prefixes(a).includes("fd00:99::/48"));
+    // A newer DC that allows them brings them back from the routes B kept.
+    const wider = await mesh.signDc(
+      { prefix_whitelist: { "a.vnet.test": ["fd00::/16"] } },
+      new Date(Date.now() - MINUTE / 2),
+    );
+    assert(await a.node.dc.applyInitial(wider));
+    await mesh.waitRoute(c, "fd00:99::/48");
+    await mesh.waitRoute(c, "fd00:1:5::/64");
+  } finally {
+    await mesh.close();
+  }
+});
