@@ -167,27 +167,17 @@ export class Node {
     const needsRestart: string[] = [];
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     if (!same([...prev.vifs], [...next.vifs])) needsRestart.push("vifs");
-    for (
-      const k of [
-        "listenAddr",
-        "ca",
-        "cert",
-        "privateKey",
-        "externalPeerCerts",
-        "stateDir",
-        "controlSocket",
-        "hysteresisMs",
-        "pingIntervalMs",
-        "maxRoutesPerPeer",
-        "externalPeersDefault",
-      ] as const
-    ) if (!same(prev[k], next[k])) needsRestart.push(k);
+    for (const k of RESTART_KEYS) if (!same(prev[k], next[k])) needsRestart.push(k);
     const oldAnn = new Map(prev.localAnnouncements.map((a) => [annKey(a), a]));
     const newAnn = new Map(next.localAnnouncements.map((a) => [annKey(a), a]));
     for (const [k, a] of oldAnn) if (!newAnn.has(k)) this.router.removeLocal(a.prefix);
     for (const [k, a] of newAnn) if (!oldAnn.has(k)) this.#announce(a);
     this.sessions.updatePeers(next.peers.map(sessionPeer));
-    this.#config = { ...next, vifs: prev.vifs };
+    // What needs a restart keeps its running value, so that `config` (and `vmesh status`)
+    // shows what is in force, not what the file says.
+    const running: Record<string, unknown> = { ...next, vifs: prev.vifs };
+    for (const k of RESTART_KEYS) running[k] = prev[k];
+    this.#config = running as unknown as NodeConfig;
     this.#scheduleFlush();
     return needsRestart;
   }
@@ -321,6 +311,21 @@ export class Node {
     }
   }
 }
+
+/** Config keys that {@link Node.reload} cannot apply to a running node (besides `vifs`). */
+const RESTART_KEYS = [
+  "listenAddr",
+  "ca",
+  "cert",
+  "privateKey",
+  "externalPeerCerts",
+  "stateDir",
+  "controlSocket",
+  "hysteresisMs",
+  "pingIntervalMs",
+  "maxRoutesPerPeer",
+  "externalPeersDefault",
+] as const;
 
 function sessionPeer(p: PeerConfig) {
   return { addr: p.addr, name: p.name };
