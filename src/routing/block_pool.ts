@@ -13,6 +13,8 @@ const MAX_CLASS = 9;
 export class BlockPool {
   /** The backing array. Replaced when the pool grows: re-read it after every `alloc`. */
   arr: Int32Array;
+  /** A byte view of {@link BlockPool.arr} (same buffer), replaced with it. */
+  bytes: Uint8Array;
   readonly #unit: number;
   #top = 0; // records handed out from the end
   readonly #free: number[][] = Array.from({ length: MAX_CLASS + 1 }, () => []);
@@ -22,6 +24,7 @@ export class BlockPool {
   constructor(unit: number, initialRecords: number) {
     this.#unit = unit;
     this.arr = new Int32Array(Math.max(16, initialRecords) * unit);
+    this.bytes = new Uint8Array(this.arr.buffer);
   }
 
   /** Records currently handed out (not counting free-list slack). */
@@ -77,6 +80,7 @@ export class BlockPool {
     const next = new Int32Array(n);
     next.set(this.arr);
     this.arr = next;
+    this.bytes = new Uint8Array(next.buffer);
   }
 }
 
