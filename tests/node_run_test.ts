@@ -3,52 +3,12 @@
  * the control socket's answers, --table, and SIGHUP re-reading the config.
  */
 import { assert, assertEquals, assertStringIncludes } from "./_harness/assert.ts";
-import { type MeshNode, NodeMesh, waitUntil } from "./_harness/node_harness.ts";
-import { prepareNode } from "../src/config/mod.ts";
+import { NodeMesh, runInProcess as runIt, waitUntil } from "./_harness/node_harness.ts";
 import { controlRequest } from "../src/node/control.ts";
-import { runNode, type RunNodeOptions } from "../src/node/run.ts";
 import { startTableWriter } from "../src/node/table_writer.ts";
 import { VERSION } from "../src/cli/version.ts";
 
 const MINUTE = 60_000;
-
-/** A node run by `runNode` with a stop function. */
-interface RunningNode {
-  stop(): Promise<number>;
-  socket: string;
-}
-
-/** Writes node `short`'s config and runs it with `runNode` until `stop()`. */
-async function runIt(
-  mesh: NodeMesh,
-  short: string,
-  index: number,
-  o: { peers?: MeshNode[]; announce?: string[]; run?: Partial<RunNodeOptions> } = {},
-): Promise<RunningNode> {
-  const { path, json } = await mesh.configJson(short, index, o);
-  const prepared = await prepareNode(path);
-  const { promise: stopSignal, resolve } = Promise.withResolvers<void>();
-  const exit = runNode(prepared, {
-    configPath: path,
-    dropPermissions: false,
-    stopSignal,
-    ...o.run,
-  });
-  const socket = json.control_socket as string;
-  await waitUntil(
-    () => controlRequest(socket, "status").then(() => true, () => false),
-    `node ${short} to answer on its control socket`,
-  );
-  return {
-    socket,
-    async stop() {
-      resolve();
-      const code = await exit;
-      await new Promise((r) => setTimeout(r, 50));
-      return code;
-    },
-  };
-}
 
 Deno.test("runNode with a bad --initial-dc still runs and serves status, routes and dc", async () => {
   const mesh = await NodeMesh.create();

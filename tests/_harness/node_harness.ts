@@ -22,7 +22,9 @@
 import { type PreparedNode, prepareNode } from "../../src/config/mod.ts";
 import { signDc } from "../../src/dc/mod.ts";
 import { parseIpv6 } from "../../src/net/ipv6.ts";
+import { controlRequest } from "../../src/node/control.ts";
 import { Node } from "../../src/node/node.ts";
+import { runNode, type RunNodeOptions } from "../../src/node/run.ts";
 import { MemoryVif } from "../../src/vif/memory.ts";
 import { makeTestPki, type TestNode, type TestPki } from "./pki.ts";
 
@@ -229,6 +231,55 @@ export class NodeMesh {
     await new Promise((r) => setTimeout(r, 100));
     await Deno.remove(this.dir, { recursive: true }).catch(() => undefined);
   }
+}
+
+/** A node run by `runNode` in this process. */
+export interface RunningNode {
+  /** Its control socket. */
+  socket: string;
+  /** Its config file. */
+  configPath: string;
+  /** Asks it to stop and returns runNode's exit code. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Writes node `short`'s config and runs it with `runNode` (as `vmesh run` would, its "mem" vif
+ * a dummy) until `stop()`; resolves once its control socket answers.
+ */
+export async function runInProcess(
+  mesh: NodeMesh,
+  short: string,
+  index: number,
+  o: NodeOptions & { run?: Partial<RunNodeOptions> } = {},
+): Promise<RunningNode> {
+  const { path, json } = await mesh.configJson(short, index, o);
+  const prepared = await prepareNode(path);
+  const { promise: stopSignal, resolve } = Promise.withResolvers<void>();
+  const exit = runNode(prepared, {
+    configPath: path,
+    dropPermissions: false,
+    stopSignal,
+    ...o.run,
+  });
+  const socket = json.control_socket as string;
+  let code: number | undefined;
+  exit.then((c) => code = c);
+  await waitUntil(
+    () => code !== undefined || controlRequest(socket, "status").then(() => true, () => false),
+    `node ${short} to answer on its control socket`,
+  );
+  if (code !== undefined) throw new Error(`runNode for ${short} exited with ${code} at start`);
+  return {
+    socket,
+    configPath: path,
+    async stop() {
+      resolve();
+      const c = await exit;
+      await new Promise((r) => setTimeout(r, 50));
+      return c;
+    },
+  };
 }
 
 /** Polls `cond` every 10 ms until it holds; throws after `timeoutMs` naming `what`. */
