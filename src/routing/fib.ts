@@ -43,6 +43,7 @@ const CUM_HI = 26; // ... of words 4..7
 const ENT_BASE = 27; // entry pool block, when ENT_COUNT > INLINE_MAX
 const CHILD_CAP = 28;
 const ENT_CAP = 29;
+const INHERIT = 30; // depth-2 nodes: 1 + value index of the longest /0–/15 covering them, or 0
 const KEY_BYTE = KEY * 4;
 const ROOT = 0;
 /** Nodes at this depth or above are never compressed away; the direct table points at them. */
@@ -52,8 +53,11 @@ const DIR_DEPTH = 2;
 export class Fib<T> {
   readonly #nodes: BlockPool;
   readonly #ents = new BlockPool(2, 64); // entry: [key = rel len << 8 | bits, value index]
-  /** Per first 16 bits: [depth-2 node or 0, 1 + value index of the longest /0–/15 or 0]. */
-  readonly #dir = new Int32Array(2 << 16);
+  /**
+   * Per first 16 bits: the depth-2 node (> 0), else -(1 + value index of the longest /0–/15),
+   * 0 when none.
+   */
+  readonly #dir = new Int32Array(1 << 16);
   #vals: (T | undefined)[] = [];
   #freeVals: number[] = [];
   #size = 0;
@@ -78,9 +82,10 @@ export class Fib<T> {
    */
   lookup(buf: Uint8Array, off: number): T | undefined {
     const nd = this.#nodes.arr, nb = this.#nodes.bytes, dir = this.#dir;
-    const s = ((buf[off] << 8) | buf[off + 1]) << 1;
-    let n = dir[s], best = dir[s + 1] - 1, d = DIR_DEPTH;
-    walk: while (n !== 0) {
+    let n = dir[(buf[off] << 8) | buf[off + 1]], best = -1, d = DIR_DEPTH;
+    if (n <= 0) best = -n - 1;
+    else best = nd[(n << NODE_SHIFT) + INHERIT] - 1;
+    walk: while (n > 0) {
       const b = n << NODE_SHIFT;
       const byte = d < 16 ? buf[off + d] : 0;
       const count = nd[b + ENT_COUNT];
@@ -146,6 +151,11 @@ export class Fib<T> {
       if (c < 0) {
         c = this.#insertChild(n, addr[d]);
         this.#initNode(c, d < DIR_DEPTH ? d + 1 : target, addr);
+        if (d === DIR_DEPTH - 1) {
+          this.#nodes.arr[(c << NODE_SHIFT) + INHERIT] = this.#shortBest((addr[0] << 8) | addr[1]) +
+            1;
+          this.#refreshDirNodes(n);
+        }
       } else {
         const depth = this.#nodes.arr[(c << NODE_SHIFT) + DEPTH];
         const m = this.#matchKey(c, addr, d + 1, Math.min(depth, target));
@@ -341,7 +351,6 @@ export class Fib<T> {
     }
     nd[b + BITMAP + wi] |= bit;
     updateCum(nd, b);
-    if (nd[b + DEPTH] === DIR_DEPTH - 1) this.#refreshDirNodes(n);
     return base + rank;
   }
 
@@ -372,29 +381,36 @@ export class Fib<T> {
     if (nd[b + DEPTH] === DIR_DEPTH - 1) this.#refreshDirNodes(n);
   }
 
-  /** Rewrites the direct table's node column for the 256 slots under depth-1 node n. */
+  /**
+   * Rewrites the direct table's 256 slots under depth-1 node n (its children moved, or one was
+   * added or removed).
+   */
   #refreshDirNodes(n: number): void {
     const dir = this.#dir;
     const first = this.#nodes.bytes[(n << (NODE_SHIFT + 2)) + KEY_BYTE] << 8;
     for (let byte = 0; byte < 256; byte++) {
-      const c = this.#child(n, byte);
-      dir[(first | byte) << 1] = c < 0 ? 0 : c;
+      const c = this.#child(n, byte), s = first | byte;
+      if (c >= 0) dir[s] = c;
+      else if (dir[s] > 0) dir[s] = -(this.#shortBest(s) + 1);
     }
   }
 
-  /** Recomputes the direct table's /0–/15 column for the slots under a changed short prefix. */
+  /** Recomputes the /0–/15 match of the direct-table slots under a changed short prefix. */
   #refreshDirBest(addr: Uint8Array, len: number): void {
     const first = (addr[0] << 8) | addr[1], end = first + (1 << (16 - len));
-    const dir = this.#dir;
+    const dir = this.#dir, nd = this.#nodes.arr;
     for (let s = first; s < end; s++) {
-      let best = this.#firstMatch(ROOT, s >>> 8);
-      const c = this.#child(ROOT, s >>> 8);
-      if (c >= 0) {
-        const m = this.#firstMatch(c, s & 0xff);
-        if (m >= 0) best = m;
-      }
-      dir[(s << 1) + 1] = best + 1;
+      const best = this.#shortBest(s);
+      if (dir[s] > 0) nd[(dir[s] << NODE_SHIFT) + INHERIT] = best + 1;
+      else dir[s] = -(best + 1);
     }
+  }
+
+  /** Value index of the longest prefix of length 0–15 covering the 16-bit start `s`, or -1. */
+  #shortBest(s: number): number {
+    const c = this.#child(ROOT, s >>> 8);
+    const m = c < 0 ? -1 : this.#firstMatch(c, s & 0xff);
+    return m >= 0 ? m : this.#firstMatch(ROOT, s >>> 8);
   }
 
   /** Value index of the longest prefix of node n that covers `byte`, or -1. */
