@@ -116,11 +116,12 @@ export interface RouteInfo {
   [k: string]: unknown;
 }
 
-/** The `dc` control command's answer. */
+/** The `dc` control command's answer (`vmesh dc show --json` plus the content). */
 export interface DcInfo {
-  notBefore: unknown;
-  contentHash: string;
-  content: unknown;
+  signed_at: string;
+  content_sha256: string;
+  content: string;
+  [k: string]: unknown;
 }
 
 /** A node: its namespace, files and (while running) process. */
@@ -423,11 +424,25 @@ export class Mesh {
     );
   }
 
-  /** Every node's log, with headers (for printing when a test fails). */
+  /**
+   * Every node's log and, for running nodes, its peers and routes (for printing when a test
+   * fails).
+   */
   async logs(): Promise<string> {
     const parts: string[] = [];
     for (const n of this.nodes.values()) {
       parts.push(`----- ${n.fqdn} (${n.ns.name}) -----\n${await n.log()}`);
+      if (!n.running) continue;
+      try {
+        const peers = (await n.status()).peers.map((p) => `${p.name} ${p.state}`);
+        const routes = (await n.routes()).map((r) =>
+          `${r.prefix} via ${r.nextHop?.name ?? r.nextHop?.kind} ` +
+          `[${(r.path ?? []).map((h) => h.name ?? h.id.slice(0, 12)).join(" ")}] ${r.reason}`
+        );
+        parts.push(`peers: ${peers.join(", ")}\nroutes:\n  ${routes.join("\n  ")}`);
+      } catch (e) {
+        parts.push(`(control socket: ${e instanceof Error ? e.message : e})`);
+      }
     }
     return parts.join("\n");
   }
