@@ -1,7 +1,10 @@
 /**
  * Ping scheduling and dead-peer detection. Every interval a ping with a new sequence number
- * is sent; a ping still unanswered when the next one is due counts as missed; `deadAfter`
- * misses in a row declare the peer dead. Answers feed a {@link LatencyTracker}.
+ * is sent; a ping still unanswered when the next one is due counts as missed (for the loss
+ * figure). The peer is declared dead when no answer has arrived for `deadAfter` intervals
+ * since the last one (or since the start): with the defaults, 3 s after a peer freezes at the
+ * latest, whatever the phase of the ping timer — counting misses at ping times instead would
+ * take 3–4 s. Answers feed a {@link LatencyTracker}.
  * @module
  */
 import type { Clock, TimerHandle } from "./clock.ts";
@@ -11,7 +14,7 @@ import { LatencyTracker } from "./latency.ts";
 export interface LivenessOptions {
   /** Time between pings, ms (default 1000). */
   intervalMs?: number;
-  /** Consecutive unanswered pings that declare the peer dead (default 3). */
+  /** Intervals without any answer that declare the peer dead (default 3). */
   deadAfter?: number;
   /** RTT and outcome window (default 10). */
   window?: number;
@@ -31,6 +34,7 @@ export class Liveness {
   #lastAnswered = true;
   #missed = 0;
   #timer: TimerHandle | undefined;
+  #deadline: TimerHandle | undefined;
   #stopped = false;
 
   /**
@@ -64,6 +68,7 @@ export class Liveness {
   /** Sends the first ping now and schedules the rest. */
   start(): void {
     if (this.#stopped || this.#timer !== undefined) return;
+    this.#armDeadline();
     this.#tick(true);
   }
 
@@ -71,7 +76,9 @@ export class Liveness {
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
+    if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
     this.#timer = undefined;
+    this.#deadline = undefined;
   }
 
   /** Handles a pong. Unknown or duplicate sequence numbers are ignored. */
@@ -82,6 +89,19 @@ export class Liveness {
     this.tracker.addSample(this.#clock.now() - sentAt);
     this.#missed = 0;
     if (seq === this.#seq) this.#lastAnswered = true;
+    this.#armDeadline();
+  }
+
+  /** (Re)starts the countdown to "dead": `deadAfter` intervals from now. */
+  #armDeadline(): void {
+    if (this.#stopped) return;
+    if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
+    this.#deadline = this.#clock.setTimer(() => {
+      this.#deadline = undefined;
+      const missed = Math.max(this.#missed, this.#deadAfter);
+      this.stop();
+      this.#onDead(missed);
+    }, this.#interval * this.#deadAfter);
   }
 
   #tick(first: boolean): void {
@@ -89,14 +109,7 @@ export class Liveness {
     if (this.#stopped) return;
     if (!first) {
       this.tracker.recordOutcome(this.#lastAnswered);
-      if (!this.#lastAnswered) {
-        this.#missed++;
-        if (this.#missed >= this.#deadAfter) {
-          this.stop();
-          this.#onDead(this.#missed);
-          return;
-        }
-      }
+      if (!this.#lastAnswered) this.#missed++;
     }
     this.#seq = (this.#seq + 1) >>> 0;
     this.#inFlight.set(this.#seq, this.#clock.now());

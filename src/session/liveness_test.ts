@@ -18,6 +18,22 @@ Deno.test("Liveness declares a silent peer dead after 3 missed pings, 3 interval
   assertEquals(l.tracker.snapshot().loss, 1);
 });
 
+Deno.test("Liveness declares a peer dead 3 intervals after its last answer, whatever the phase", () => {
+  for (const answerAt of [10, 500, 990]) {
+    const clock = new ManualClock();
+    let last = 0;
+    let deadAt = -1;
+    const l = new Liveness(clock, (s) => (last = s), () => (deadAt = clock.now()));
+    l.start();
+    clock.advance(1000); // ping 2 goes out at 1000
+    clock.advance(answerAt);
+    l.onPong(last); // the last answer; then the peer freezes
+    clock.advance(10_000);
+    assertEquals(deadAt, 1000 + answerAt + 3000);
+    assertEquals(clock.pending, 0);
+  }
+});
+
 Deno.test("Liveness measures RTT from pongs and stays alive while they come", () => {
   const clock = new ManualClock();
   let dead = false;
