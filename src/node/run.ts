@@ -134,10 +134,13 @@ async function applyInitialDc(node: Node, path: string): Promise<void> {
  * nobody. Fails closed: an error stops the node rather than leaving it privileged.
  */
 async function dropToNobody(stateDir: string): Promise<void> {
-  await Deno.chown(stateDir, NOBODY, NOBODY);
+  // The files first, the directory last: once the 0700 directory belongs to nobody, a root
+  // without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH (the systemd unit's bounding set) can no
+  // longer list it.
   for await (const e of Deno.readDir(stateDir)) {
     await Deno.chown(`${stateDir}/${e.name}`, NOBODY, NOBODY);
   }
+  await Deno.chown(stateDir, NOBODY, NOBODY);
   dropPrivileges(NOBODY, NOBODY);
   log.info("dropped privileges to uid/gid {id}", { id: NOBODY });
 }
