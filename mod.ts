@@ -108,6 +108,15 @@ export {
   prefixEquals,
 } from "./src/net/prefix.ts";
 
+// --- The node ----------------------------------------------------------------------------------
+
+/** A running node: `runNode(await prepareNode(path), options)` is what `vmesh run` does. */
+export { runNode, type RunNodeOptions } from "./src/node.ts";
+/** Reads a running node's `status`, `routes` or `dc` through its control socket. */
+export { ControlError, controlRequest } from "./src/node/control.ts";
+/** The longest-prefix-match table vmesh forwards with. */
+export { Fib } from "./src/routing/fib.ts";
+
 // --- CLI ---------------------------------------------------------------------------------------
 
 /** The options `vmesh run` passes to the node. */

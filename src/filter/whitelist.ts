@@ -7,6 +7,7 @@ import type { Ipv6Prefix } from "../net/prefix.ts";
 
 /** One whitelist entry: routes inside `prefix` with length ≤ `maxPrefixLen` are allowed. */
 export interface WhitelistEntry {
+  /** The covering prefix. */
   readonly prefix: Ipv6Prefix;
   /** 0..128; default 128. */
   readonly maxPrefixLen: number;

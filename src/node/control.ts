@@ -20,6 +20,11 @@ export type ControlHandler = (cmd: string) => unknown | Promise<unknown>;
 
 /** A control socket failure the CLI reports (cannot connect, bad answer). */
 export class ControlError extends Error {
+  /**
+   * Creates the error.
+   * @param message what failed and what to do
+   * @param options standard error options (`cause`)
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ControlError";
