@@ -5,8 +5,10 @@
 import { assert, assertEquals, assertStringIncludes } from "./_harness/assert.ts";
 import { run } from "./_harness/command.ts";
 import { NodeMesh, waitUntil } from "./_harness/node_harness.ts";
-import { ManagedProcess } from "./_harness/process.ts";
+import { ManagedProcess, processUids } from "./_harness/process.ts";
 import { REPO_ROOT, vmeshArgv } from "./_harness/vmesh_cli.ts";
+
+if (Deno.uid() !== 0) console.log("node_cli_test: not root, skipping the --drop-permissions test");
 
 /** Runs `vmesh <args>` as a subprocess with the compiled binary's permissions. */
 function cli(args: string[]) {
@@ -113,4 +115,35 @@ Deno.test("the control commands exit 1 with a clear message when the node is not
   } finally {
     await mesh.close();
   }
+});
+
+Deno.test({
+  name: "vmesh run --drop-permissions runs as 65534 with state_dir given to it, and still answers",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const mesh = await NodeMesh.create();
+    let proc: ManagedProcess | undefined;
+    try {
+      await Deno.chmod(mesh.dir, 0o755); // nobody must reach state_dir below it
+      const { path, json } = await mesh.configJson("d", 7);
+      proc = await ManagedProcess.start(
+        "vmesh run d",
+        vmeshArgv(["run", "-config", path, "-drop-permissions"]),
+        { logPath: `${mesh.dir}/d.log`, cwd: REPO_ROOT, env: { NO_COLOR: "1" } },
+      );
+      await proc.waitForLog("running", 30_000);
+      assertStringIncludes(await proc.log(), "dropped privileges to uid/gid 65534");
+      assertEquals(await processUids(proc.pid), [65534, 65534, 65534, 65534]);
+      const st = await Deno.stat(json.state_dir as string);
+      assertEquals([st.uid, st.gid], [65534, 65534]);
+      const r = await cli(["status", "--control", json.control_socket as string, "--json"]);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(JSON.parse(r.stdout).node.pid, proc.pid);
+      const { status } = await proc.stop({ signal: "SIGTERM", graceMs: 5000 });
+      assertEquals(status.code, 0, await proc.log());
+    } finally {
+      await proc?.stop({ signal: "SIGKILL" });
+      await mesh.close();
+    }
+  },
 });
