@@ -27,32 +27,38 @@
  */
 import type { Ipv6Prefix } from "../net/prefix.ts";
 import { BlockPool } from "./block_pool.ts";
+import {
+  BITMAP,
+  CHILD_BASE,
+  childCount,
+  childOf,
+  CUM_LO,
+  DEPTH,
+  ENT_BASE,
+  ENT_COUNT,
+  entryKey,
+  EntryLists,
+  INHERIT,
+  INLINE,
+  INLINE_MAX,
+  insertChild,
+  KEY_BYTE,
+  mergeWithChild,
+  NODE,
+  NODE_SHIFT,
+  popcount,
+  removeChild,
+  splitEdge,
+} from "./fib_node.ts";
 
-// Node record layout (32 int32 words = 128 bytes). What a leaf needs comes first.
-const NODE_SHIFT = 5;
-const NODE = 1 << NODE_SHIFT;
-const DEPTH = 0; // depth in bytes, 0..16
-const ENT_COUNT = 1;
-const KEY = 2; // words 2..5: the first `depth` address bytes, byte i at byte offset 4*KEY + i
-const INLINE = 6; // words 6..15: up to INLINE_MAX entries [key, value index]
-const INLINE_MAX = 5;
-const BITMAP = 16; // words 16..23: bit (b & 31) of word (b >> 5) for byte b
-const CHILD_BASE = 24;
-const CUM_LO = 25; // running popcounts of bitmap words 0..3, one byte each
-const CUM_HI = 26; // ... of words 4..7
-const ENT_BASE = 27; // entry pool block, when ENT_COUNT > INLINE_MAX
-const CHILD_CAP = 28;
-const ENT_CAP = 29;
-const INHERIT = 30; // depth-2 nodes: 1 + value index of the longest /0–/15 covering them, or 0
-const KEY_BYTE = KEY * 4;
 const ROOT = 0;
-/** Nodes at this depth or above are never compressed away; the direct table points at them. */
+/** Nodes at this depth or shallower are never compressed away; the direct table points at them. */
 const DIR_DEPTH = 2;
 
 /** Longest-prefix-match table from IPv6 prefixes to values of type `T`. */
 export class Fib<T> {
   readonly #nodes: BlockPool;
-  readonly #ents = new BlockPool(2, 64); // entry: [key = rel len << 8 | bits, value index]
+  readonly #lists: EntryLists;
   /**
    * Per first 16 bits: the depth-2 node (> 0), else -(1 + value index of the longest /0–/15),
    * 0 when none.
@@ -62,12 +68,12 @@ export class Fib<T> {
   #freeVals: number[] = [];
   #size = 0;
   readonly #path = new Int32Array(17);
-  readonly #scratch = new Int32Array(2 * 256);
 
   /** Creates an empty table; `initialNodes` only sizes the first allocation. */
   constructor(initialNodes = 64) {
     this.#nodes = new BlockPool(NODE, initialNodes);
     this.#nodes.alloc(1); // the root, record 0
+    this.#lists = new EntryLists(this.#nodes);
   }
 
   /** Number of prefixes in the table. */
@@ -92,7 +98,7 @@ export class Fib<T> {
       if (count !== 0) {
         let arr = nd, e = b + INLINE;
         if (count > INLINE_MAX) {
-          arr = this.#ents.arr;
+          arr = this.#lists.pool.arr;
           e = nd[b + ENT_BASE] << 1;
         }
         for (const end = e + (count << 1); e < end; e += 2) {
@@ -126,14 +132,14 @@ export class Fib<T> {
   get(prefix: Ipv6Prefix): T | undefined {
     const n = this.#findNode(prefix);
     if (n < 0) return undefined;
-    const i = this.#entryIn(n, entryKey(prefix.addr, prefix.len));
-    return i < 0 ? undefined : this.#vals[this.#entryValue(n, i)];
+    const i = this.#lists.indexOf(n, entryKey(prefix.addr, prefix.len));
+    return i < 0 ? undefined : this.#vals[this.#lists.valueAt(n, i)];
   }
 
   /** True when exactly `prefix` is in the table. */
   has(prefix: Ipv6Prefix): boolean {
     const n = this.#findNode(prefix);
-    return n >= 0 && this.#entryIn(n, entryKey(prefix.addr, prefix.len)) >= 0;
+    return n >= 0 && this.#lists.indexOf(n, entryKey(prefix.addr, prefix.len)) >= 0;
   }
 
   /**
@@ -147,9 +153,9 @@ export class Fib<T> {
     const target = len >> 3;
     let n = ROOT, d = 0;
     while (d < target) {
-      let c = this.#child(n, addr[d]);
+      let c = childOf(this.#nodes, n, addr[d]);
       if (c < 0) {
-        c = this.#insertChild(n, addr[d]);
+        c = insertChild(this.#nodes, n, addr[d]);
         this.#initNode(c, d < DIR_DEPTH ? d + 1 : target, addr);
         if (d === DIR_DEPTH - 1) {
           this.#nodes.arr[(c << NODE_SHIFT) + INHERIT] = this.#shortBest((addr[0] << 8) | addr[1]) +
@@ -159,21 +165,21 @@ export class Fib<T> {
       } else {
         const depth = this.#nodes.arr[(c << NODE_SHIFT) + DEPTH];
         const m = this.#matchKey(c, addr, d + 1, Math.min(depth, target));
-        if (m < depth) this.#split(c, m);
+        if (m < depth) splitEdge(this.#nodes, c, m);
       }
       n = c;
       d = this.#nodes.arr[(c << NODE_SHIFT) + DEPTH];
     }
     const key = entryKey(addr, len);
-    const i = this.#entryIn(n, key);
+    const i = this.#lists.indexOf(n, key);
     if (i >= 0) {
-      this.#vals[this.#entryValue(n, i)] = value;
+      this.#vals[this.#lists.valueAt(n, i)] = value;
       return false;
     }
     let v = this.#freeVals.pop();
     if (v === undefined) v = this.#vals.length;
     this.#vals[v] = value;
-    this.#insertEntry(n, key, v);
+    this.#lists.insert(n, key, v);
     this.#size++;
     if (len < 8 * DIR_DEPTH) this.#refreshDirBest(addr, len);
     return true;
@@ -190,12 +196,12 @@ export class Fib<T> {
     let top = this.#walkTo(addr, len >> 3, path);
     if (top < 0) return false;
     const n = path[top];
-    const i = this.#entryIn(n, entryKey(addr, len));
+    const i = this.#lists.indexOf(n, entryKey(addr, len));
     if (i < 0) return false;
-    const v = this.#entryValue(n, i);
+    const v = this.#lists.valueAt(n, i);
     this.#vals[v] = undefined;
     this.#freeVals.push(v);
-    this.#removeEntry(n, i);
+    this.#lists.remove(n, i);
     this.#size--;
     if (len < 8 * DIR_DEPTH) this.#refreshDirBest(addr, len);
     // Bottom-up: remove nodes that hold nothing, merge a compressible node into its only child.
@@ -205,10 +211,12 @@ export class Fib<T> {
       const children = childCount(nd, b);
       if (children === 0) {
         const parent = path[top - 1];
-        this.#removeChild(parent, addr[this.#nodes.arr[(parent << NODE_SHIFT) + DEPTH]]);
+        const pd = this.#nodes.arr[(parent << NODE_SHIFT) + DEPTH];
+        removeChild(this.#nodes, parent, addr[pd]);
+        if (pd === DIR_DEPTH - 1) this.#refreshDirNodes(parent);
         continue;
       }
-      if (children === 1 && nd[b + DEPTH] > DIR_DEPTH) this.#mergeWithChild(path[top]);
+      if (children === 1 && nd[b + DEPTH] > DIR_DEPTH) mergeWithChild(this.#nodes, path[top]);
       break;
     }
     return true;
@@ -218,7 +226,7 @@ export class Fib<T> {
   clear(): void {
     this.#nodes.reset();
     this.#nodes.alloc(1);
-    this.#ents.reset();
+    this.#lists.pool.reset();
     this.#dir.fill(0);
     this.#vals = [];
     this.#freeVals = [];
@@ -234,14 +242,14 @@ export class Fib<T> {
       bytes.set(self.#nodes.bytes.subarray(kb, kb + d));
       const count = self.#nodes.arr[b + ENT_COUNT];
       for (let i = count - 1; i >= 0; i--) {
-        const key = self.#entryKeyAt(n, i), r = key >>> 8;
+        const key = self.#lists.keyAt(n, i), r = key >>> 8;
         const addr = bytes.slice();
         if (d < 16) addr[d] = r === 0 ? 0 : (key & 0xff) << (8 - r);
-        yield [{ addr, len: d * 8 + r }, self.#vals[self.#entryValue(n, i)] as T];
+        yield [{ addr, len: d * 8 + r }, self.#vals[self.#lists.valueAt(n, i)] as T];
       }
       if (d === 16) return;
       for (let byte = 0; byte < 256; byte++) {
-        const c = self.#child(n, byte);
+        const c = childOf(self.#nodes, n, byte);
         if (c >= 0) yield* walk(self, c);
       }
     };
@@ -250,7 +258,7 @@ export class Fib<T> {
 
   /** Bytes held by the table's arrays (not counting the values themselves). */
   get byteLength(): number {
-    return this.#nodes.byteLength + this.#ents.byteLength + this.#dir.byteLength +
+    return this.#nodes.byteLength + this.#lists.pool.byteLength + this.#dir.byteLength +
       this.#vals.length * 8;
   }
 
@@ -262,7 +270,7 @@ export class Fib<T> {
     let n = ROOT, d = 0, top = 0;
     path[0] = n;
     while (d < target) {
-      n = this.#child(n, addr[d]);
+      n = childOf(this.#nodes, n, addr[d]);
       if (n < 0) return -1;
       const depth = this.#nodes.arr[(n << NODE_SHIFT) + DEPTH];
       if (depth > target || this.#matchKey(n, addr, d + 1, depth) < depth) return -1;
@@ -293,104 +301,16 @@ export class Fib<T> {
   }
 
   /**
-   * Splits the compressed edge above node c at depth m: c's record becomes a new node at depth
-   * m whose only child is (a copy of) the old c.
-   */
-  #split(c: number, m: number): void {
-    const pool = this.#nodes;
-    const [moved, cap] = pool.alloc(1);
-    const nd = pool.arr, nb = pool.bytes, b = c << NODE_SHIFT;
-    nd.copyWithin(moved << NODE_SHIFT, b, b + NODE);
-    nd.fill(0, b, b + NODE);
-    const kb = (c << (NODE_SHIFT + 2)) + KEY_BYTE, mkb = (moved << (NODE_SHIFT + 2)) + KEY_BYTE;
-    nb.copyWithin(kb, mkb, mkb + m);
-    nd[b + DEPTH] = m;
-    const byte = nb[mkb + m];
-    nd[b + BITMAP + (byte >>> 5)] = 1 << (byte & 31);
-    nd[b + CHILD_BASE] = moved;
-    nd[b + CHILD_CAP] = cap;
-    updateCum(nd, b);
-  }
-
-  /** Replaces node n (no prefixes, one child) by its child, freeing the child's block. */
-  #mergeWithChild(n: number): void {
-    const nd = this.#nodes.arr, b = n << NODE_SHIFT;
-    const base = nd[b + CHILD_BASE], cap = nd[b + CHILD_CAP];
-    nd.copyWithin(b, base << NODE_SHIFT, (base << NODE_SHIFT) + NODE);
-    this.#nodes.free(base, cap);
-  }
-
-  #child(n: number, byte: number): number {
-    const nd = this.#nodes.arr, b = n << NODE_SHIFT, wi = byte >>> 5, bit = 1 << (byte & 31);
-    const word = nd[b + BITMAP + wi];
-    if ((word & bit) === 0) return -1;
-    return nd[b + CHILD_BASE] + cumBefore(nd, b, wi) + popcount(word & (bit - 1));
-  }
-
-  #insertChild(n: number, byte: number): number {
-    const pool = this.#nodes;
-    let nd = pool.arr;
-    const b = n << NODE_SHIFT, wi = byte >>> 5, bit = 1 << (byte & 31);
-    const count = childCount(nd, b);
-    const rank = cumBefore(nd, b, wi) + popcount(nd[b + BITMAP + wi] & (bit - 1));
-    let base = nd[b + CHILD_BASE];
-    const cap = nd[b + CHILD_CAP];
-    if (count === cap) {
-      const [nb, ncap] = pool.alloc(count + 1);
-      nd = pool.arr;
-      if (count > 0) {
-        nd.copyWithin(nb * NODE, base * NODE, (base + rank) * NODE);
-        nd.copyWithin((nb + rank + 1) * NODE, (base + rank) * NODE, (base + count) * NODE);
-        pool.free(base, cap);
-      }
-      nd[b + CHILD_BASE] = base = nb;
-      nd[b + CHILD_CAP] = ncap;
-    } else {
-      nd.copyWithin((base + rank + 1) * NODE, (base + rank) * NODE, (base + count) * NODE);
-      nd.fill(0, (base + rank) * NODE, (base + rank + 1) * NODE);
-    }
-    nd[b + BITMAP + wi] |= bit;
-    updateCum(nd, b);
-    return base + rank;
-  }
-
-  #removeChild(n: number, byte: number): void {
-    const pool = this.#nodes;
-    let nd = pool.arr;
-    const b = n << NODE_SHIFT, wi = byte >>> 5, bit = 1 << (byte & 31);
-    const count = childCount(nd, b);
-    const rank = cumBefore(nd, b, wi) + popcount(nd[b + BITMAP + wi] & (bit - 1));
-    const base = nd[b + CHILD_BASE], cap = nd[b + CHILD_CAP];
-    nd.copyWithin((base + rank) * NODE, (base + rank + 1) * NODE, (base + count) * NODE);
-    nd.fill(0, (base + count - 1) * NODE, (base + count) * NODE);
-    nd[b + BITMAP + wi] &= ~bit;
-    updateCum(nd, b);
-    const left = count - 1;
-    if (left === 0) {
-      pool.free(base, cap);
-      nd[b + CHILD_BASE] = 0;
-      nd[b + CHILD_CAP] = 0;
-    } else if (cap >= 8 && left * 4 <= cap) {
-      const [nb, ncap] = pool.alloc(left);
-      nd = pool.arr;
-      nd.copyWithin(nb * NODE, base * NODE, (base + left) * NODE);
-      pool.free(base, cap);
-      nd[b + CHILD_BASE] = nb;
-      nd[b + CHILD_CAP] = ncap;
-    }
-    if (nd[b + DEPTH] === DIR_DEPTH - 1) this.#refreshDirNodes(n);
-  }
-
-  /**
    * Rewrites the direct table's 256 slots under depth-1 node n (its children moved, or one was
    * added or removed).
    */
   #refreshDirNodes(n: number): void {
-    const dir = this.#dir;
+    const dir = this.#dir, nd = this.#nodes.arr, b = n << NODE_SHIFT;
     const first = this.#nodes.bytes[(n << (NODE_SHIFT + 2)) + KEY_BYTE] << 8;
+    let c = nd[b + CHILD_BASE];
     for (let byte = 0; byte < 256; byte++) {
-      const c = this.#child(n, byte), s = first | byte;
-      if (c >= 0) dir[s] = c;
+      const s = first | byte;
+      if ((nd[b + BITMAP + (byte >>> 5)] & (1 << (byte & 31))) !== 0) dir[s] = c++;
       else if (dir[s] > 0) dir[s] = -(this.#shortBest(s) + 1);
     }
   }
@@ -408,106 +328,10 @@ export class Fib<T> {
 
   /** Value index of the longest prefix of length 0–15 covering the 16-bit start `s`, or -1. */
   #shortBest(s: number): number {
-    const c = this.#child(ROOT, s >>> 8);
-    const m = c < 0 ? -1 : this.#firstMatch(c, s & 0xff);
-    return m >= 0 ? m : this.#firstMatch(ROOT, s >>> 8);
+    const c = childOf(this.#nodes, ROOT, s >>> 8);
+    const m = c < 0 ? -1 : this.#lists.firstMatch(c, s & 0xff);
+    return m >= 0 ? m : this.#lists.firstMatch(ROOT, s >>> 8);
   }
-
-  /** Value index of the longest prefix of node n that covers `byte`, or -1. */
-  #firstMatch(n: number, byte: number): number {
-    const count = this.#nodes.arr[(n << NODE_SHIFT) + ENT_COUNT];
-    for (let i = 0; i < count; i++) {
-      const key = this.#entryKeyAt(n, i);
-      if (byte >>> (8 - (key >>> 8)) === (key & 0xff)) return this.#entryValue(n, i);
-    }
-    return -1;
-  }
-
-  // Entry lists: up to INLINE_MAX inline in the node, else all in an entry-pool block.
-
-  /** Word index of entry i of node n, in the array returned by #entryArr. */
-  #entryAt(n: number, i: number): number {
-    const b = n << NODE_SHIFT, nd = this.#nodes.arr;
-    return nd[b + ENT_COUNT] > INLINE_MAX ? (nd[b + ENT_BASE] + i) << 1 : b + INLINE + (i << 1);
-  }
-
-  #entryArr(n: number): Int32Array {
-    const nd = this.#nodes.arr;
-    return nd[(n << NODE_SHIFT) + ENT_COUNT] > INLINE_MAX ? this.#ents.arr : nd;
-  }
-
-  #entryKeyAt(n: number, i: number): number {
-    return this.#entryArr(n)[this.#entryAt(n, i)];
-  }
-
-  #entryValue(n: number, i: number): number {
-    return this.#entryArr(n)[this.#entryAt(n, i) + 1];
-  }
-
-  /** Position of `key` in node n's list, or -1. */
-  #entryIn(n: number, key: number): number {
-    const count = this.#nodes.arr[(n << NODE_SHIFT) + ENT_COUNT];
-    for (let i = 0; i < count; i++) if (this.#entryKeyAt(n, i) === key) return i;
-    return -1;
-  }
-
-  #insertEntry(n: number, key: number, v: number): void {
-    const count = this.#readEntries(n), s = this.#scratch;
-    let pos = 0; // keep keys in descending order: longest relative length first
-    while (pos < count && s[pos << 1] > key) pos++;
-    s.copyWithin((pos + 1) << 1, pos << 1, count << 1);
-    s[pos << 1] = key;
-    s[(pos << 1) + 1] = v;
-    this.#writeEntries(n, count + 1);
-  }
-
-  #removeEntry(n: number, i: number): void {
-    const count = this.#readEntries(n), s = this.#scratch;
-    s.copyWithin(i << 1, (i + 1) << 1, count << 1);
-    this.#writeEntries(n, count - 1);
-  }
-
-  /** Copies node n's entries to the scratch array. @returns their count */
-  #readEntries(n: number): number {
-    const count = this.#nodes.arr[(n << NODE_SHIFT) + ENT_COUNT];
-    const e = this.#entryAt(n, 0);
-    this.#scratch.set(this.#entryArr(n).subarray(e, e + (count << 1)));
-    return count;
-  }
-
-  /** Stores `count` entries from the scratch array as node n's list. */
-  #writeEntries(n: number, count: number): void {
-    const pool = this.#ents, b = n << NODE_SHIFT;
-    let nd = this.#nodes.arr;
-    const old = nd[b + ENT_COUNT], s = this.#scratch.subarray(0, count << 1);
-    let base = nd[b + ENT_BASE], cap = nd[b + ENT_CAP];
-    if (
-      old > INLINE_MAX && (count <= INLINE_MAX || count > cap || (cap >= 16 && count * 4 <= cap))
-    ) {
-      pool.free(base, cap);
-      base = cap = 0;
-    }
-    nd.fill(0, b + INLINE, b + INLINE + 2 * INLINE_MAX);
-    if (count <= INLINE_MAX) {
-      nd.set(s, b + INLINE);
-    } else {
-      if (cap === 0) {
-        [base, cap] = pool.alloc(count);
-        nd = this.#nodes.arr;
-      }
-      pool.arr.fill(0, base << 1, (base + cap) << 1);
-      pool.arr.set(s, base << 1);
-    }
-    nd[b + ENT_BASE] = base;
-    nd[b + ENT_CAP] = cap;
-    nd[b + ENT_COUNT] = count;
-  }
-}
-
-/** The entry key of a prefix inside its node: relative length << 8 | the leading bits. */
-function entryKey(addr: Uint8Array, len: number): number {
-  const r = len & 7;
-  return r === 0 ? 0 : (r << 8) | (addr[len >> 3] >>> (8 - r));
 }
 
 function checkPrefix(prefix: Ipv6Prefix): void {
@@ -525,29 +349,4 @@ function checkPrefix(prefix: Ipv6Prefix): void {
       throw new RangeError(`FIB prefix has host bits set past /${len}`);
     }
   }
-}
-
-function popcount(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-}
-
-function cumBefore(nd: Int32Array, b: number, wi: number): number {
-  return (nd[b + CUM_LO + (wi >>> 2)] >>> ((wi & 3) << 3)) & 0xff;
-}
-
-function childCount(nd: Int32Array, b: number): number {
-  return cumBefore(nd, b, 7) + popcount(nd[b + BITMAP + 7]);
-}
-
-function updateCum(nd: Int32Array, b: number): void {
-  let lo = 0, hi = 0, sum = 0;
-  for (let i = 0; i < 8; i++) {
-    if (i < 4) lo |= sum << (i << 3);
-    else hi |= sum << ((i - 4) << 3);
-    sum += popcount(nd[b + BITMAP + i]);
-  }
-  nd[b + CUM_LO] = lo;
-  nd[b + CUM_HI] = hi;
 }
