@@ -29,8 +29,11 @@ const log = getLogger(["vmesh", "node"]);
 
 /** Batching window for route announcements and withdrawals. */
 export const FLUSH_DELAY_MS = 10;
-/** How often link latencies are read from the sessions into the router. */
-const LATENCY_POLL_MS = 250;
+/**
+ * How often sessions are checked for their first RTT sample (which replaces the guess given to
+ * the router at session start); later samples go to the router once per ping interval.
+ */
+const LATENCY_POLL_MS = 50;
 /** Periodic DC re-offer (covers anything missed). */
 const DC_REOFFER_MS = 30_000;
 /** Latency assumed for a link until its first RTT sample (a few hundred ms at most). */
@@ -54,6 +57,8 @@ export class Node {
   readonly startedAt = Date.now();
   #config: NodeConfig;
   readonly #inputs: NodeInputs;
+  /** When each session's RTT was last given to the router (absent: not measured yet). */
+  readonly #latencyFedAt = new WeakMap<Session, number>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #timers: ReturnType<typeof setInterval>[] = [];
   #pumps: Promise<void>[] = [];
@@ -285,9 +290,16 @@ export class Node {
   }
 
   #pollLatency(): void {
+    const now = performance.now();
     for (const s of this.sessions.sessions()) {
       const rtt = s.stats().rttMs;
-      if (rtt !== null) this.router.updateLatency(s.peer.id, rtt);
+      if (rtt === null) continue;
+      const fedAt = this.#latencyFedAt.get(s);
+      if (fedAt === undefined) this.router.resetLatency(s.peer.id, rtt);
+      else if (now - fedAt >= this.#config.pingIntervalMs) {
+        this.router.updateLatency(s.peer.id, rtt);
+      } else continue;
+      this.#latencyFedAt.set(s, now);
     }
     if (this.router.pending) this.#scheduleFlush();
   }

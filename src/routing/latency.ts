@@ -47,6 +47,19 @@ export class LinkLatency {
   }
 
   /**
+   * Replaces the history with one sample, advertised as is: for the first real measurement of
+   * a link whose latency was only guessed so far.
+   * @returns true when the advertised value changed
+   * @throws {RangeError} when the sample is not a finite number ≥ 0
+   */
+  reset(ms: number): boolean {
+    checkSample(ms);
+    const changed = ms !== this.#advertised;
+    this.#smoothed = this.#advertised = ms;
+    return changed;
+  }
+
+  /**
    * Adds a sample.
    * @returns true when the advertised value changed (the link's routes must be re-announced)
    * @throws {RangeError} when the sample is not a finite number ≥ 0

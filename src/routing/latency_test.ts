@@ -27,3 +27,12 @@ Deno.test("LinkLatency refuses samples that are negative or not finite", () => {
   assertThrows(() => l.sample(NaN), RangeError);
   assertThrows(() => l.sample(Infinity), RangeError);
 });
+
+Deno.test("LinkLatency.reset() replaces a guess with the first measurement at once", () => {
+  const l = new LinkLatency(100);
+  assertEquals(l.reset(3), true);
+  assertEquals(l.advertisedMs, 3);
+  assertEquals(l.smoothedMs, 3);
+  assertEquals(l.sample(3.5), false, "no re-announcement for jitter after the reset");
+  assertEquals(l.reset(3), false);
+});

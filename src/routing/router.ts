@@ -167,6 +167,16 @@ export class Router {
     if (peer !== undefined && peer.latency.sample(sampleMs)) peer.refreshAll = true;
   }
 
+  /**
+   * Replaces the link latency to a neighbour with a first real measurement (the value given to
+   * `peerUp` may have been a guess); the neighbour gets every route again if it changed.
+   * @throws {RangeError} on a sample that is not a finite number ≥ 0
+   */
+  resetLatency(id: PeerId, sampleMs: number): void {
+    const peer = this.#peers.get(id);
+    if (peer !== undefined && peer.latency.reset(sampleMs)) peer.refreshAll = true;
+  }
+
   /** The latency this node currently advertises for the link to `id`, ms. */
   linkLatency(id: PeerId): number | undefined {
     return this.#peers.get(id)?.latency.advertisedMs;

@@ -215,6 +215,17 @@ Deno.test("Router re-announces to a peer only when the smoothed link latency mov
   assertEquals(r.linkLatency(B), ann[0].path[0].latencyMs);
 });
 
+Deno.test("Router.resetLatency() re-announces with the measured latency at once", () => {
+  const { r } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 100);
+  r.addLocal(P("fd00:a::/48"), "tun0");
+  assertEquals(r.flush().messages.get(B)!.announce[0].path[0].latencyMs, 100);
+  r.resetLatency(B, 2);
+  assertEquals(r.flush().messages.get(B)!.announce[0].path[0].latencyMs, 2);
+  r.resetLatency(B, 2);
+  assert(!r.pending);
+});
+
 Deno.test("Router sends only changes: an unchanged re-announcement produces nothing", () => {
   const { r } = setup();
   r.peerUp({ id: B, name: "b", external: false }, 5);
