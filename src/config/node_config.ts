@@ -61,7 +61,7 @@ export interface TunVifConfig {
   readonly routes: readonly Ipv6Prefix[];
   /** MTU (1280..65535); undefined for the vif's default. */
   readonly mtu: number | undefined;
-  /** Use IFF_VNET_HDR offloads; undefined for the vif's default. */
+  /** Use IFF_VNET_HDR offloads; undefined: on where the kernel allows (the node's default). */
   readonly offload: boolean | undefined;
 }
 
