@@ -28,7 +28,7 @@ await e2eTest(
         { a: "a", b: "e", dial: "both" },
         { a: "a", b: "x", dial: "b" },
       ],
-      label: "pki",
+      label: "ca",
     }, async (mesh) => {
       const [a, b, c, e, x] = ["a", "b", "c", "e", "x"].map((n) => mesh.node(n));
       await mesh.start(["a", "b"]);
@@ -59,7 +59,16 @@ await e2eTest(
         await delay(100);
       }
       assert(polls >= 5, "the observation window was too short");
+      // The intruders did try: handshakes failed at A and at each of them.
+      const failures = async (n: typeof a) => {
+        const st = await n.status() as {
+          sessions?: { handshakeFailures?: Record<string, number> };
+        };
+        return Object.values(st.sessions?.handshakeFailures ?? {}).reduce((s, v) => s + v, 0);
+      };
+      assert((await failures(a)) >= 2, "A saw no refused handshakes: did the intruders dial?");
       for (const intruder of [e, x]) {
+        assert((await failures(intruder)) >= 1, `${intruder.name} saw no refused handshake`);
         assert(intruder.running, `${intruder.fqdn} should keep running (and retrying), not exit`);
         const peers = (await intruder.status()).peers;
         const up = peers.filter((p) => p.state === "up");
