@@ -154,11 +154,16 @@ async function main(): Promise<number> {
   console.log(`  ${cli("status", "--control", a.controlSocket)}`);
   console.log(`  ${cli("routes", "--control", a.controlSocket)}`);
   console.log(`  ${cli("dc", "current", "--control", a.controlSocket)}`);
+  // Suggest cutting the link a's route to c uses now, so the route visibly moves.
+  const route = await a.route(c.prefix).catch(() => undefined);
+  const viaB = route !== undefined && await a.routeVia(route, b).catch(() => false);
+  const cut = viaB ? "to-b" : "to-c";
   console.log(
-    "  # cut the a–c link and watch a's route to c move through b (then set it up again):",
+    `  # a reaches c ${viaB ? "through b" : "directly"} now; cut that link and watch a's ` +
+      `route to c move (liveness notices in a few seconds), then set it up again:`,
   );
-  console.log(`  ${shellQuote(["ip", "-n", a.ns.name, "link", "set", "to-c", "down"])}`);
-  console.log(`  ${shellQuote(["ip", "-n", a.ns.name, "link", "set", "to-c", "up"])}`);
+  console.log(`  ${shellQuote(["ip", "-n", a.ns.name, "link", "set", cut, "down"])}`);
+  console.log(`  ${shellQuote(["ip", "-n", a.ns.name, "link", "set", cut, "up"])}`);
   if (await hasProgram("iperf3")) {
     console.log("  # TCP throughput across the mesh:");
     console.log(`  ${shellQuote(c.ns.command(["iperf3", "-s", "-1", "-D"]))}`);
