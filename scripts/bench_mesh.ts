@@ -18,7 +18,7 @@
 import { parseArgs } from "node:util";
 import { CliPki } from "../tests/_harness/cli_pki.ts";
 import { hasProgram, run } from "../tests/_harness/command.ts";
-import { iperfClient, IperfServer } from "../tests/_harness/iperf.ts";
+import { iperfClient, type IperfReport, IperfServer } from "../tests/_harness/iperf.ts";
 import { Mesh } from "../tests/_harness/mesh.ts";
 import { cleanupStale, namespaceSupport, type Netns } from "../tests/_harness/netns.ts";
 import { percentile, ping } from "../tests/_harness/ping.ts";
@@ -68,21 +68,41 @@ const LABELS: Record<keyof Figures, [string, "higher" | "lower"]> = {
   udp64Kpps: ["UDP 64 B received (kpps)", "higher"],
 };
 
+/** Runs one iperf3 test; on failure retries once (with a fresh server) and says so. */
+async function iperfTest(
+  from: Netns,
+  to: Netns,
+  addr: string,
+  server: { current: IperfServer },
+  logPath: string,
+  testArgs: string[],
+): Promise<IperfReport> {
+  const opts = { timeoutMs: seconds * 1000 + 60_000 };
+  try {
+    return await iperfClient(from, addr, testArgs, opts);
+  } catch (e) {
+    retries++;
+    console.warn(`  iperf3 ${testArgs.join(" ")} to ${addr} failed, retrying once: ${e}`);
+    await server.current.stop();
+    server.current = await IperfServer.start(to, logPath);
+    return await iperfClient(from, addr, testArgs, opts);
+  }
+}
+
 async function measure(from: Netns, to: Netns, addr: string, label: string): Promise<Figures> {
-  const server = await IperfServer.start(to, `${logDir}/iperf-${label}.log`);
+  const logPath = `${logDir}/iperf-${label}.log`;
+  // Ping first, on an idle path: after a UDP flood the nodes may still be draining queues.
+  const p = await ping(from, addr, { count: pings, intervalS: 0.01, waitS: 1 });
+  if (p.replies.length < pings * 0.9) {
+    throw new Error(`${label}: only ${p.replies.length} of ${pings} pings answered`);
+  }
+  const server = { current: await IperfServer.start(to, logPath) };
   try {
     const t = String(seconds);
-    const tcp1 = await iperfClient(from, addr, ["-t", t], { timeoutMs: seconds * 1000 + 60_000 });
-    const tcp4 = await iperfClient(from, addr, ["-t", t, "-P", "4"], {
-      timeoutMs: seconds * 1000 + 60_000,
-    });
-    const udp = await iperfClient(from, addr, ["-u", "-b", "0", "-l", "64", "-t", t], {
-      timeoutMs: seconds * 1000 + 60_000,
-    });
-    const p = await ping(from, addr, { count: pings, intervalS: 0.01, waitS: 1 });
-    if (p.replies.length < pings * 0.9) {
-      throw new Error(`${label}: only ${p.replies.length} of ${pings} pings answered`);
-    }
+    const run = (testArgs: string[]) => iperfTest(from, to, addr, server, logPath, testArgs);
+    const tcp1 = await run(["-t", t]);
+    const tcp4 = await run(["-t", t, "-P", "4"]);
+    const udp = await run(["-u", "-b", "0", "-l", "64", "-t", t]);
     const rtts = p.replies.map((r) => r.rttMs);
     const ur = udp.end.sum_received!;
     return {
@@ -93,7 +113,7 @@ async function measure(from: Netns, to: Netns, addr: string, label: string): Pro
       udp64Kpps: ((ur.packets ?? 0) - (ur.lost_packets ?? 0)) / ur.seconds / 1e3,
     };
   } finally {
-    await server.stop();
+    await server.current.stop();
   }
 }
 
@@ -116,12 +136,14 @@ async function machine(): Promise<string> {
     `Deno ${Deno.version.deno}, ${iperf}`;
 }
 
-const fmt = (x: number) => x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+const fmt = (x: number) =>
+  x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toFixed(3);
 
 let mesh: Mesh | undefined;
 let pkiDir: string | undefined;
 let logDir = "";
 let interrupted = false;
+let retries = 0;
 const onSignal = () => {
   interrupted = true;
   console.error("\ninterrupted: tearing down …");
@@ -177,6 +199,22 @@ async function main(): Promise<number> {
     }
   }
   const rss = await Promise.all([a, b].map((n) => peakRssKiB(n.pid)));
+  // Which channel really carried the data (the UDP channel falls back to TLS when unusable).
+  const peer = (await a.status()).peers.find((p) => p.name === b.fqdn) as
+    | { packetsOut?: number; udp?: { state: string; stats: { txPackets: number } | null } | null }
+    | undefined;
+  // Counters are per session: a session that went down and came back started from zero.
+  const flaps = [a, b].map(async (n) => ((await n.log()).match(/session down/g) ?? []).length);
+  const [downA, downB] = await Promise.all(flaps);
+  const stability = downA + downB === 0
+    ? "The A–B session stayed up for the whole bench."
+    : `Warning: the A–B session went down during the bench (${downA} time(s) in a's log, ` +
+      `${downB} in b's): see the node logs; figures after a reconnect include the outage.`;
+  const carried = `A→B packets since the session (re)started: ` +
+    `${peer?.packetsOut ?? "?"} over TLS, ` +
+    (peer?.udp
+      ? `${peer.udp.stats?.txPackets ?? 0} over the UDP channel (state ${peer.udp.state})`
+      : "no UDP channel");
   const desc = await machine();
   const rows: string[] = [
     "| metric | veth (baseline) | vmesh | vmesh / baseline |",
@@ -195,11 +233,16 @@ async function main(): Promise<number> {
     } | – |`,
   );
   result.peakRssKiB = { a: rss[0], b: rss[1] };
+  result.carried = carried;
+  result.sessionDown = { a: downA, b: downB };
+  result.retries = retries;
   console.log(`\nMachine: ${desc}`);
   console.log(
     `Median of ${runs} run(s); data channel: ${args.udp ? "UDP" : "TLS over TCP"}.\n`,
   );
   console.log(rows.join("\n"));
+  console.log(`\n${carried}\n${stability}`);
+  if (retries) console.log(`${retries} iperf3 test(s) failed once and were retried.`);
   if (args.json) console.log(JSON.stringify(result, null, 2));
   return 0;
 }
