@@ -5,7 +5,8 @@
  * the mesh (A's TUN address → B's) and directly over the veth (the baseline): iperf3 TCP
  * throughput with 1 and 4 streams, ping RTT (average and p99 of N pings 10 ms apart), and the
  * rate of small UDP packets received (iperf3 -u -b 0 -l 64). Prints the median of the runs,
- * each mesh figure's ratio to the baseline, and each node's peak RSS (VmHWM).
+ * each mesh figure's ratio to the baseline, each node's peak RSS (VmHWM) and the CPU each
+ * node used during the 1-stream TCP test.
  *
  * Usage: deno task bench:mesh [--runs N] [--quick] [--udp] [--seconds S] [--json]
  *   --runs N     runs to take the median of (default 3)
@@ -81,6 +82,7 @@ async function iperfTest(
   try {
     return await iperfClient(from, addr, testArgs, opts);
   } catch (e) {
+    if (interrupted) throw e;
     retries++;
     console.warn(`  iperf3 ${testArgs.join(" ")} to ${addr} failed, retrying once: ${e}`);
     await server.current.stop();
@@ -89,7 +91,25 @@ async function iperfTest(
   }
 }
 
-async function measure(from: Netns, to: Netns, addr: string, label: string): Promise<Figures> {
+/** CPU time (user + system, all threads) of `pid` in seconds, from /proc/<pid>/stat. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+}
+const CLK_TCK = 100;
+
+/** Node CPU use (fraction of one core) during the 1-stream TCP test over the mesh, per run. */
+const cpuTcp1: number[][] = [];
+
+async function measure(
+  from: Netns,
+  to: Netns,
+  addr: string,
+  label: string,
+  nodePids: number[] = [],
+): Promise<Figures> {
   const logPath = `${logDir}/iperf-${label}.log`;
   // Ping first, on an idle path: after a UDP flood the nodes may still be draining queues.
   const p = await ping(from, addr, { count: pings, intervalS: 0.01, waitS: 1 });
@@ -100,7 +120,14 @@ async function measure(from: Netns, to: Netns, addr: string, label: string): Pro
   try {
     const t = String(seconds);
     const run = (testArgs: string[]) => iperfTest(from, to, addr, server, logPath, testArgs);
+    const cpu0 = await Promise.all(nodePids.map(cpuSeconds));
+    const w0 = performance.now();
     const tcp1 = await run(["-t", t]);
+    if (nodePids.length) {
+      const wall = (performance.now() - w0) / 1000;
+      const cpu1 = await Promise.all(nodePids.map(cpuSeconds));
+      cpuTcp1.push(cpu1.map((c, i) => (c - cpu0[i]) / wall));
+    }
     const tcp4 = await run(["-t", t, "-P", "4"]);
     const udp = await run(["-u", "-b", "0", "-l", "64", "-t", t]);
     const rtts = p.replies.map((r) => r.rttMs);
@@ -193,7 +220,7 @@ async function main(): Promise<number> {
     console.log(`run ${i}/${runs}: veth baseline …`);
     base.push(await measure(a.ns, b.ns, link.bAddr, `veth-${i}`));
     console.log(`run ${i}/${runs}: mesh …`);
-    over.push(await measure(a.ns, b.ns, b.address, `mesh-${i}`));
+    over.push(await measure(a.ns, b.ns, b.address, `mesh-${i}`, [a.pid, b.pid]));
     for (const n of [a, b]) {
       if (!n.running) throw new Error(`node ${n.fqdn} died during the bench:\n${await n.log()}`);
     }
@@ -232,6 +259,13 @@ async function main(): Promise<number> {
       rss.map((k) => k === undefined ? "?" : (k / 1024).toFixed(0)).join(" / ")
     } | – |`,
   );
+  const cpu = [0, 1].map((i) => median(cpuTcp1.map((r) => r[i])));
+  rows.push(
+    `| node CPU during TCP 1 stream, a / b (cores) | – | ${
+      cpu.map((c) => c.toFixed(2)).join(" / ")
+    } | – |`,
+  );
+  result.cpuTcp1 = { a: cpu[0], b: cpu[1] };
   result.peakRssKiB = { a: rss[0], b: rss[1] };
   result.carried = carried;
   result.sessionDown = { a: downA, b: downB };
@@ -251,8 +285,10 @@ let code = 1;
 try {
   code = await main();
 } catch (e) {
-  console.error(`bench:mesh failed: ${e instanceof Error ? e.message : e}`);
-  if (mesh) console.error(await mesh.logs());
+  if (!interrupted) {
+    console.error(`bench:mesh failed: ${e instanceof Error ? e.message : e}`);
+    if (mesh) console.error(await mesh.logs());
+  }
 } finally {
   await mesh?.close().catch((e) => console.error(`teardown: ${e}`));
   if (pkiDir) await Deno.remove(pkiDir, { recursive: true }).catch(() => undefined);

@@ -291,7 +291,7 @@ const NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
 export class Mesh {
   readonly nodes = new Map<string, MeshNode>();
   readonly links: VethLink[] = [];
-  #closed = false;
+  #closing: Promise<void> | undefined;
 
   private constructor(readonly tag: string, readonly dir: string, readonly pki: CliPki) {}
 
@@ -449,11 +449,15 @@ export class Mesh {
 
   /**
    * Stops every node (SIGTERM, then SIGKILL), deletes the namespaces (killing whatever else
-   * runs in them) and removes the temp dir. Safe to call twice and after failures.
+   * runs in them) and removes the temp dir. Safe after failures; a second call waits for the
+   * first one to finish.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     const errors: unknown[] = [];
     await Promise.all([...this.nodes.values()].map((n) => n.stop().catch((e) => errors.push(e))));
     for (const n of this.nodes.values()) await n.ns.destroy().catch((e) => errors.push(e));
