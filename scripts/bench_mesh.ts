@@ -18,7 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { CliPki } from "../tests/_harness/cli_pki.ts";
-import { hasProgram, run } from "../tests/_harness/command.ts";
+import { hasProgram, run, waitFor } from "../tests/_harness/command.ts";
 import { iperfClient, type IperfReport, IperfServer } from "../tests/_harness/iperf.ts";
 import { Mesh } from "../tests/_harness/mesh.ts";
 import { cleanupStale, namespaceSupport, type Netns } from "../tests/_harness/netns.ts";
@@ -79,6 +79,18 @@ async function iperfTest(
   testArgs: string[],
 ): Promise<IperfReport> {
   const opts = { timeoutMs: seconds * 1000 + 60_000 };
+  // iperf3 refuses a new test while the previous one still has connections open (its tail
+  // may still be queued in the nodes): wait until the server side is idle.
+  await waitFor("the iperf3 server to be idle", async () => {
+    const r = await to.exec([
+      "ss",
+      "-Htn",
+      "state",
+      "established",
+      `sport = :${server.current.port}`,
+    ]);
+    return r.code === 0 && r.stdout.trim() === "";
+  }, { timeoutMs: 30_000, intervalMs: 100 });
   try {
     return await iperfClient(from, addr, testArgs, opts);
   } catch (e) {
