@@ -56,7 +56,7 @@ Deno.test("runNode with a bad --initial-dc still runs and serves status, routes 
       assertEquals(typeof st.vifs[0].rxPackets, "number");
       assertEquals(typeof st.forwarding.fromVif, "number");
       assertEquals(typeof st.sessions.unauthenticated, "number");
-      assertEquals(st.dcSync, { accepted: 0, notNewer: 0, invalid: 0 });
+      assertEquals(st.dcSync, { accepted: 0, notNewer: 0, invalid: 0, superseded: 0 });
 
       const routes = await controlRequest(a.socket, "routes") as Record<string, any>[];
       assertEquals(routes.map((r) => r.prefix), ["fd00:1::/48", "fd00:2::/48"]);

@@ -7,7 +7,9 @@
  * it runs. A side whose own DC is strictly newer than the offer it receives answers with the
  * whole DC. A node that accepts a newer DC persists it and pushes it to all its other peers at
  * once. Older or equal DCs are ignored quietly; a DC that fails verification is counted and
- * logged once per peer.
+ * logged once per peer. Each peer has at most one DC being verified and one waiting: a DC that
+ * arrives while another from the same peer waits replaces it (counted as superseded), so a
+ * peer that floods DC frames costs one verification at a time and two DCs of memory.
  * @module
  */
 import { getLogger } from "@logtape/logtape";
@@ -60,16 +62,25 @@ export function isNewer(a: { notBefore: number }, b: { notBefore: number } | und
   return b === undefined || a.notBefore > b.notBefore;
 }
 
-/** What the node must do after a DC arrived from a peer. */
-export type DcReceiveResult = "accepted" | "not_newer" | "invalid";
+/**
+ * What became of a DC that arrived from a peer: `superseded` when a later DC from the same
+ * peer arrived before this one's verification started (the later one is verified instead).
+ */
+export type DcReceiveResult = "accepted" | "not_newer" | "invalid" | "superseded";
+
+/** A peer's DC verification in progress, and the DC waiting behind it. */
+interface PeerQueue {
+  next: { raw: Uint8Array; done: (r: DcReceiveResult) => void } | undefined;
+}
 
 /** Holds the node's current DC; persists and verifies. */
 export class DcSync<T extends DcVersion> {
   #current: T | undefined;
   #failedPeers = new Set<string>();
   #writes: Promise<void> = Promise.resolve();
+  readonly #verifying = new Map<string, PeerQueue>();
   /** Counters. */
-  readonly stats = { accepted: 0, notNewer: 0, invalid: 0 };
+  readonly stats = { accepted: 0, notNewer: 0, invalid: 0, superseded: 0 };
 
   /**
    * @param verify checks a DC file
@@ -132,8 +143,41 @@ export class DcSync<T extends DcVersion> {
     return this.#current !== undefined && isNewer(asOffer(this.#current), offer);
   }
 
-  /** Handles a whole DC received from peer `from` (a name for logs). */
-  async receive(raw: Uint8Array, from: string): Promise<DcReceiveResult> {
+  /**
+   * Handles a whole DC received from peer `from` (its name: the key of the per-peer queue and
+   * the name in logs). Keeps `raw`: pass a copy of a buffer that is reused. Verifies one DC
+   * per peer at a time (see the module doc). Never rejects.
+   */
+  receive(raw: Uint8Array, from: string): Promise<DcReceiveResult> {
+    const busy = this.#verifying.get(from);
+    if (busy !== undefined) {
+      if (busy.next !== undefined) {
+        this.stats.superseded++;
+        busy.next.done("superseded");
+      }
+      const { promise, resolve } = Promise.withResolvers<DcReceiveResult>();
+      busy.next = { raw, done: resolve };
+      return promise;
+    }
+    const queue: PeerQueue = { next: undefined };
+    this.#verifying.set(from, queue);
+    return this.#drain(raw, from, queue);
+  }
+
+  async #drain(raw: Uint8Array, from: string, queue: PeerQueue): Promise<DcReceiveResult> {
+    try {
+      const result = await this.#receiveOne(raw, from);
+      for (let n = queue.next; n !== undefined; n = queue.next) {
+        queue.next = undefined;
+        n.done(await this.#receiveOne(n.raw, from));
+      }
+      return result;
+    } finally {
+      this.#verifying.delete(from);
+    }
+  }
+
+  async #receiveOne(raw: Uint8Array, from: string): Promise<DcReceiveResult> {
     let dc: T;
     try {
       dc = await this.verify(raw);
@@ -167,7 +211,13 @@ export class DcSync<T extends DcVersion> {
       hash: dc.contentHash.slice(0, 16),
       from: from ? ` from ${from}` : "",
     });
-    this.onAccept(dc, from);
+    try {
+      this.onAccept(dc, from);
+    } catch (e) {
+      // A bug in the node's handler; it must not leave a promise rejected that nobody awaits
+      // (receive() runs unawaited from a frame callback) nor stop the DC being persisted.
+      log.error("applying the DC failed: {error}", { error: e instanceof Error ? e.stack : e });
+    }
     if (persist) await this.#persist(dc);
   }
 

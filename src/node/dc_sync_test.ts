@@ -99,3 +99,45 @@ Deno.test("DcSync applies a DC before writing it, and concurrent DCs end with th
   assertEquals(sync.current!.notBefore.getTime(), 3000);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("DcSync verifies one DC per peer at a time and keeps only the latest one waiting", async () => {
+  const dir = await Deno.makeTempDir();
+  let running = 0;
+  let most = 0;
+  const gates: (() => void)[] = [];
+  const slowVerify = async (raw: Uint8Array) => {
+    running++;
+    most = Math.max(most, running);
+    await new Promise<void>((resolve) => gates.push(resolve));
+    running--;
+    return await verify(raw);
+  };
+  const sync = new DcSync(slowVerify, `${dir}/dc.bin`, () => {});
+  // A peer floods DC frames: the first is verified, the rest replace each other while waiting.
+  const flood = Array.from({ length: 1000 }, (_, i) => sync.receive(fakeDc(1000 + i), "b"));
+  const other = sync.receive(fakeDc(500), "c");
+  assertEquals(running, 2, "one verification per peer");
+  while (gates.length > 0) {
+    gates.shift()!();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  const results = await Promise.all(flood);
+  assertEquals(most, 2);
+  assertEquals(results[0], "accepted");
+  assertEquals(results.slice(1, 999).every((r) => r === "superseded"), true);
+  assertEquals(results[999], "accepted");
+  assertEquals(await other, "not_newer");
+  assertEquals(sync.stats, { accepted: 2, notNewer: 1, invalid: 0, superseded: 998 });
+  assertEquals(sync.current!.notBefore.getTime(), 1999);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("DcSync.receive() resolves even when the accept handler throws, and still persists", async () => {
+  const dir = await Deno.makeTempDir();
+  const sync = new DcSync(verify, `${dir}/dc.bin`, () => {
+    throw new Error("handler bug");
+  });
+  assertEquals(await sync.receive(fakeDc(2000), "b"), "accepted");
+  assertEquals(await Deno.readFile(`${dir}/dc.bin`), fakeDc(2000));
+  await Deno.remove(dir, { recursive: true });
+});
