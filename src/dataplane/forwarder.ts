@@ -3,7 +3,8 @@
  *
  * Pipeline for every batch (from a vif read or a session's receive chunk), in order:
  *   1. check   — version 6 and a payload length that matches the buffer, else drop + count
- *   2. scope   — multicast, link-local and unspecified destinations never cross the mesh
+ *   2. scope   — multicast, link-local, unspecified and loopback addresses, as source or
+ *                destination, never cross the mesh (RFC 4291)
  *   3. lookup  — one FIB lookup on the destination address read straight from the buffer
  *   4. hop     — hop limit ≤ 1: drop and answer ICMPv6 Time Exceeded; else decrement in place
  *   5. out     — local target: queued for that vif and written as one batch at the end;
@@ -22,11 +23,10 @@ import { buildIcmpError, CODE_HOP_LIMIT, CODE_NO_ROUTE, ICMP6_DST_UNREACH } from
 import { ICMP6_TIME_EXCEEDED, ICMP_ERROR_MAX, mayAnswerWithError } from "./icmpv6.ts";
 import {
   checkIpv6,
-  isLinkLocal,
-  isMulticast,
-  isUnspecified,
+  isNeverForwarded,
   OFF_DST,
   OFF_HOP_LIMIT,
+  OFF_SRC,
   PacketFault,
 } from "./ipv6_packet.ts";
 import { TokenBucket } from "./rate_limit.ts";
@@ -223,7 +223,7 @@ export class Forwarder {
       return;
     }
     const dst = ip + OFF_DST;
-    if (isMulticast(buf, dst) || isLinkLocal(buf, dst) || isUnspecified(buf, dst)) {
+    if (isNeverForwarded(buf, dst) || isNeverForwarded(buf, ip + OFF_SRC)) {
       this.stats.dropScope++;
       return;
     }

@@ -156,6 +156,27 @@ Deno.test("Forwarder drops malformed, non-IPv6 and multicast packets and counts 
   assertEquals(sent.length + vif.written.length, 0);
 });
 
+Deno.test("Forwarder never forwards a link-local, multicast, unspecified or loopback source, nor to ::1", () => {
+  const { vif, sent, fwd } = setup();
+  // RFC 4291 §2.5.2, 2.5.3, 2.5.6, 2.7: such packets never leave their link or node.
+  const pkts = [
+    packet("fe80::5", "fd00:2::7"),
+    packet("fe80::5", "fd00:1::7"),
+    packet("ff02::1", "fd00:2::7"),
+    packet("::", "fd00:2::7"),
+    packet("::1", "fd00:2::7"),
+    packet("fd00:1::5", "::1"),
+  ];
+  fwd.setFib(fib([
+    ["::/0", { kind: "peer", id: "b" }],
+    ["fd00:1::/48", { kind: "local", target: "tun0" }],
+  ]));
+  fwd.fromPeer(pkts, pkts.map(() => false));
+  assertEquals(fwd.stats.dropScope, 6);
+  assertEquals(fwd.stats.icmpSent, 0);
+  assertEquals(sent.length + vif.written.length, 0);
+});
+
 Deno.test("Forwarder prepends a zero virtio header for a vnet vif and strips nothing else", () => {
   const vif = new CaptureVif("tun0", true);
   const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1") });

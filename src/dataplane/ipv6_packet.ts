@@ -54,3 +54,17 @@ export function isUnspecified(buf: Uint8Array, off: number): boolean {
 export function isLinkLocal(buf: Uint8Array, off: number): boolean {
   return buf[off] === 0xfe && (buf[off + 1] & 0xc0) === 0x80;
 }
+
+/**
+ * True when a packet with this address as source or destination must not be forwarded
+ * (RFC 4291): multicast, link-local, unspecified or loopback. (Multicast destinations are not
+ * carried by the mesh either.)
+ */
+export function isNeverForwarded(buf: Uint8Array, off: number): boolean {
+  const b0 = buf[off];
+  if (b0 === 0xff) return true;
+  if (b0 === 0xfe) return (buf[off + 1] & 0xc0) === 0x80;
+  if (b0 !== 0) return false;
+  for (let i = 1; i < 15; i++) if (buf[off + i] !== 0) return false;
+  return buf[off + 15] <= 1;
+}
