@@ -7,6 +7,7 @@ import { type MeshNode, NodeMesh, waitUntil } from "./_harness/node_harness.ts";
 import { FrameType } from "../src/session/mod.ts";
 import { makeTestPki } from "./_harness/pki.ts";
 import { signDc } from "../src/dc/mod.ts";
+import { encodeDcOffer } from "../src/node/dc_sync.ts";
 
 const MINUTE = 60_000;
 
@@ -139,6 +140,30 @@ Deno.test("the DC whitelist takes effect: a route it does not allow disappears a
     assert(await a.node.dc.applyInitial(wider));
     await mesh.waitRoute(c, "fd00:99::/48");
     await mesh.waitRoute(c, "fd00:1:5::/64");
+  } finally {
+    await mesh.close();
+  }
+});
+
+Deno.test("a peer repeating stale DC offers does not make a node stream its DC", async () => {
+  const mesh = await NodeMesh.create();
+  try {
+    const b = await mesh.start("b", 2);
+    await b.node.dc.applyInitial(
+      await mesh.signDc({ prefix_whitelist: {} }, new Date(Date.now() - MINUTE)),
+    );
+    const a = await mesh.start("a", 1, { peers: [b] });
+    await waitUntil(() => a.node.dc.current !== undefined, "A to get the DC");
+    const toB = a.node.sessions.sessions().find((s) => s.peer.name === b.name)!;
+    const stale = encodeDcOffer({
+      notBefore: new Date(0),
+      contentHash: "00".repeat(32),
+      raw: new Uint8Array(),
+    });
+    for (let i = 0; i < 50; i++) toB.sendControl(FrameType.DcOffer, stale);
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(a.node.dc.stats.accepted, 1);
+    assertEquals(a.node.dc.stats.notNewer, 0, "B sent its DC once, not once per offer");
   } finally {
     await mesh.close();
   }

@@ -15,10 +15,10 @@ import type { LocalAnnouncement, NodeConfig, PeerConfig } from "../config/mod.ts
 import { Forwarder } from "../dataplane/forwarder.ts";
 import { type VerifiedDc, verifyDc } from "../dc/mod.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
-import { prefixKey } from "../net/prefix.ts";
+import { type Ipv6Prefix, prefixKey } from "../net/prefix.ts";
 import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
 import { decodeAnnounce, decodeWithdraw, encodeAnnounce, encodeWithdraw } from "../routing/mod.ts";
-import { Router } from "../routing/mod.ts";
+import { type Route, Router } from "../routing/mod.ts";
 import { FrameType, type Session, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/vif.ts";
 import { DcSync, decodeDcOffer, encodeDcOffer } from "./dc_sync.ts";
@@ -36,6 +36,8 @@ export const FLUSH_DELAY_MS = 10;
 const LATENCY_POLL_MS = 50;
 /** Periodic DC re-offer (covers anything missed). */
 const DC_REOFFER_MS = 30_000;
+/** A peer's offers get the same DC again at most this often (a peer cannot make us stream it). */
+const DC_RESEND_MS = 60_000;
 /** Latency assumed for a link until its first RTT sample (a few hundred ms at most). */
 const INITIAL_LATENCY_MS = 100;
 
@@ -60,6 +62,9 @@ export class Node {
   /** When each session's RTT was last given to the router (absent: not measured yet). */
   readonly #latencyFedAt = new WeakMap<Session, number>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #flushing = false;
+  /** The DC last sent to each session, and when: an offer does not re-send it within a minute. */
+  readonly #dcSent = new WeakMap<Session, { hash: string; at: number }>();
   #timers: ReturnType<typeof setInterval>[] = [];
   #pumps: Promise<void>[] = [];
   #stopping = false;
@@ -128,12 +133,15 @@ export class Node {
   async start(): Promise<void> {
     await this.sessions.start();
     this.#timers.push(
-      setInterval(() => this.router.tick(), 1000),
-      setInterval(() => this.#pollLatency(), LATENCY_POLL_MS),
-      setInterval(() => {
-        this.#offerDcToAll();
-        this.udp.maintain();
-      }, DC_REOFFER_MS),
+      setInterval(guarded("routing timers", () => this.router.tick()), 1000),
+      setInterval(guarded("latency poll", () => this.#pollLatency()), LATENCY_POLL_MS),
+      setInterval(
+        guarded("DC re-offer", () => {
+          this.#offerDcToAll();
+          this.udp.maintain();
+        }),
+        DC_REOFFER_MS,
+      ),
     );
     this.#scheduleFlush();
   }
@@ -265,10 +273,16 @@ export class Node {
     for (const w of dc.warnings) log.warn("DC: {warning}", { warning: w });
     this.router.setWhitelist(dc.content.prefixWhitelist);
     this.#scheduleFlush();
-    for (const s of this.sessions.sessions()) if (s.peer.name !== from) this.#sendDc(s, dc);
+    for (const s of this.sessions.sessions()) {
+      if (s.peer.name !== from) this.#sendDc(s, dc, true);
+    }
   }
 
-  #sendDc(s: Session, dc: VerifiedDc): void {
+  #sendDc(s: Session, dc: VerifiedDc, force = false): void {
+    const last = this.#dcSent.get(s);
+    const now = performance.now();
+    if (!force && last?.hash === dc.contentHash && now - last.at < DC_RESEND_MS) return;
+    this.#dcSent.set(s, { hash: dc.contentHash, at: now });
     try {
       s.sendControl(FrameType.Dc, dc.raw);
     } catch (e) {
@@ -306,15 +320,29 @@ export class Node {
 
   #scheduleFlush(): void {
     if (this.#flushTimer !== undefined || this.#stopping) return;
-    this.#flushTimer = setTimeout(() => this.#flushNow(), FLUSH_DELAY_MS);
+    this.#flushTimer = setTimeout(guarded("route flush", () => this.#flushNow()), FLUSH_DELAY_MS);
   }
 
   #flushNow(): void {
+    if (this.#flushing) {
+      // A session closed while we were sending (e.g. its control backlog overflowed): what the
+      // outer flush computed is stale for the others, so go round again once it is done.
+      this.#scheduleFlush();
+      return;
+    }
     if (this.#flushTimer !== undefined) {
       clearTimeout(this.#flushTimer);
       this.#flushTimer = undefined;
     }
-    const { messages } = this.router.flush();
+    this.#flushing = true;
+    try {
+      this.#send(this.router.flush().messages);
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #send(messages: Map<string, { announce: Route[]; withdraw: Ipv6Prefix[] }>): void {
     for (const [id, m] of messages) {
       const s = this.sessions.session(id);
       if (s === undefined) continue;
@@ -338,6 +366,17 @@ const RESTART_KEYS = [
   "maxRoutesPerPeer",
   "externalPeersDefault",
 ] as const;
+
+/** Wraps a timer callback so that a bug in it is logged instead of ending the process. */
+function guarded(what: string, fn: () => void): () => void {
+  return () => {
+    try {
+      fn();
+    } catch (e) {
+      log.error("{what} failed: {error}", { what, error: e instanceof Error ? e.stack : `${e}` });
+    }
+  };
+}
 
 function sessionPeer(p: PeerConfig) {
   return { addr: p.addr, name: p.name };
