@@ -279,7 +279,7 @@ export class Forwarder {
   }
 
   #icmpError(type: number, code: number, buf: Uint8Array, ip: number, len: number): void {
-    if (!mayAnswerWithError(buf, ip, type)) return;
+    if (!mayAnswerWithError(buf, ip, len, type)) return;
     if (!this.#icmpLimit.take()) {
       this.stats.icmpRateLimited++;
       return;

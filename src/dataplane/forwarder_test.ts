@@ -120,6 +120,17 @@ Deno.test("Forwarder never answers an ICMPv6 error with another error", () => {
   assertEquals(vif.written.length, 0);
 });
 
+Deno.test("Forwarder does not answer a bare ICMPv6 header-only packet (no type byte)", () => {
+  const { vif, fwd } = setup();
+  const p = packet("fd00:1::5", "fd00:99::1", 64, 0, 58);
+  const big = new Uint8Array(p.length + 1); // a byte past the packet that must not be read
+  big.set(p);
+  big[p.length] = 200; // an informational type there would wrongly allow an answer
+  fwd.fromVif([big], [p.length], 1, 0, false);
+  assertEquals(fwd.stats.dropNoRoute, 1);
+  assertEquals(vif.written.length, 0);
+});
+
 Deno.test("Forwarder rate-limits ICMPv6 errors", () => {
   let t = 0;
   const vif = new CaptureVif("tun0");

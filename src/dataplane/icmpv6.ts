@@ -33,13 +33,18 @@ const ICMP_HEADER_LEN = 8;
  * error message, a packet from the unspecified or a multicast source, or (except Packet Too
  * Big) a packet to a multicast destination.
  */
-export function mayAnswerWithError(pkt: Uint8Array, off: number, type: number): boolean {
+export function mayAnswerWithError(
+  pkt: Uint8Array,
+  off: number,
+  len: number,
+  type: number,
+): boolean {
   if (isUnspecified(pkt, off + OFF_SRC) || isMulticast(pkt, off + OFF_SRC)) return false;
   if (type !== ICMP6_PACKET_TOO_BIG && isMulticast(pkt, off + OFF_DST)) return false;
   if (pkt[off + OFF_NEXT_HEADER] === PROTO_ICMPV6) {
-    // ICMPv6 directly after the fixed header: error messages have type < 128.
-    const icmpType = pkt[off + IPV6_HEADER_LEN];
-    if (icmpType < 128) return false;
+    // ICMPv6 directly after the fixed header: error messages have type < 128. Without even a
+    // type byte it is malformed: no answer either.
+    if (len <= IPV6_HEADER_LEN || pkt[off + IPV6_HEADER_LEN] < 128) return false;
   }
   return true;
 }
