@@ -14,6 +14,9 @@ const MAX_REQUEST = 4096;
 const MAX_RESPONSE = 64 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5000;
 const MAX_CLIENTS = 16;
+const ACCEPT_RETRY_MS = 100;
+/** How long the CLI waits for a node's answer. */
+const CLIENT_TIMEOUT_MS = 10_000;
 
 /** The commands a node answers. */
 export type ControlHandler = (cmd: string) => unknown | Promise<unknown>;
@@ -76,7 +79,9 @@ export class ControlServer {
         conn = await this.#listener.accept();
       } catch (e) {
         if (this.#closed) return;
+        // E.g. out of file descriptors: say so, and do not spin.
         log.warn("control socket accept failed: {error}", { error: String(e) });
+        await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
         continue;
       }
       if (this.#clients >= MAX_CLIENTS) {
@@ -136,9 +141,23 @@ export async function controlRequest(path: string, cmd: string): Promise<unknown
       : "is the node running?";
     throw new ControlError(`cannot connect to control socket ${path}: ${hint}`, { cause: e });
   }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    safeClose(conn);
+  }, CLIENT_TIMEOUT_MS);
   try {
-    await writeAll(conn, new TextEncoder().encode(JSON.stringify({ cmd }) + "\n"));
-    const line = await readLine(conn, MAX_RESPONSE);
+    let line: string;
+    try {
+      await writeAll(conn, new TextEncoder().encode(JSON.stringify({ cmd }) + "\n"));
+      line = await readLine(conn, MAX_RESPONSE);
+    } catch (e) {
+      if (!timedOut) throw e;
+      throw new ControlError(
+        `node at ${path} did not answer "${cmd}" within ${CLIENT_TIMEOUT_MS / 1000} s`,
+        { cause: e },
+      );
+    }
     let reply: { ok?: boolean; result?: unknown; error?: string };
     try {
       reply = JSON.parse(line);
@@ -148,7 +167,8 @@ export async function controlRequest(path: string, cmd: string): Promise<unknown
     if (!reply.ok) throw new ControlError(`node refused "${cmd}": ${reply.error}`);
     return reply.result;
   } finally {
-    safeClose(conn);
+    clearTimeout(timer);
+    if (!timedOut) safeClose(conn);
   }
 }
 
