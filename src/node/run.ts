@@ -49,6 +49,23 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
     return 1;
   }
   const node = new Node(prepared, vifs);
+  // Signals are handled from here on: a SIGTERM during start stops the node once it has
+  // started, and SIGHUPs are applied one after another once it runs.
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  const { promise: started, resolve: markStarted } = Promise.withResolvers<void>();
+  let reloads = Promise.resolve();
+  const onStop = (sig: Deno.Signal) => () => stop(sig);
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", onStop("SIGINT")],
+    ["SIGTERM", onStop("SIGTERM")],
+    ["SIGHUP", () => {
+      reloads = reloads.then(() => started).then(() => reload(node, opts.configPath));
+    }],
+  ];
+  for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
+  const removeHandlers = () => {
+    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+  };
   let control: ControlServer | undefined;
   const stopTable: (() => void)[] = [];
   const cleanup = async () => {
@@ -76,6 +93,7 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
   } catch (e) {
     log.error("cannot start: {error}", { error: e instanceof Error ? e.message : String(e) });
     await cleanup();
+    removeHandlers();
     return 1;
   }
   node.startForwarding();
@@ -88,14 +106,7 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
     peers: config.peers.length,
   });
 
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  const onStop = (sig: Deno.Signal) => () => stop(sig);
-  const handlers: [Deno.Signal, () => void][] = [
-    ["SIGINT", onStop("SIGINT")],
-    ["SIGTERM", onStop("SIGTERM")],
-    ["SIGHUP", () => reload(node, opts.configPath)],
-  ];
-  for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
+  markStarted();
   opts.stopSignal?.then(() => stop("stop requested"));
   const why = await stopped;
   log.info("stopping ({why})", { why });
@@ -105,7 +116,7 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
   }, STOP_DEADLINE_MS);
   await cleanup();
   clearTimeout(deadline);
-  for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+  removeHandlers();
   log.info("stopped");
   return 0;
 }
