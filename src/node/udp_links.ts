@@ -82,7 +82,7 @@ export class UdpLinks {
     this.#setups.set(s, setup);
     if (wantUdp) {
       this.#want.add(s);
-      s.sendControl(FrameType.UdpChannelRequest, setup.request());
+      this.#request(s, setup);
     }
     return {
       sendPacket: (pkt, vnet) => setup.send(pkt, vnet) || s.sendPacket(pkt, vnet),
@@ -113,9 +113,19 @@ export class UdpLinks {
   maintain(): void {
     for (const [s, setup] of this.#setups) {
       if (!this.#want.has(s)) continue;
-      if (setup.state === "refused" || setup.channel?.needsRekey) {
-        s.sendControl(FrameType.UdpChannelRequest, setup.request());
-      }
+      if (setup.state === "refused" || setup.channel?.needsRekey) this.#request(s, setup);
+    }
+  }
+
+  /** Asks the peer for a channel; a local failure (no free channel slot) leaves TLS in use. */
+  #request(s: Session, setup: UdpChannelSetup): void {
+    try {
+      s.sendControl(FrameType.UdpChannelRequest, setup.request());
+    } catch (e) {
+      log.warn("cannot request a UDP channel with {peer}, using TLS: {error}", {
+        peer: s.peer.name,
+        error: e instanceof Error ? e.message : String(e),
+      });
     }
   }
 
