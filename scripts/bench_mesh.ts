@@ -243,12 +243,15 @@ async function main(): Promise<number> {
     | { packetsOut?: number; udp?: { state: string; stats: { txPackets: number } | null } | null }
     | undefined;
   // Counters are per session: a session that went down and came back started from zero.
-  const flaps = [a, b].map(async (n) => ((await n.log()).match(/session down/g) ?? []).length);
-  const [downA, downB] = await Promise.all(flaps);
+  const downLines = await Promise.all(
+    [a, b].map(async (n) => (await n.log()).split("\n").filter((l) => l.includes("session down"))),
+  );
+  const [downA, downB] = downLines.map((l) => l.length);
   const stability = downA + downB === 0
     ? "The A–B session stayed up for the whole bench."
     : `Warning: the A–B session went down during the bench (${downA} time(s) in a's log, ` +
-      `${downB} in b's): see the node logs; figures after a reconnect include the outage.`;
+      `${downB} in b's); figures after a reconnect include the outage:\n  ` +
+      downLines.flat().slice(0, 6).join("\n  ");
   const carried = `A→B packets since the session (re)started: ` +
     `${peer?.packetsOut ?? "?"} over TLS, ` +
     (peer?.udp
