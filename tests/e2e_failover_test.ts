@@ -31,6 +31,13 @@ async function failover(mesh: Mesh, signal: "SIGKILL" | "SIGSTOP", limitS: numbe
   const [a, b, c, d] = ["a", "b", "c", "d"].map((n) => mesh.node(n));
   await mesh.start();
   await mesh.waitConverged();
+  // Both ways round the diamond must be known before one is cut.
+  for (const [from, to] of [[a, d], [d, a]]) {
+    await waitFor(`${from.name} to know two routes to ${to.name}`, async () => {
+      const r = await from.route(to.prefix);
+      return (r?.candidates as number | undefined ?? 0) >= 2;
+    });
+  }
   const pinger = await ContinuousPing.start(a.ns, d.address, `${mesh.dir}/ping.log`);
   let out: PingOutput;
   let killedAt = 0;
@@ -49,6 +56,7 @@ async function failover(mesh: Mesh, signal: "SIGKILL" | "SIGSTOP", limitS: numbe
     console.log(`failover: A's links over 0.5 s: ${seen}; sending ${signal} to ${victim.name}`);
     killedAt = Date.now() / 1000;
     victim.signal(signal);
+    console.log(`failover: ${signal} sent at ${new Date(killedAt * 1000).toISOString()}`);
     // Watch for a fixed window well past the limit; silence up to its end counts as a gap.
     await delay(limitS * 1000 + 2000);
   } finally {

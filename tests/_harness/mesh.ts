@@ -412,15 +412,36 @@ export class Mesh {
   }
 
   /**
-   * Waits until every running node (or each of `names`) has a route to every other running
-   * node's prefix.
+   * Waits until the mesh among the running nodes (or `names`) has converged: the session of
+   * every link between them is up at both ends, and each has a route to every other one's
+   * prefix.
    */
   async waitConverged(names?: readonly string[], timeoutMs = 30_000): Promise<void> {
     const nodes = names
       ? names.map((n) => this.node(n))
       : [...this.nodes.values()].filter((n) => n.running);
+    await this.waitLinksUp(nodes, timeoutMs);
     await Promise.all(
       nodes.map((n) => n.waitRoutes(nodes.filter((o) => o !== n).map((o) => o.prefix), timeoutMs)),
+    );
+  }
+
+  /** Waits until each link between two of `nodes` has its session up at both ends. */
+  async waitLinksUp(nodes: readonly MeshNode[], timeoutMs = 30_000): Promise<void> {
+    const byNs = new Map(nodes.map((n) => [n.ns, n]));
+    const pairs: [MeshNode, MeshNode][] = [];
+    for (const l of this.links) {
+      const a = byNs.get(l.a);
+      const b = byNs.get(l.b);
+      if (a && b) pairs.push([a, b], [b, a]);
+    }
+    await Promise.all(
+      pairs.map(([n, peer]) =>
+        waitFor(`${n.fqdn}'s session with ${peer.fqdn} to be up`, async () => {
+          const id = await peer.id();
+          return (await n.status()).peers.some((p) => p.id === id && p.state === "up");
+        }, { timeoutMs })
+      ),
     );
   }
 
