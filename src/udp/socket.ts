@@ -8,7 +8,7 @@
  * - {@link openDenoUdpSocket} (here): `Deno.listenDatagram` — one awaited `receive()` per
  *   datagram and one promise per `send()`; used when FFI is not permitted.
  *
- * Why FFI is the default: on loopback (scripts/bench_udp.ts, docs/udp.md) it moves several
+ * Why FFI is the default: on loopback (scripts/bench_udp.ts; figures in README, "UDP data channel") it moves several
  * times as many datagrams per second as `Deno.listenDatagram`, and `node:dgram` is slower
  * still; system calls cost ~1 µs here, so batching decides.
  *
