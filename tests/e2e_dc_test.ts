@@ -93,6 +93,8 @@ await e2eTest(
 
       await mesh.start(["c", "a"], opts);
       await d.waitRoutes([a.prefix, c.prefix]);
+      // And the way back: A must know D's prefix before D's pings can be answered.
+      await a.waitRoutes([d.prefix]);
       // Only A has A's address: B would drop what it gets for it.
       const r = await ping(d.ns, a.address, { count: 3, intervalS: 0.05 });
       assertEquals(r.received, 3, `D cannot reach A's address:\n${r.output}`);
