@@ -7,7 +7,7 @@
  * namespaces, files) is removed on Ctrl-C, SIGTERM or any error.
  *
  * Usage: deno task demo [--once] [--udp]
- *   --once  tear down right after the show (for CI); exit status 1 if a ping failed
+ *   --once  tear down right after the show (for CI); exit status 1 if a pair got no reply
  *   --udp   use the UDP data channel between the nodes
  * @module
  */
@@ -136,15 +136,16 @@ async function main(): Promise<number> {
       const rtt = r.replies.length
         ? `rtt ${(r.replies.reduce((s, x) => s + x.rttMs, 0) / r.replies.length).toFixed(2)} ms`
         : "";
-      const ok = r.received === 3;
-      if (!ok) failures++;
+      // The demo shows reachability; a single loss while routes settle right after start-up is
+      // shown but does not fail it (tests/e2e_*_test.ts check loss strictly).
+      if (!r.received) failures++;
       console.log(
         `  ${from.name} -> ${to.name} (${to.address}): ${r.received ?? 0}/3 replies ${rtt}`,
       );
     }
   }
   console.log();
-  if (failures) console.log(`${failures} of 6 pings failed: see the node logs below.`);
+  if (failures) console.log(`${failures} of 6 pairs got no reply: see the node logs below.`);
 
   const [a, b, c] = nodes;
   const cli = (...args: string[]) =>
