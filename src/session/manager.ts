@@ -82,7 +82,7 @@ export interface SessionManagerOptions extends SessionHandlers {
   ping?: LivenessOptions;
   /** Reconnect backoff (defaults 1 s doubling to 60 s, reset after 30 s up). */
   backoff?: BackoffOptions;
-  /** Send backlog limits (defaults 4 MiB for packets, 16 MiB for control frames). */
+  /** Send backlog limits (defaults 1 MiB for packets, 16 MiB for control frames). */
   queue?: SendQueueOptions;
   /** Feature bits to announce (default VnetHdr | UdpChannel). */
   features?: number;

@@ -18,15 +18,24 @@ export interface ByteSink {
 
 /** Queue limits (bytes). */
 export interface SendQueueOptions {
-  /** Backlog over which IP packets are refused (default 4 MiB). */
+  /**
+   * Backlog over which IP packets are refused (default 1 MiB: about 5 ms of bulk TCP at
+   * 1.6 Gbit/s, and a bound on how long pings wait behind small packets).
+   */
   maxPacketBacklog?: number;
   /** Backlog over which control frames are refused (default 16 MiB). */
   maxControlBacklog?: number;
 }
 
 const MIN_BUFFER = 64 * 1024;
+/** Buffers are not pre-sized beyond this; a larger burst grows one for itself. */
+const MAX_PRESIZE = 1024 * 1024;
 
-/** A growable append buffer whose filled part is handed off (not reused) on take. */
+/**
+ * A growable append buffer. On take, a mostly empty buffer is copied out and kept for reuse,
+ * a mostly full one is handed off whole: what the socket holds is never much larger than
+ * the bytes in it (a 100-byte frame must not pin a 1 MiB buffer until it is sent).
+ */
 class PendingBuffer {
   #buf: Uint8Array | null = null;
   #len = 0;
@@ -52,9 +61,14 @@ class PendingBuffer {
 
   take(): Uint8Array | null {
     if (this.#len === 0 || this.#buf === null) return null;
-    const out = this.#buf.subarray(0, this.#len);
-    this.#lastSize = this.#buf.length;
-    this.#buf = null;
+    let out: Uint8Array;
+    if (this.#len <= this.#buf.length >>> 1) {
+      out = this.#buf.slice(0, this.#len);
+    } else {
+      out = this.#buf.subarray(0, this.#len);
+      this.#lastSize = Math.min(this.#buf.length, MAX_PRESIZE);
+      this.#buf = null;
+    }
     this.#len = 0;
     return out;
   }
@@ -89,7 +103,7 @@ export class SendQueue {
     schedule: (fn: () => void) => void = queueMicrotask,
   ) {
     this.#sink = sink;
-    this.#maxPacket = opts.maxPacketBacklog ?? 4 * 1024 * 1024;
+    this.#maxPacket = opts.maxPacketBacklog ?? 1024 * 1024;
     this.#maxControl = Math.max(opts.maxControlBacklog ?? 16 * 1024 * 1024, this.#maxPacket);
     this.#schedule = schedule;
   }

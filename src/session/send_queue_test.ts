@@ -63,3 +63,21 @@ Deno.test("SendQueue refuses packets over the backlog limit but keeps control fr
   q.close();
   assert(!q.enqueueControl(FrameType.Dc, new Uint8Array(1)));
 });
+
+Deno.test("SendQueue never hands the socket a buffer much larger than the bytes in it", () => {
+  const { writes, sink } = fakeSink();
+  const q = new SendQueue(sink, { maxPacketBacklog: 64 << 20 }, () => {});
+  // One big burst grows the buffer to several MiB ...
+  for (let i = 0; i < 40; i++) q.enqueuePacket(FrameType.IpPacket, new Uint8Array(65000));
+  q.flush();
+  // ... then a flood of small packets, one flush each (as a TUN batch per microtask).
+  for (let i = 0; i < 1000; i++) {
+    q.enqueuePacket(FrameType.IpPacket, new Uint8Array(64));
+    q.flush();
+  }
+  const small = writes.slice(1);
+  assertEquals(small.length, 1000);
+  const held = small.reduce((sum, w) => sum + w.buffer.byteLength, 0);
+  const bytes = small.reduce((sum, w) => sum + w.length, 0);
+  assert(held <= 2 * bytes, `socket holds ${held} bytes of buffers for ${bytes} bytes of frames`);
+});
