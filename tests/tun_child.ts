@@ -122,6 +122,50 @@ const scenarios: Record<string, (args: string[]) => Promise<void>> = {
     report(facts);
   },
 
+  /** A reader kept busy by a flood must still let timers run (it polls every few batches). */
+  async flood() {
+    const vif = openTunVif({
+      name: "vmt0",
+      addresses: ["fd00:10::1/64"],
+      routes: ["fd00:20::/48"],
+      txQueueLen: 10000,
+    });
+    const sender = new Deno.Command("python3", {
+      args: [
+        "-c",
+        "import socket,time\n" +
+        "s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n" +
+        "end=time.time()+1.5\n" +
+        "while time.time()<end:\n" +
+        "  for _ in range(1000):\n" +
+        "    try: s.sendto(b'x'*64,('fd00:20::5',9))\n" +
+        "    except OSError: pass\n",
+      ],
+    }).spawn();
+    let last = performance.now();
+    let maxLag = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - last - 10);
+      last = now;
+    }, 10);
+    const bufs = Array.from({ length: 64 }, () => new Uint8Array(vif.maxPacketSize()));
+    const sizes = new Array(64).fill(0);
+    let packets = 0;
+    const done = sender.status.then(() => vif.close());
+    for (;;) {
+      const n = await vif.read(bufs, sizes, 0);
+      if (n === 0) break;
+      packets += n;
+      // A slow consumer (1 ms per batch) keeps the device queue full, as a busy node would.
+      const until = performance.now() + 1;
+      while (performance.now() < until) { /* busy */ }
+    }
+    await done;
+    clearInterval(timer);
+    report({ packets, maxLagMs: Math.round(maxLag) });
+  },
+
   async ping() {
     const vif = openTunVif({
       name: "vmt0",

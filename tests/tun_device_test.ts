@@ -69,3 +69,14 @@ Deno.test({
       assertStringIncludes(np.message, "vmesh needs CAP_NET_ADMIN");
     }),
 });
+
+Deno.test({
+  name: "a TUN reader kept busy by a packet flood still lets timers run",
+  ignore,
+  fn: () =>
+    withNetns(async (ns) => {
+      const r = await runChildOk(ns, "flood");
+      assert((r.packets as number) > 2000, `only ${r.packets} packets read`);
+      assert((r.maxLagMs as number) < 250, `timers stalled for ${r.maxLagMs} ms`);
+    }),
+});

@@ -26,7 +26,7 @@ import {
   SOCK_DGRAM,
   SOCK_NONBLOCK,
 } from "../../ffi/libc.ts";
-import { FdPoller } from "../vif/fd_poller.ts";
+import { FdPoller, MAX_BATCHES_WITHOUT_POLL } from "../vif/fd_poller.ts";
 import { type UdpAddress, udpAddress } from "./address.ts";
 import {
   DEFAULT_MAX_DATAGRAM,
@@ -41,8 +41,6 @@ const MMSG = 64;
 const IOV = 16;
 const SA6 = 28;
 const MSG_TRUNC = 0x20;
-/** Batches taken without awaiting poll before yielding to the event loop once. */
-const MAX_BATCHES_WITHOUT_POLL = 4;
 
 /**
  * Opens a UDP socket through FFI (needs `--allow-ffi`, and `--allow-read` of /proc when

@@ -21,6 +21,18 @@ import {
 /** poll revents bits that mean the fd itself is in trouble. */
 export const POLL_ERROR_BITS = POLLERR | POLLHUP | POLLNVAL;
 
+/**
+ * Batches a reader may take straight from a busy fd before it goes through an awaited poll.
+ * A read that finds data at once resolves through microtasks only; a reader that never
+ * awaits the poller would keep the event loop from timers and sockets for as long as the fd
+ * stays busy (a packet flood stalled pings for seconds). Even an awaited poll lets timers and
+ * sockets run only every few dozen completions (the runtime polls its timer and I/O drivers
+ * periodically while busy), so the stall is about that many batches' work: with one batch
+ * per poll, ~130 ms for a deliberately slow 1 ms-per-batch consumer, a few tens of ms for a
+ * real one. The cost is one thread hop (~16 µs) per batch of up to 64 packets.
+ */
+export const MAX_BATCHES_WITHOUT_POLL = 1;
+
 /** Waits for one fd to become readable; one wait at a time. */
 export class FdPoller {
   readonly #fd: number;

@@ -20,7 +20,7 @@ import { getLogger } from "@logtape/logtape";
 import { check, Errno, errnoName, lastErrno, SyscallError } from "../../ffi/errno.ts";
 import { AF_UNIX, libc, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../ffi/libc.ts";
 import { closeFd } from "../../ffi/tun_linux.ts";
-import { FdPoller, POLL_ERROR_BITS } from "./fd_poller.ts";
+import { FdPoller, MAX_BATCHES_WITHOUT_POLL, POLL_ERROR_BITS } from "./fd_poller.ts";
 import { ViewCache } from "./view_cache.ts";
 import { newVifStats, type Vif, type VifStats } from "./vif.ts";
 
@@ -116,6 +116,8 @@ export class ServiceVif implements Vif {
   readonly #fd: number;
   readonly #remote: Uint8Array;
   readonly #poller: FdPoller;
+  /** See {@link MAX_BATCHES_WITHOUT_POLL}. */
+  #batchesWithoutPoll = 0;
   readonly #interval: number;
   readonly #now: () => number;
   readonly #from = new Uint8Array(SOCKADDR_UN_LEN);
@@ -167,8 +169,14 @@ export class ServiceVif implements Vif {
     try {
       for (;;) {
         if (this.#closed) return 0;
-        const n = this.#drain(bufs, sizes, offset);
-        if (n > 0) return n;
+        if (this.#batchesWithoutPoll < MAX_BATCHES_WITHOUT_POLL) {
+          const n = this.#drain(bufs, sizes, offset);
+          if (n > 0) {
+            this.#batchesWithoutPoll++;
+            return n;
+          }
+        }
+        this.#batchesWithoutPoll = 0;
         const ev = await this.#poller.wait();
         if (ev === 0) return 0;
         if ((ev & POLL_ERROR_BITS) !== 0) await new Promise((r) => setTimeout(r, 10));

@@ -26,7 +26,7 @@ import {
 } from "../../ffi/tun_linux.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { formatPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
-import { FdPoller, POLL_ERROR_BITS } from "./fd_poller.ts";
+import { FdPoller, MAX_BATCHES_WITHOUT_POLL, POLL_ERROR_BITS } from "./fd_poller.ts";
 import { ViewCache } from "./view_cache.ts";
 import { newVifStats, type Vif, type VifStats, VNET_HDR_LEN } from "./vif.ts";
 
@@ -120,6 +120,8 @@ export class TunVif implements Vif {
   readonly #fd: number;
   readonly #offload: boolean;
   readonly #poller: FdPoller;
+  /** See {@link MAX_BATCHES_WITHOUT_POLL}. */
+  #batchesWithoutPoll = 0;
   readonly #routes: Ipv6Prefix[];
   readonly #hdr: number;
   #isClosed = false;
@@ -174,8 +176,14 @@ export class TunVif implements Vif {
     try {
       for (;;) {
         if (this.#isClosed) return 0;
-        const n = this.#drain(bufs, sizes, offset);
-        if (n > 0) return n;
+        if (this.#batchesWithoutPoll < MAX_BATCHES_WITHOUT_POLL) {
+          const n = this.#drain(bufs, sizes, offset);
+          if (n > 0) {
+            this.#batchesWithoutPoll++;
+            return n;
+          }
+        }
+        this.#batchesWithoutPoll = 0;
         const ev = await this.#poller.wait();
         if (ev === 0) return 0;
         if ((ev & POLL_ERROR_BITS) !== 0 && this.#drain(bufs, sizes, offset) === 0) {
