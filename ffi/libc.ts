@@ -43,6 +43,8 @@ export const LIBC_SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   /** int bind(int fd, const struct sockaddr *addr, socklen_t addrlen); */
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen); */
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   /** int connect(int fd, const struct sockaddr *addr, socklen_t addrlen); */
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *dest, socklen_t addrlen); — result narrowed */

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
 import { udpAddress, udpPort } from "./address.ts";
 import { openDenoUdpSocket, type UdpSocket } from "./socket.ts";
-import { openFfiUdpSocket } from "./socket_ffi.ts";
+import { openFfiUdpSocket, UDP_SOCKET_BUFFER } from "./socket_ffi.ts";
 
 async function exchange(a: UdpSocket, b: UdpSocket, host: string): Promise<void> {
   const to = udpAddress(host, b.port);
@@ -71,4 +71,23 @@ Deno.test("openDenoUdpSocket() interoperates with the FFI socket", async () => {
     a.close();
     b.close();
   }
+});
+
+Deno.test({
+  name: "openFfiUdpSocket() asks for 4 MiB socket buffers (as root, past rmem_max)",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const s = openFfiUdpSocket({ hostname: "::", port: 0 });
+    try {
+      const out = await new Deno.Command("ss", { args: ["-uamnH", `sport = :${s.port}`] })
+        .output();
+      const text = new TextDecoder().decode(out.stdout);
+      const rb = Number(text.match(/rb(\d+)/)?.[1]);
+      const tb = Number(text.match(/tb(\d+)/)?.[1]);
+      assert(rb >= UDP_SOCKET_BUFFER, `receive buffer ${rb} in: ${text}`);
+      assert(tb >= UDP_SOCKET_BUFFER, `send buffer ${tb} in: ${text}`);
+    } finally {
+      s.close();
+    }
+  },
 });
