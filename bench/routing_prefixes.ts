@@ -4,19 +4,8 @@
  * 2000::/3.
  * @module
  */
+import { seededRandom } from "../tests/_harness/random.ts";
 import { type Ipv6Prefix, maskAddress } from "../src/net/prefix.ts";
-
-/** Deterministic PRNG (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomLength(rand: () => number): number {
   const r = rand();
@@ -29,7 +18,7 @@ function randomLength(rand: () => number): number {
 
 /** `n` random prefixes (duplicates possible but rare). */
 export function randomPrefixes(n: number, seed = 1): Ipv6Prefix[] {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const out: Ipv6Prefix[] = [];
   for (let i = 0; i < n; i++) {
     const a = new Uint8Array(16);
@@ -46,7 +35,7 @@ export function randomPrefixes(n: number, seed = 1): Ipv6Prefix[] {
  * (random host bits), half random in 2000::/3.
  */
 export function randomDestinations(prefixes: Ipv6Prefix[], n: number, seed = 2): Uint8Array {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const buf = new Uint8Array(n * 16);
   for (let i = 0; i < n; i++) {
     const o = i * 16;

@@ -1,3 +1,4 @@
+import { seededRandom } from "../../tests/_harness/random.ts";
 import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
 import {
   addressInPrefix,
@@ -8,18 +9,6 @@ import {
 } from "../net/prefix.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { Fib } from "./fib.ts";
-
-/** Small deterministic PRNG (mulberry32) so failures are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function naiveLookup(
   table: Map<string, { p: Ipv6Prefix; v: number }>,
@@ -93,7 +82,7 @@ Deno.test("Fib.entries() lists every prefix once", () => {
 });
 
 Deno.test("Fib matches a naive linear scan over random nested prefixes, addresses and deletes", () => {
-  const rand = rng(12345);
+  const rand = seededRandom(12345);
   const fib = new Fib<number>(8);
   const ref = new Map<string, { p: Ipv6Prefix; v: number }>();
   const bases: Uint8Array[] = [];
@@ -176,7 +165,7 @@ Deno.test("Fib splits and merges compressed paths correctly under random insert/
   // Prefixes along one long address and its near neighbours (one byte or one bit different at
   // various depths), so that almost every insert splits a compressed edge and almost every
   // delete merges one; short prefixes (/0–/16) exercise the direct table.
-  const rand = rng(777);
+  const rand = seededRandom(777);
   const base = parseIpv6("2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff");
   const lens = [0, 3, 8, 13, 15, 16, 17, 23, 24, 31, 32, 33, 40, 47, 48, 56, 63, 64, 72, 100, 120];
   const universe: Ipv6Prefix[] = [];
@@ -257,7 +246,7 @@ Deno.test("Fib.lookup() follows changes of short prefixes over existing longer o
 });
 
 Deno.test("Fib reuses freed space: insert/delete churn does not grow the table", () => {
-  const rand = rng(4242);
+  const rand = seededRandom(4242);
   const fib = new Fib<number>();
   const randomPrefix = (): Ipv6Prefix => {
     const a = new Uint8Array(16);

@@ -23,6 +23,7 @@ import {
   X509Certificate,
 } from "node:crypto";
 import type { VerifiedPeer } from "../pki/mod.ts";
+import { concatBytes } from "./bytes.ts";
 import { SessionError } from "./errors.ts";
 import { type Hello, PROTOCOL_VERSION, type Role } from "./hello.ts";
 
@@ -149,8 +150,8 @@ export function deriveChannelSecret(
   if (shared.every((b) => b === 0)) {
     throw new SessionError("proof-invalid", "peer sent a low-order X25519 key");
   }
-  const salt = concat([clientFinished, serverFinished]);
-  const info = concat([CHANNEL_INFO, dialerBody, listenerBody]);
+  const salt = concatBytes([clientFinished, serverFinished]);
+  const info = concatBytes([CHANNEL_INFO, dialerBody, listenerBody]);
   const out = new Uint8Array(hkdfSync("sha256", shared, salt, info, 32));
   shared.fill(0);
   return out;
@@ -159,14 +160,4 @@ export function deriveChannelSecret(
 /** Role of the other end. */
 export function otherRole(role: Role): Role {
   return role === "dialer" ? "listener" : "dialer";
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 import { SessionError } from "./errors.ts";
 
 /** Protocol version carried in the hello. A peer with another version is refused. */
@@ -165,18 +166,11 @@ export function helloSigningInput(
   serverFinished: Uint8Array,
   body: Uint8Array,
 ): Uint8Array {
-  const parts = [
+  return concatBytes([
     CONTEXT,
     new Uint8Array([role === "dialer" ? 0 : 1, clientFinished.length, serverFinished.length]),
     clientFinished,
     serverFinished,
     body,
-  ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  ]);
 }

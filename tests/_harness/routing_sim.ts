@@ -5,6 +5,7 @@
  * Simulated time only: runs are deterministic and fast.
  * @module
  */
+import { seededRandom } from "./random.ts";
 import { parseIpv6 } from "../../src/net/ipv6.ts";
 import { formatPrefix, type Ipv6Prefix } from "../../src/net/prefix.ts";
 import type { NextHop } from "../../src/routing/route.ts";
@@ -43,18 +44,6 @@ interface Event {
   readonly t: number;
   readonly seq: number;
   readonly run: () => void;
-}
-
-/** Small deterministic PRNG (mulberry32). */
-export function simRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The simulation. */
@@ -299,3 +288,6 @@ export function linkKey(a: number, b: number): string {
 
 /** Parses an address (for tests). */
 export const addr = parseIpv6;
+
+/** The simulation's PRNG (see random.ts). */
+export const simRandom: (seed: number) => () => number = seededRandom;
