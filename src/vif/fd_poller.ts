@@ -129,3 +129,44 @@ export class FdPoller {
     this.#onIdle?.();
   }
 }
+
+/**
+ * The read loop of an fd-backed vif: take a batch straight away while the fd is busy, else
+ * await readability; go through the poller at least every {@link MAX_BATCHES_WITHOUT_POLL}
+ * batches.
+ */
+export class BatchReader {
+  #batchesWithoutPoll = 0;
+
+  /** @param poller the fd's poller */
+  constructor(private readonly poller: FdPoller) {}
+
+  /**
+   * Resolves with the number of packets `drain` placed (≥ 1), or 0 once `closed()` or the
+   * poller is closed. When poll reports an error condition `onPollError` runs: it returns the
+   * packets it could still drain (then handed over), 0 to wait again, or throws.
+   */
+  async next(
+    closed: () => boolean,
+    drain: () => number,
+    onPollError: (revents: number) => number | Promise<number>,
+  ): Promise<number> {
+    for (;;) {
+      if (closed()) return 0;
+      if (this.#batchesWithoutPoll < MAX_BATCHES_WITHOUT_POLL) {
+        const n = drain();
+        if (n > 0) {
+          this.#batchesWithoutPoll++;
+          return n;
+        }
+      }
+      this.#batchesWithoutPoll = 0;
+      const ev = await this.poller.wait();
+      if (ev === 0) return 0;
+      if ((ev & POLL_ERROR_BITS) !== 0) {
+        const n = await onPollError(ev);
+        if (n > 0) return n;
+      }
+    }
+  }
+}

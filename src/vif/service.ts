@@ -20,7 +20,7 @@ import { getLogger } from "@logtape/logtape";
 import { check, Errno, errnoName, lastErrno, SyscallError } from "../../ffi/errno.ts";
 import { AF_UNIX, libc, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../ffi/libc.ts";
 import { closeFd } from "../../ffi/tun_linux.ts";
-import { FdPoller, MAX_BATCHES_WITHOUT_POLL, POLL_ERROR_BITS } from "./fd_poller.ts";
+import { BatchReader, FdPoller } from "./fd_poller.ts";
 import { ViewCache } from "./view_cache.ts";
 import { newVifStats, type Vif, type VifStats } from "./vif.ts";
 
@@ -116,8 +116,7 @@ export class ServiceVif implements Vif {
   readonly #fd: number;
   readonly #remote: Uint8Array;
   readonly #poller: FdPoller;
-  /** See {@link MAX_BATCHES_WITHOUT_POLL}. */
-  #batchesWithoutPoll = 0;
+  readonly #batches: BatchReader;
   readonly #interval: number;
   readonly #now: () => number;
   readonly #from = new Uint8Array(SOCKADDR_UN_LEN);
@@ -147,6 +146,7 @@ export class ServiceVif implements Vif {
     this.#interval = opts.reconnectIntervalMs ?? 1000;
     this.#now = opts.now ?? Date.now;
     this.#poller = new FdPoller(fd);
+    this.#batches = new BatchReader(this.#poller);
   }
 
   /** True while the last send reached the service. */
@@ -167,20 +167,12 @@ export class ServiceVif implements Vif {
     }
     this.#reading = true;
     try {
-      for (;;) {
-        if (this.#closed) return 0;
-        if (this.#batchesWithoutPoll < MAX_BATCHES_WITHOUT_POLL) {
-          const n = this.#drain(bufs, sizes, offset);
-          if (n > 0) {
-            this.#batchesWithoutPoll++;
-            return n;
-          }
-        }
-        this.#batchesWithoutPoll = 0;
-        const ev = await this.#poller.wait();
-        if (ev === 0) return 0;
-        if ((ev & POLL_ERROR_BITS) !== 0) await new Promise((r) => setTimeout(r, 10));
-      }
+      return await this.#batches.next(
+        () => this.#closed,
+        () => this.#drain(bufs, sizes, offset),
+        // The peer socket went away (the service restarted): wait a little, then retry.
+        () => new Promise<number>((r) => setTimeout(() => r(0), 10)),
+      );
     } finally {
       this.#reading = false;
     }

@@ -26,7 +26,7 @@ import {
 } from "../../ffi/tun_linux.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { formatPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
-import { FdPoller, MAX_BATCHES_WITHOUT_POLL, POLL_ERROR_BITS } from "./fd_poller.ts";
+import { BatchReader, FdPoller } from "./fd_poller.ts";
 import { ViewCache } from "./view_cache.ts";
 import { newVifStats, type Vif, type VifStats, VNET_HDR_LEN } from "./vif.ts";
 
@@ -120,8 +120,7 @@ export class TunVif implements Vif {
   readonly #fd: number;
   readonly #offload: boolean;
   readonly #poller: FdPoller;
-  /** See {@link MAX_BATCHES_WITHOUT_POLL}. */
-  #batchesWithoutPoll = 0;
+  readonly #batches: BatchReader;
   readonly #routes: Ipv6Prefix[];
   readonly #hdr: number;
   #isClosed = false;
@@ -141,6 +140,7 @@ export class TunVif implements Vif {
     this.#hdr = h.vnetHdr ? VNET_HDR_LEN : 0;
     this.#routes = routes;
     this.#poller = new FdPoller(h.fd);
+    this.#batches = new BatchReader(this.#poller);
     this.closed = new Promise((r) => this.#resolveClosed = r);
   }
 
@@ -174,26 +174,19 @@ export class TunVif implements Vif {
     }
     this.#reading = true;
     try {
-      for (;;) {
-        if (this.#isClosed) return 0;
-        if (this.#batchesWithoutPoll < MAX_BATCHES_WITHOUT_POLL) {
+      return await this.#batches.next(
+        () => this.#isClosed,
+        () => this.#drain(bufs, sizes, offset),
+        (ev) => {
           const n = this.#drain(bufs, sizes, offset);
-          if (n > 0) {
-            this.#batchesWithoutPoll++;
-            return n;
-          }
-        }
-        this.#batchesWithoutPoll = 0;
-        const ev = await this.#poller.wait();
-        if (ev === 0) return 0;
-        if ((ev & POLL_ERROR_BITS) !== 0 && this.#drain(bufs, sizes, offset) === 0) {
+          if (n > 0) return n;
           throw new SyscallError(
             Errno.EIO,
             `polling TUN ${this.name}`,
             `the device reported an error (revents 0x${ev.toString(16)}); was it deleted?`,
           );
-        }
-      }
+        },
+      );
     } finally {
       this.#reading = false;
     }
