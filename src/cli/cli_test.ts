@@ -224,70 +224,12 @@ Deno.test({
   async fn() {
     const o = await OpensslDir.create();
     try {
-      await o.genKey("ca.key", "ed25519");
-      await o.run(
-        "req",
-        "-x509",
-        "-key",
-        "ca.key",
-        "-subj",
-        "/CN=vnet.example.com",
-        "-days",
-        "30",
-        "-out",
-        "ca.crt",
-      );
+      await o.caX509("ca", "ed25519", "vnet.example.com");
       const content = new TextEncoder().encode(
         '{"prefix_whitelist":{"b.vnet.example.com":["2001:db8:2::/48"]}}\n',
       );
       const hash = await sha256Hex(content);
-      await o.genKey("dc.key", "p256");
-      await o.run("req", "-new", "-key", "dc.key", "-subj", "/O=dc", "-out", "dc.csr");
-      await o.write(
-        "dc.ext",
-        `keyUsage=critical,digitalSignature\nsubjectAltName=critical,URI:vnet-conf://${hash}\n`,
-      );
-      await o.run(
-        "x509",
-        "-req",
-        "-in",
-        "dc.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-set_serial",
-        "0",
-        "-days",
-        "365",
-        "-extfile",
-        "dc.ext",
-        "-outform",
-        "DER",
-        "-out",
-        "dc.der",
-      );
-      const cert = await Deno.readFile(o.path("dc.der"));
-      // DistributedConfig { version = 1; certificate = 2; content = 3 }, assembled by hand.
-      const varint = (n: number) => {
-        const b = [];
-        while (n >= 0x80) {
-          b.push((n & 0x7f) | 0x80);
-          n >>>= 7;
-        }
-        b.push(n);
-        return b;
-      };
-      const pb = new Uint8Array([
-        0x08,
-        0x01,
-        0x12,
-        ...varint(cert.length),
-        ...cert,
-        0x1a,
-        ...varint(content.length),
-        ...content,
-      ]);
+      const pb = await o.goToolDc(content);
       await o.write("dconf.bin", pb);
       const r = await vmesh(o.dir, "dc", "show", "dconf.bin", "--ca", "ca.crt", "--json");
       assertEquals(r.code, 0, r.stderr);

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/_harness/assert.ts";
 import { makeTestPki } from "../../tests/_harness/pki.ts";
-import { hasOpenssl, OpensslDir } from "../../tests/_harness/openssl.ts";
+import { hasOpenssl, OpensslDir, pb } from "../../tests/_harness/openssl.ts";
 import { formatPrefix } from "../net/prefix.ts";
 import { createCa, parseCertificate, trustStoreFromPem } from "../pki/mod.ts";
 import {
@@ -37,25 +37,6 @@ async function reason(p: Promise<unknown>): Promise<string> {
 }
 
 /** Minimal protobuf assembly, independent of the codec under test. */
-function pb(fields: [number, number, number | Uint8Array][]): Uint8Array {
-  const out: number[] = [];
-  const varint = (n: number) => {
-    while (n >= 0x80) {
-      out.push((n & 0x7f) | 0x80);
-      n = Math.floor(n / 128);
-    }
-    out.push(n);
-  };
-  for (const [no, wt, v] of fields) {
-    varint(no * 8 + wt);
-    if (typeof v === "number") varint(v);
-    else {
-      varint(v.length);
-      out.push(...v);
-    }
-  }
-  return new Uint8Array(out);
-}
 
 Deno.test("signDc() makes a DC that verifyDc() accepts, with Go's certificate fields", async () => {
   const now = new Date("2026-03-04T05:06:07.890Z");
@@ -238,65 +219,15 @@ Deno.test("isNewer() and compareDc() order by strictly later NotBefore", async (
 
 // --- DC certificates made by openssl, protobuf assembled by hand -------------------------------
 
-async function opensslDc(
-  o: OpensslDir,
-  content: Uint8Array,
-  opts: { uris?: string[]; ca?: string } = {},
-): Promise<Uint8Array> {
-  const hash = await sha256Hex(content);
-  const uris = opts.uris ?? [`vnet-conf://${hash}`];
-  const ca = opts.ca ?? "ca";
-  await o.genKey("dc.key", "p256");
-  await o.run("req", "-new", "-key", "dc.key", "-subj", "/O=dc", "-out", "dc.csr");
-  const san = uris.length
-    ? `subjectAltName=critical,${uris.map((u) => `URI:${u}`).join(",")}\n`
-    : "";
-  await o.write("dc.ext", `keyUsage=critical,digitalSignature\n${san}`);
-  await o.run(
-    "x509",
-    "-req",
-    "-in",
-    "dc.csr",
-    "-CA",
-    `${ca}.crt`,
-    "-CAkey",
-    `${ca}.key`,
-    "-set_serial",
-    "0",
-    "-days",
-    "365",
-    "-extfile",
-    "dc.ext",
-    "-outform",
-    "DER",
-    "-out",
-    "dc.der",
-  );
-  const cert = await Deno.readFile(o.path("dc.der"));
-  return pb([[1, 0, 1], [2, 2, cert], [3, 2, content]]);
-}
-
 Deno.test({
   name: "verifyDc() accepts a DC built with openssl as the Go tool would, and refuses bad URIs",
   ignore: !(await hasOpenssl()),
   async fn() {
     const o = await OpensslDir.create();
     try {
-      await o.genKey("ca.key", "ed25519");
-      await o.run(
-        "req",
-        "-x509",
-        "-key",
-        "ca.key",
-        "-subj",
-        "/CN=vnet.example.com",
-        "-days",
-        "30",
-        "-out",
-        "ca.crt",
-      );
+      await o.caX509("ca", "ed25519", "vnet.example.com");
       const caPem = await o.read("ca.crt");
-      const dc = await opensslDc(o, CONTENT);
+      const dc = await o.goToolDc(CONTENT);
       const v = await verifyDc(dc, caPem);
       assertEquals(v.contentHash, await sha256Hex(CONTENT));
       assertEquals(v.content.prefixWhitelist.size, 1);
@@ -310,13 +241,13 @@ Deno.test({
       ];
       for (const [uris, why] of bad) {
         assertEquals(
-          await reason(verifyDc(await opensslDc(o, CONTENT, { uris }), caPem)),
+          await reason(verifyDc(await o.goToolDc(CONTENT, { uris }), caPem)),
           why,
           uris.join(),
         );
       }
       // Upper-case hex is accepted, as Go's hex.DecodeString does.
-      const upper = await opensslDc(o, CONTENT, { uris: [`vnet-conf://${hash.toUpperCase()}`] });
+      const upper = await o.goToolDc(CONTENT, { uris: [`vnet-conf://${hash.toUpperCase()}`] });
       assertEquals((await verifyDc(upper, caPem)).contentHash, hash);
     } finally {
       await o.cleanup();

@@ -3,6 +3,7 @@
  * scripts (and operators) do: v1 certificates without extensions, SEC1 EC keys, RSA, Ed25519.
  * @module
  */
+import { sha256Hex } from "../../src/dc/mod.ts";
 
 /** True when an `openssl` binary is on PATH. */
 export async function hasOpenssl(): Promise<boolean> {
@@ -95,6 +96,66 @@ export class OpensslDir {
     );
   }
 
+  /** Self-signed CA as `openssl req -x509` makes it (v3, CA:TRUE), valid 30 days. */
+  async caX509(prefix: string, kind: Parameters<OpensslDir["genKey"]>[1], cn: string) {
+    await this.genKey(`${prefix}.key`, kind);
+    await this.run(
+      "req",
+      "-x509",
+      "-key",
+      `${prefix}.key`,
+      "-subj",
+      `/CN=${cn}`,
+      "-days",
+      "30",
+      "-out",
+      `${prefix}.crt`,
+    );
+  }
+
+  /**
+   * A DistributedConfig file made as the Go `vnconfigsign` makes it, with openssl and a
+   * hand-assembled protobuf: a fresh P-256 key, a certificate from CA `<ca>` (default "ca")
+   * with serial 0, keyUsage digitalSignature and the URI SANs `uris` (default the one
+   * `vnet-conf://<sha256(content)>`).
+   */
+  async goToolDc(
+    content: Uint8Array,
+    opts: { uris?: string[]; ca?: string } = {},
+  ): Promise<Uint8Array> {
+    const hash = await sha256Hex(content);
+    const uris = opts.uris ?? [`vnet-conf://${hash}`];
+    const ca = opts.ca ?? "ca";
+    await this.genKey("dc.key", "p256");
+    await this.run("req", "-new", "-key", "dc.key", "-subj", "/O=dc", "-out", "dc.csr");
+    const san = uris.length
+      ? `subjectAltName=critical,${uris.map((u) => `URI:${u}`).join(",")}\n`
+      : "";
+    await this.write("dc.ext", `keyUsage=critical,digitalSignature\n${san}`);
+    await this.run(
+      "x509",
+      "-req",
+      "-in",
+      "dc.csr",
+      "-CA",
+      `${ca}.crt`,
+      "-CAkey",
+      `${ca}.key`,
+      "-set_serial",
+      "0",
+      "-days",
+      "365",
+      "-extfile",
+      "dc.ext",
+      "-outform",
+      "DER",
+      "-out",
+      "dc.der",
+    );
+    const cert = await Deno.readFile(this.path("dc.der"));
+    return pb([[1, 0, 1], [2, 2, cert], [3, 2, content]]);
+  }
+
   /** Self-signed v1 CA (CSR then `openssl x509 -req -key`): no extensions at all. */
   async caV1(prefix: string, kind: Parameters<OpensslDir["genKey"]>[1], cn: string) {
     await this.genKey(`${prefix}.key`, kind);
@@ -172,4 +233,28 @@ export class OpensslDir {
   async cleanup(): Promise<void> {
     await Deno.remove(this.dir, { recursive: true });
   }
+}
+
+/**
+ * A protobuf message from (field number, wire type, value) triples: wire type 0 takes a
+ * number (varint), 2 takes bytes (length-delimited). For building DCs by hand.
+ */
+export function pb(fields: [number, number, number | Uint8Array][]): Uint8Array {
+  const out: number[] = [];
+  const varint = (n: number) => {
+    while (n >= 0x80) {
+      out.push((n & 0x7f) | 0x80);
+      n = Math.floor(n / 128);
+    }
+    out.push(n);
+  };
+  for (const [no, wt, v] of fields) {
+    varint(no * 8 + wt);
+    if (typeof v === "number") varint(v);
+    else {
+      varint(v.length);
+      out.push(...v);
+    }
+  }
+  return new Uint8Array(out);
 }
