@@ -237,18 +237,20 @@ function parsePrefixAt(c: Checker, v: Json, path: string): Ipv6Prefix | undefine
   }
 }
 
+/** Every key a vif may have, whatever its type. */
+const TOP_VIF_KEYS = [
+  "tun_name",
+  "addresses",
+  "routes",
+  "mtu",
+  "offload",
+  "service_name",
+  "service_network",
+  "service_address",
+];
+
 function parseVif(c: Checker, v: Json, path: string): VifConfig | undefined {
-  const o = c.object(v, path, [
-    "type",
-    "tun_name",
-    "addresses",
-    "routes",
-    "mtu",
-    "offload",
-    "service_name",
-    "service_network",
-    "service_address",
-  ]);
+  const o = c.object(v, path, ["type", ...TOP_VIF_KEYS]);
   if (!o) return undefined;
   const type = c.string(o.type, `${path}.type`, true);
   const only = (keys: string[]) => {
@@ -322,17 +324,6 @@ function parseVif(c: Checker, v: Json, path: string): VifConfig | undefined {
       return c.problem(`${path}.type`, `expected "tun", "service" or "dummy", got "${type}"`);
   }
 }
-
-const TOP_VIF_KEYS = [
-  "tun_name",
-  "addresses",
-  "routes",
-  "mtu",
-  "offload",
-  "service_name",
-  "service_network",
-  "service_address",
-];
 
 /**
  * Parses and validates config text. Relative paths resolve against `baseDir` (the config
