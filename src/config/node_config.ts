@@ -3,7 +3,8 @@
  * name and meaning; the additions have defaults, so a Go config file loads unchanged.
  * @module
  */
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { Checker, join, type Json } from "./json_checker.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
 import { isValidNodeName } from "../pki/names.ts";
@@ -13,201 +14,26 @@ import { ConfigError } from "./errors.ts";
 /** The largest config file read: 1 MiB. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
-/** Defaults of the keys that the Go vmesh does not have. */
-export const CONFIG_DEFAULTS = {
-  stateDir: "/var/lib/vmesh",
-  controlSocket: "/run/vmesh/control.sock",
-  externalPeersDefault: "reject",
-  hysteresisMs: 10,
-  pingIntervalMs: 1000,
-  maxRoutesPerPeer: 65536,
-} as const;
-
-/** A prefix this node originates, and the vif that receives its packets. */
-export interface LocalAnnouncement {
-  /** The prefix announced. */
-  readonly prefix: Ipv6Prefix;
-  /** Key into {@link NodeConfig.vifs}; undefined when the file gave none (Go: packets dropped). */
-  readonly vif: string | undefined;
-}
-
-/** A peer to dial. */
-export interface PeerConfig {
-  /** Where to dial: host (name, IPv4 or IPv6) and port. */
-  readonly addr: HostPort;
-  /** The peer's expected certificate name. */
-  readonly name: string;
-  /** Ask for the UDP data channel (Go vmesh `udp`). */
-  readonly udp: boolean;
-}
-
-/** An address on a TUN device: "fd00:1::1/64". */
-export interface InterfaceAddress {
-  /** 16 bytes. */
-  readonly addr: Uint8Array;
-  /** Prefix length 0..128. */
-  readonly len: number;
-}
-
-/** A TUN device. */
-export interface TunVifConfig {
-  /** Discriminator. */
-  readonly type: "tun";
-  /** Interface name or template ("vmesh%d"); undefined lets the kernel pick. */
-  readonly tunName: string | undefined;
-  /** Addresses to put on the device. */
-  readonly addresses: readonly InterfaceAddress[];
-  /** Routes to point at the device. */
-  readonly routes: readonly Ipv6Prefix[];
-  /** MTU (1280..65535); undefined for the vif's default. */
-  readonly mtu: number | undefined;
-  /** Use IFF_VNET_HDR offloads; undefined: on where the kernel allows (the node's default). */
-  readonly offload: boolean | undefined;
-}
-
-/** A unixgram service socket. */
-export interface ServiceVifConfig {
-  /** Discriminator. */
-  readonly type: "service";
-  /** Name of the service (Go vmesh `service_name`). */
-  readonly serviceName: string;
-  /** Socket type: only unixgram. */
-  readonly serviceNetwork: "unixgram";
-  /** Socket path (resolved against the config's directory). */
-  readonly serviceAddress: string;
-}
-
-/** A vif that drops everything. */
-export interface DummyVifConfig {
-  /** Discriminator. */
-  readonly type: "dummy";
-}
-
-/** One vif. */
-export type VifConfig = TunVifConfig | ServiceVifConfig | DummyVifConfig;
-
-/** A validated node config. Paths are absolute. */
-export interface NodeConfig {
-  /** The config file's absolute path ("" when parsed from text without one). */
-  readonly path: string;
-  /** `listen_addr`: where to accept peers (host "" = all addresses). */
-  readonly listenAddr: HostPort;
-  /** `ca`: our CA certificate file. */
-  readonly ca: string;
-  /** `external_peer_certs`: pinned certificate files of external peers. */
-  readonly externalPeerCerts: readonly string[];
-  /** `cert`: this node's certificate file. */
-  readonly cert: string;
-  /** `private_key`: this node's private key file. */
-  readonly privateKey: string;
-  /** Must equal the certificate's CN when given. */
-  readonly serverName: string | undefined;
-  /** `local_announcements`: prefixes this node originates. */
-  readonly localAnnouncements: readonly LocalAnnouncement[];
-  /** `peers`: peers to dial. */
-  readonly peers: readonly PeerConfig[];
-  /** `vifs`: virtual interfaces by key. */
-  readonly vifs: ReadonlyMap<string, VifConfig>;
-  /** `state_dir`: where the node keeps state (the current DC). */
-  readonly stateDir: string;
-  /** `control_socket`: the unix socket of `vmesh status|routes|dc current`. */
-  readonly controlSocket: string;
-  /** What to do with routes from external peers that no whitelist entry names. */
-  readonly externalPeersDefault: "reject" | "accept";
-  /** `hysteresis_ms`: how much lower a new path's latency must be to replace the current one. */
-  readonly hysteresisMs: number;
-  /** `ping_interval_ms`: latency probe interval per session. */
-  readonly pingIntervalMs: number;
-  /** `max_routes_per_peer`: routes accepted from one peer before it is refused more. */
-  readonly maxRoutesPerPeer: number;
-}
-
-/** A parse result: the config and non-fatal warnings (unknown keys, ...). */
-export interface LoadedConfig {
-  /** The validated config. */
-  readonly config: NodeConfig;
-  /** Unknown keys and other non-fatal findings, each "json.path: what". */
-  readonly warnings: readonly string[];
-}
-
-type Json = unknown;
-
-/** Collects problems and warnings while walking the JSON. */
-class Checker {
-  problems: string[] = [];
-  warnings: string[] = [];
-  constructor(readonly baseDir: string) {}
-
-  problem(path: string, msg: string): undefined {
-    this.problems.push(`${path || "(top level)"}: ${msg}`);
-    return undefined;
-  }
-
-  object(v: Json, path: string, known: readonly string[]): Record<string, Json> | undefined {
-    if (typeof v !== "object" || v === null || Array.isArray(v)) {
-      return this.problem(path, `expected an object, got ${kind(v)}`);
-    }
-    for (const k of Object.keys(v)) {
-      if (!known.includes(k)) {
-        this.warnings.push(`${join(path, k)}: unknown key (ignored)`);
-      }
-    }
-    return v as Record<string, Json>;
-  }
-
-  string(v: Json, path: string, required: boolean): string | undefined {
-    if (v === undefined || v === null) {
-      return required ? this.problem(path, "required, missing") : undefined;
-    }
-    if (typeof v !== "string") return this.problem(path, `expected a string, got ${kind(v)}`);
-    if (required && v === "") return this.problem(path, "must not be empty");
-    return v;
-  }
-
-  path(v: Json, path: string, required: boolean): string | undefined {
-    const s = this.string(v, path, required);
-    if (s === undefined || s === "") return undefined;
-    return isAbsolute(s) ? s : resolve(this.baseDir, s);
-  }
-
-  bool(v: Json, path: string): boolean | undefined {
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== "boolean") return this.problem(path, `expected true or false, got ${kind(v)}`);
-    return v;
-  }
-
-  int(v: Json, path: string, min: number, max: number): number | undefined {
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      return this.problem(path, `expected an integer ${min}..${max}, got ${show(v)}`);
-    }
-    return v;
-  }
-
-  array(v: Json, path: string): Json[] | undefined {
-    if (v === undefined || v === null) return [];
-    if (!Array.isArray(v)) return this.problem(path, `expected an array, got ${kind(v)}`);
-    return v;
-  }
-}
-
-function kind(v: Json): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "object") return "an object";
-  return `${typeof v} ${show(v)}`;
-}
-
-function show(v: Json): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function join(path: string, key: string): string {
-  const k = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key);
-  if (path === "") return k;
-  return /^[A-Za-z_]/.test(k) ? `${path}.${k}` : `${path}[${k}]`;
-}
+export {
+  CONFIG_DEFAULTS,
+  type DummyVifConfig,
+  type InterfaceAddress,
+  type LoadedConfig,
+  type LocalAnnouncement,
+  type NodeConfig,
+  type PeerConfig,
+  type ServiceVifConfig,
+  type TunVifConfig,
+  type VifConfig,
+} from "./config_types.ts";
+import {
+  CONFIG_DEFAULTS,
+  type InterfaceAddress,
+  type LoadedConfig,
+  type LocalAnnouncement,
+  type PeerConfig,
+  type VifConfig,
+} from "./config_types.ts";
 
 const TOP_KEYS = [
   "listen_addr",
