@@ -186,7 +186,14 @@ export function decodeTime(el: DerElement): Date {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) {
     throw new DerError(`time out of range "${text}"`);
   }
-  return new Date(Date.UTC(year, mo - 1, d, h, mi, s));
+  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0–99 to 1900–1999.
+  const date = new Date(Date.UTC(2000, 0, 1, h, mi, s));
+  date.setUTCFullYear(year, mo - 1, d);
+  // An impossible day (February 30, April 31) would silently roll into the next month.
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
+    throw new DerError(`no such date "${text}"`);
+  }
+  return date;
 }
 
 /** Decodes a directory string (UTF8String, PrintableString, IA5String, BMPString, ...). */
