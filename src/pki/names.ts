@@ -16,11 +16,14 @@ export function domainOf(name: string): string {
   return name.slice(dot + 1).toLowerCase();
 }
 
-/** True when `name` is `domain` itself or a name below it (case-insensitive). */
+/**
+ * True when `name` is `domain` itself or a name below it (case-insensitive; trailing dots,
+ * however many, are ignored on both).
+ */
 export function isInDomain(name: string, domain: string): boolean {
-  if (domain === "") return false;
-  const n = name.toLowerCase().replace(/\.$/, "");
-  const d = domain.toLowerCase().replace(/\.$/, "");
+  const d = domain.toLowerCase().replace(/\.+$/, "");
+  if (d === "") return false;
+  const n = name.toLowerCase().replace(/\.+$/, "");
   return n === d || n.endsWith("." + d);
 }
 

@@ -36,6 +36,14 @@ Deno.test("isInDomain() matches the domain and names below it only", () => {
   assert(!isInDomain("a.vnet.test", ""));
 });
 
+Deno.test("isInDomain() ignores any number of trailing dots on the name and the domain", () => {
+  assert(isInDomain("a.vnet.test.", "vnet.test"));
+  assert(isInDomain("a.vnet.test..", "vnet.test"));
+  assert(isInDomain("VNET.test...", "vnet.test."));
+  assert(!isInDomain("a.othervnet.test..", "vnet.test"));
+  assert(!isInDomain("a.vnet.test", "."));
+});
+
 Deno.test("verifyPeerCertificate() accepts a node certificate issued by our CA", async () => {
   const a = await pki.issue("a");
   const v = await verifyPeerCertificate(a.certDer, pki.trust, opts());
@@ -146,7 +154,7 @@ Deno.test("verifyPeerCertificate() accepts a pinned external certificate outside
 });
 
 Deno.test("verifyPeerCertificate() refuses a pinned external certificate inside our domain", async () => {
-  for (const name of ["z.vnet.test", "vnet.test", "Deep.Z.VNET.test"]) {
+  for (const name of ["z.vnet.test", "vnet.test", "Deep.Z.VNET.test", "z.vnet.test.."]) {
     const ext = await pki.selfSigned(name);
     const trust = await pki.trustWith([ext]);
     assertEquals(
