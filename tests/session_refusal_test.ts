@@ -262,3 +262,24 @@ Deno.test("the listener caps unauthenticated connections per address and in tota
     na.down.length = 0;
   }, { maxUnauthenticated: 5, maxUnauthenticatedPerAddress: 3 });
 });
+
+Deno.test("a peer with another certificate under this node's own name is refused", async () => {
+  const twin = await pki.issue("a"); // a second key and certificate for A's name
+  await withPair(async (na) => {
+    rawPeer(na.mgr.listenAddr()!.port, twin, twin.identity);
+    await expectFailure(na, "self", `this node's own name "${a.name}"`);
+  });
+});
+
+Deno.test("a peer's close reason reaches the logs without control characters", async () => {
+  await withPair(async (na) => {
+    const p = rawPeer(na.mgr.listenAddr()!.port, c, c.identity);
+    await waitUntil(() => na.up.some((s) => s.peer.name === c.name), "C session up");
+    p.socket.write(
+      encodeFrame(FrameType.Close, new TextEncoder().encode("bye\n2026 [ERR] forged line\x1b[0m")),
+    );
+    await waitUntil(() => na.down.length === 1, "C session down");
+    assertStringIncludes(na.down[0].reason, "bye?2026 [ERR] forged line?[0m");
+    na.down.length = 0;
+  });
+});

@@ -81,6 +81,10 @@ export async function checkTlsPeer(
   if (peer.id === identity.id) {
     throw new SessionError("self", "the peer is this node itself");
   }
+  if (peer.name.toLowerCase() === identity.name.toLowerCase()) {
+    // Another certificate under our own name: a second key for this node, or an impostor.
+    throw new SessionError("self", `the peer uses this node's own name "${identity.name}"`);
+  }
   if (expectedName !== undefined) {
     const names = certificateNames(der);
     if (names.cn !== expectedName || names.dnsSans.some((n) => n !== expectedName)) {

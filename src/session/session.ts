@@ -424,7 +424,9 @@ export class Session {
         this.#liveness?.onPong(new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0));
         return true;
       case FrameType.Close: {
-        const text = new TextDecoder().decode(payload.subarray(0, MAX_CLOSE_REASON));
+        // The peer's words go into our logs: no control characters (no forged log lines).
+        const text = new TextDecoder().decode(payload.subarray(0, MAX_CLOSE_REASON))
+          .replace(/[\p{Cc}\u2028\u2029]/gu, "?");
         this.#deliverPackets();
         this.#fail("peer-closed", `peer closed the session: ${text}`);
         return false;
