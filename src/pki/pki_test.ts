@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/_harness/assert.ts";
 import { makeTestPki } from "../../tests/_harness/pki.ts";
+import { verifyCertificateSignature } from "./signature.ts";
 import {
   CertificateError,
   certificateNames,
@@ -9,6 +10,7 @@ import {
   isInDomain,
   issueNodeCertificate,
   parseCertificate,
+  pemCertificates,
   trustStoreFromPem,
   verifyPeerCertificate,
 } from "./mod.ts";
@@ -268,3 +270,40 @@ function findBytes(hay: Uint8Array, needle: Uint8Array): number {
   }
   throw new Error("not found");
 }
+
+Deno.test("an ECDSA signature whose integers are not minimally encoded is refused", async () => {
+  const ca = await createCa({ name: "vnet.test", algorithm: "ecdsa-p256" });
+  const caCert = parseCertificate(pemCertificates(ca.certPem)[0]);
+  let checked = 0;
+  // A signature whose r has its high bit clear can be padded with a zero byte and still be
+  // the same number: DER forbids that, and accepting it would make the certificate malleable.
+  for (let i = 0; i < 20 && checked < 3; i++) {
+    const node = await issueNodeCertificate({
+      caCertPem: ca.certPem,
+      caKeyPem: ca.keyPem,
+      name: "a.vnet.test",
+      algorithm: "ecdsa-p256",
+    });
+    const cert = parseCertificate(pemCertificates(node.certPem)[0]);
+    const s = cert.signature; // SEQUENCE { INTEGER r, INTEGER s }, short lengths for P-256
+    const rLen = s[3];
+    if (s[4] === 0 || (s[4] & 0x80) !== 0) continue;
+    const padded = new Uint8Array([
+      0x30,
+      s[1] + 1,
+      0x02,
+      rLen + 1,
+      0x00,
+      ...s.subarray(4),
+    ]);
+    assertEquals(await verifyCertificateSignature(cert, caCert), true);
+    const tampered = { ...cert, signature: padded };
+    assertEquals(
+      await verifyCertificateSignature(tampered, caCert).catch(() => false),
+      false,
+      "a zero-padded r must not verify",
+    );
+    checked++;
+  }
+  assert(checked > 0, "no signature with a small r in 20 tries");
+});

@@ -126,7 +126,11 @@ function ecdsaDerToRaw(derSig: Uint8Array, size: number): Uint8Array<ArrayBuffer
       if (parts[k].tag !== Tag.INTEGER) return null;
       let v = parts[k].value;
       if (v.length === 0 || (v[0] & 0x80)) return null;
-      while (v.length > 1 && v[0] === 0) v = v.subarray(1);
+      // DER: minimal encoding only (one leading zero, and only before a high bit). A padded
+      // integer would verify too, and re-encoding a certificate that way would give its
+      // holder a second PeerId for the same certificate.
+      if (v.length > 1 && v[0] === 0 && (v[1] & 0x80) === 0) return null;
+      if (v[0] === 0) v = v.subarray(1);
       if (v.length > size) return null;
       out.set(v, k * size + size - v.length);
     }
