@@ -1,7 +1,12 @@
 /**
  * Best-path choice as a chain of small comparators, each of which can say which rule decided
  * (as GoBGP's destination.go), plus babeld-style hysteresis (consider_route): a working route
- * is only replaced by a route through another neighbour that is clearly better.
+ * is only replaced by a route through another neighbour that is clearly better — at least the
+ * hysteresis faster, or both faster and shorter. (The Go vmesh applies the latency threshold
+ * alone; then a node that learns a prefix over a long detour first keeps the detour even after
+ * its direct link to the owner comes up, when the two differ by less than 10 ms. Switching to a
+ * faster and shorter route cannot flap: going back would need the longer route to be a full
+ * threshold faster.)
  *
  * Order: local routes (handled by the RIB: a local prefix always wins), then
  * 1. lowest total latency (sum of hop latencies, in whole microseconds),
@@ -83,7 +88,8 @@ export interface Decision {
  * Picks the best candidate.
  * @param candidates every usable route for one prefix
  * @param incumbent the neighbour of the current best route, if any: it stays best unless the
- *   winner goes through another neighbour and is at least `hysteresisUs` faster
+ *   winner goes through another neighbour and is at least `hysteresisUs` faster, or faster
+ *   with a shorter path
  * @param hysteresisUs switching threshold in microseconds; 0 disables hysteresis
  * @returns undefined when there is no candidate
  */
@@ -105,7 +111,8 @@ export function decide(
   if (best === undefined) return undefined;
   if (
     current !== undefined && current !== best && hysteresisUs > 0 &&
-    current.metricUs - best.metricUs < hysteresisUs
+    current.metricUs - best.metricUs < hysteresisUs &&
+    !(best.metricUs < current.metricUs && best.path.length < current.path.length)
   ) {
     return { best: current, reason: "hysteresis" };
   }

@@ -44,6 +44,17 @@ Deno.test("decide() keeps a working incumbent unless the challenger is at least 
   assertEquals(decide([cand("c", 12)], ID("b"), 10_000)?.best.peer, ID("c"));
 });
 
+Deno.test("decide() leaves a detour for a route that is both faster and shorter, within the hysteresis", () => {
+  // A direct link to the owner (1 hop, 1 ms) appears after a 3-hop detour (3 ms) was chosen.
+  const detour = cand("b", 1, 1, 1);
+  const direct = cand("d", 1);
+  const d = decide([detour, direct], ID("b"), 10_000);
+  assertEquals([d?.best.peer, d?.reason], [ID("d"), "lowest latency"]);
+  // The reverse does not flap back: the longer route must be a full 10 ms faster.
+  const back = decide([cand("b", 0.2, 0.2, 0.2), direct], ID("d"), 10_000);
+  assertEquals([back?.best.peer, back?.reason], [ID("d"), "hysteresis"]);
+});
+
 Deno.test("decide() does not depend on the order of the candidates", () => {
   const cs = [cand("e", 9), cand("b", 4, 5), cand("d", 9), cand("c", 3, 3, 3)];
   const want = decide(cs, undefined, 0);
