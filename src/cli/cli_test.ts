@@ -224,7 +224,7 @@ Deno.test({
   async fn() {
     const o = await OpensslDir.create();
     try {
-      await o.caX509("ca", "ed25519", "vnet.example.com");
+      await o.caV3("ca", "ed25519", "vnet.example.com");
       const content = new TextEncoder().encode(
         '{"prefix_whitelist":{"b.vnet.example.com":["2001:db8:2::/48"]}}\n',
       );

@@ -225,7 +225,7 @@ Deno.test({
   async fn() {
     const o = await OpensslDir.create();
     try {
-      await o.caX509("ca", "ed25519", "vnet.example.com");
+      await o.caV3("ca", "ed25519", "vnet.example.com");
       const caPem = await o.read("ca.crt");
       const dc = await o.goToolDc(CONTENT);
       const v = await verifyDc(dc, caPem);

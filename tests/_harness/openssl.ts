@@ -96,23 +96,6 @@ export class OpensslDir {
     );
   }
 
-  /** Self-signed CA as `openssl req -x509` makes it (v3, CA:TRUE), valid 30 days. */
-  async caX509(prefix: string, kind: Parameters<OpensslDir["genKey"]>[1], cn: string) {
-    await this.genKey(`${prefix}.key`, kind);
-    await this.run(
-      "req",
-      "-x509",
-      "-key",
-      `${prefix}.key`,
-      "-subj",
-      `/CN=${cn}`,
-      "-days",
-      "30",
-      "-out",
-      `${prefix}.crt`,
-    );
-  }
-
   /**
    * A DistributedConfig file made as the Go `vnconfigsign` makes it, with openssl and a
    * hand-assembled protobuf: a fresh P-256 key, a certificate from CA `<ca>` (default "ca")
