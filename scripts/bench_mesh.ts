@@ -6,13 +6,17 @@
  * throughput with 1 and 4 streams, ping RTT (average and p99 of N pings 10 ms apart), and the
  * rate of small UDP packets received (iperf3 -u -b 0 -l 64). Prints the median of the runs,
  * each mesh figure's ratio to the baseline, each node's peak RSS (VmHWM) and the CPU each
- * node used during the 1-stream TCP test.
+ * node used during the 1-stream TCP test. Before any traffic it also measures each node's
+ * idle RSS and idle CPU (over 5 s after the mesh converged).
  *
- * Usage: deno task bench:mesh [--runs N] [--quick] [--udp] [--seconds S] [--json]
+ * Usage: deno task bench:mesh [--runs N] [--quick] [--udp] [--seconds S] [--loss P] [--json]
  *   --runs N     runs to take the median of (default 3)
  *   --quick      one short run (3 s per test, 50 pings)
  *   --udp        carry the mesh over the UDP data channel (peers[].udp = true)
  *   --seconds S  length of each iperf3 test (default 10)
+ *   --loss P     drop P per mille of the packets each namespace sends on the underlay
+ *                (nftables `numgen random mod 1000 < P drop`; this kernel has no netem),
+ *                from after the idle measurement to the end; applies to the baseline too
  *   --json       print the figures as JSON as well
  * @module
  */
@@ -32,12 +36,15 @@ const { values: args } = parseArgs({
     quick: { type: "boolean", default: false },
     udp: { type: "boolean", default: false },
     seconds: { type: "string", default: "10" },
+    loss: { type: "string", default: "0" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (args.help) {
-  console.log("usage: deno task bench:mesh [--runs N] [--quick] [--udp] [--seconds S] [--json]");
+  console.log(
+    "usage: deno task bench:mesh [--runs N] [--quick] [--udp] [--seconds S] [--loss P] [--json]",
+  );
   Deno.exit(0);
 }
 const runs = args.quick ? 1 : Number(args.runs);
@@ -49,6 +56,11 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
 }
 if (!Number.isFinite(seconds) || seconds < 1 || seconds > 600) {
   console.error(`--seconds ${args.seconds}: use a number from 1 to 600`);
+  Deno.exit(2);
+}
+const lossPermille = Number(args.loss);
+if (!Number.isInteger(lossPermille) || lossPermille < 0 || lossPermille > 999) {
+  console.error(`--loss ${args.loss}: use a whole number of per mille from 0 to 999`);
   Deno.exit(2);
 }
 
@@ -112,6 +124,53 @@ async function cpuSeconds(pid: number): Promise<number> {
 }
 const CLK_TCK = 100;
 
+/** Current resident set (`VmRSS`) of `pid` in KiB, or `undefined` when it is gone. */
+async function rssKiB(pid: number): Promise<number | undefined> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
+  const m = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** CPU used by each of `pids` over `ms` of wall time, as a fraction of one core. */
+async function cpuOver(pids: number[], ms: number): Promise<number[]> {
+  const c0 = await Promise.all(pids.map(cpuSeconds));
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const wall = (performance.now() - w0) / 1000;
+  const c1 = await Promise.all(pids.map(cpuSeconds));
+  return c1.map((c, i) => (c - c0[i]) / wall);
+}
+
+/**
+ * Drops `permille` of the packets `ns` sends on `ifname` (both directions of the link are
+ * covered when every namespace gets the rule for its own end).
+ */
+async function addUnderlayLoss(ns: Netns, ifname: string, permille: number): Promise<void> {
+  const table = `vme_bench_loss`;
+  await ns.execOk(["nft", "add", "table", "inet", table]);
+  await ns.execOk([
+    "nft",
+    "add chain inet " + table + " out { type filter hook output priority 0 ; policy accept ; }",
+  ]);
+  await ns.execOk([
+    "nft",
+    "add",
+    "rule",
+    "inet",
+    table,
+    "out",
+    "oifname",
+    ifname,
+    "numgen",
+    "random",
+    "mod",
+    "1000",
+    "<",
+    String(permille),
+    "drop",
+  ]);
+}
+
 /** Node CPU use (fraction of one core) during the 1-stream TCP test over the mesh, per run. */
 const cpuTcp1: number[][] = [];
 
@@ -141,15 +200,19 @@ async function measure(
       cpuTcp1.push(cpu1.map((c, i) => (c - cpu0[i]) / wall));
     }
     const tcp4 = await run(["-t", t, "-P", "4"]);
-    const udp = await run(["-u", "-b", "0", "-l", "64", "-t", t]);
+    // With --loss, a UDP flood straight onto the lossy veth fails (nftables' drop on output
+    // makes sendto() return EPERM, which ends iperf3): no baseline small-packet figure then.
+    const udp = lossPermille && nodePids.length === 0
+      ? undefined
+      : await run(["-u", "-b", "0", "-l", "64", "-t", t]);
     const rtts = p.replies.map((r) => r.rttMs);
-    const ur = udp.end.sum_received!;
+    const ur = udp?.end.sum_received;
     return {
       tcp1Gbps: tcp1.end.sum_received!.bits_per_second / 1e9,
       tcp4Gbps: tcp4.end.sum_received!.bits_per_second / 1e9,
       pingAvgMs: rtts.reduce((s, x) => s + x, 0) / rtts.length,
       pingP99Ms: percentile(rtts, 99),
-      udp64Kpps: ((ur.packets ?? 0) - (ur.lost_packets ?? 0)) / ur.seconds / 1e3,
+      udp64Kpps: ur ? ((ur.packets ?? 0) - (ur.lost_packets ?? 0)) / ur.seconds / 1e3 : NaN,
     };
   } finally {
     await server.current.stop();
@@ -176,7 +239,15 @@ async function machine(): Promise<string> {
 }
 
 const fmt = (x: number) =>
-  x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toFixed(3);
+  Number.isNaN(x)
+    ? "–"
+    : x >= 100
+    ? x.toFixed(0)
+    : x >= 10
+    ? x.toFixed(1)
+    : x >= 0.1
+    ? x.toFixed(2)
+    : x.toFixed(3);
 
 let mesh: Mesh | undefined;
 let pkiDir: string | undefined;
@@ -224,8 +295,17 @@ async function main(): Promise<number> {
   const link = mesh.link("a", "b");
   console.log(
     `bench:mesh: ${runs} run(s), ${seconds} s per iperf3 test, ${pings} pings, ` +
-      `data channel ${args.udp ? "UDP" : "TLS over TCP"}`,
+      `data channel ${args.udp ? "UDP" : "TLS over TCP"}` +
+      (lossPermille ? `, ${lossPermille / 10} % underlay loss each way` : ""),
   );
+  // Idle figures first, before any traffic has grown buffers or heaps.
+  await new Promise((r) => setTimeout(r, 2000));
+  const idleCpu = await cpuOver([a.pid, b.pid], 5000);
+  const idleRss = await Promise.all([a, b].map((n) => rssKiB(n.pid)));
+  if (lossPermille) {
+    await addUnderlayLoss(a.ns, link.aIf, lossPermille);
+    await addUnderlayLoss(b.ns, link.bIf, lossPermille);
+  }
   const base: Figures[] = [];
   const over: Figures[] = [];
   for (let i = 1; i <= runs && !interrupted; i++) {
@@ -262,11 +342,19 @@ async function main(): Promise<number> {
     "| metric | veth (baseline) | vmesh | vmesh / baseline |",
     "|---|---:|---:|---:|",
   ];
-  const result: Record<string, unknown> = { machine: desc, runs, seconds, pings, udp: args.udp };
+  const result: Record<string, unknown> = {
+    machine: desc,
+    runs,
+    seconds,
+    pings,
+    udp: args.udp,
+    lossPermille,
+  };
   for (const key of Object.keys(LABELS) as (keyof Figures)[]) {
     const bm = median(base.map((f) => f[key]));
     const mm = median(over.map((f) => f[key]));
-    rows.push(`| ${LABELS[key][0]} | ${fmt(bm)} | ${fmt(mm)} | ${(mm / bm).toFixed(2)} |`);
+    const ratio = Number.isNaN(bm) ? "–" : (mm / bm).toFixed(2);
+    rows.push(`| ${LABELS[key][0]} | ${fmt(bm)} | ${fmt(mm)} | ${ratio} |`);
     result[key] = { baseline: bm, mesh: mm, ratio: mm / bm, all: over.map((f) => f[key]) };
   }
   rows.push(
@@ -274,6 +362,18 @@ async function main(): Promise<number> {
       rss.map((k) => k === undefined ? "?" : (k / 1024).toFixed(0)).join(" / ")
     } | – |`,
   );
+  rows.push(
+    `| idle RSS (VmRSS) of node a / b (MiB) | – | ${
+      idleRss.map((k) => k === undefined ? "?" : (k / 1024).toFixed(0)).join(" / ")
+    } | – |`,
+  );
+  rows.push(
+    `| idle CPU of node a / b (% of a core) | – | ${
+      idleCpu.map((c) => (c * 100).toFixed(2)).join(" / ")
+    } | – |`,
+  );
+  result.idleRssKiB = { a: idleRss[0], b: idleRss[1] };
+  result.idleCpu = { a: idleCpu[0], b: idleCpu[1] };
   const cpu = [0, 1].map((i) => median(cpuTcp1.map((r) => r[i])));
   rows.push(
     `| node CPU during TCP 1 stream, a / b (cores) | – | ${
@@ -287,7 +387,9 @@ async function main(): Promise<number> {
   result.retries = retries;
   console.log(`\nMachine: ${desc}`);
   console.log(
-    `Median of ${runs} run(s); data channel: ${args.udp ? "UDP" : "TLS over TCP"}.\n`,
+    `Median of ${runs} run(s); data channel: ${args.udp ? "UDP" : "TLS over TCP"}` +
+      (lossPermille ? `; ${lossPermille / 10} % of underlay packets dropped each way` : "") +
+      ".\n",
   );
   console.log(rows.join("\n"));
   console.log(`\n${carried}\n${stability}`);
