@@ -1,5 +1,5 @@
 /**
- * Measures the UDP channel's building blocks; figures go into README ("UDP data channel").
+ * Measures the UDP channel's building blocks; figures go into docs/figures.md ("UDP data channel").
  *
  *   deno run -A scripts/bench_udp.ts            # all: aead, sockets, channel
  *   deno run -A scripts/bench_udp.ts aead       # seal+open pps, ChaCha20-Poly1305 vs AES-256-GCM

@@ -1,6 +1,6 @@
 /**
  * Multi-router simulations: convergence to shortest paths, loop freedom, failover.
- * Run with `deno test -A tests/routing_sim_test.ts`; figures are printed for README ("Routing").
+ * Run with `deno test -A tests/routing_sim_test.ts`; figures are printed for docs/figures.md ("Routing convergence").
  */
 import { assert, assertEquals } from "./_harness/assert.ts";
 import { RoutingSim, simRandom, type SimStats } from "./_harness/routing_sim.ts";

@@ -1,6 +1,6 @@
 /**
  * The encrypted UDP data channel: an optional fast path for IP packets between two peers that
- * already share an authenticated TLS session. See README, "UDP data channel".
+ * already share an authenticated TLS session. See docs/udp-channel.md.
  *
  * Wiring, per node: one {@link UdpEndpoint} on the TLS listener's host/port; per session, one
  * {@link UdpChannelSetup} fed the session's `channelSecret`, PeerIds and control frames;

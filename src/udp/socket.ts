@@ -8,9 +8,9 @@
  * - {@link openDenoUdpSocket} (here): `Deno.listenDatagram` — one awaited `receive()` per
  *   datagram and one promise per `send()`; used when FFI is not permitted.
  *
- * Why FFI is the default: on loopback (scripts/bench_udp.ts; figures in README, "UDP data channel") it moves several
- * times as many datagrams per second as `Deno.listenDatagram`, and `node:dgram` is slower
- * still; system calls cost ~1 µs here, so batching decides.
+ * Why FFI is the default: on loopback (scripts/bench_udp.ts; figures in docs/figures.md, "UDP
+ * data channel") it moves several times as many datagrams per second as `Deno.listenDatagram`,
+ * and `node:dgram` is slower still; system calls cost ~1 µs here, so batching decides.
  *
  * Buffer ownership: `receive()` fills the socket's own {@link UdpRecvBatch}; its views stay
  * valid only until the next `receive()`. `send()` copies the datagram before it returns.
