@@ -5,6 +5,7 @@
 import { parseCertificate } from "../pki/certificate.ts";
 import { checkIssuedBy } from "../pki/chain.ts";
 import { CertificateError } from "../pki/errors.ts";
+import { checkDcSignerRole } from "../pki/roles.ts";
 import { parsedCa, type TrustStore, trustStoreFromPem } from "../pki/trust.ts";
 import { decodeDc } from "./codec.ts";
 import { type DcContent, parseDcContent } from "./content.ts";
@@ -68,6 +69,7 @@ export async function verifyDc(
     }
     cert = parseCertificate(msg.certificate);
     await checkIssuedBy(cert, parsedCa(store), now, "the DC certificate");
+    checkDcSignerRole(cert, "the DC certificate");
   } catch (e) {
     if (e instanceof CertificateError) {
       throw new DcError("bad_certificate", `${e.message} (${e.reason})`, { cause: e });

@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  bytesEqual,
   children,
   decodeBitFlags,
   decodeBitStringBytes,
@@ -24,6 +25,31 @@ import { CertificateError } from "./errors.ts";
 export interface AlgorithmId {
   readonly oid: string;
   readonly params?: DerElement;
+  /** The whole AlgorithmIdentifier DER. */
+  readonly raw: Uint8Array;
+}
+
+/** The GeneralName forms, by context tag number (RFC 5280 section 4.2.1.6). */
+export const GENERAL_NAME_FORMS = [
+  "otherName",
+  "rfc822Name",
+  "dNSName",
+  "x400Address",
+  "directoryName",
+  "ediPartyName",
+  "uniformResourceIdentifier",
+  "iPAddress",
+  "registeredID",
+] as const;
+
+/** A CA's nameConstraints extension (RFC 5280 section 4.2.1.10). */
+export interface NameConstraints {
+  /** dNSName bases of permittedSubtrees (empty: dNSName is not restricted by permission). */
+  readonly permittedDns: readonly string[];
+  /** dNSName bases of excludedSubtrees. */
+  readonly excludedDns: readonly string[];
+  /** Other name forms that the extension constrains (vmesh does not evaluate them). */
+  readonly otherForms: readonly string[];
 }
 
 /** The fields of a certificate that vmesh uses. */
@@ -60,6 +86,10 @@ export interface ParsedCertificate {
   readonly dnsSans: readonly string[];
   /** uniformResourceIdentifier entries of subjectAltName. */
   readonly uriSans: readonly string[];
+  /** The forms of the other subjectAltName entries (iPAddress, rfc822Name, ...), if any. */
+  readonly otherSanForms: readonly string[];
+  /** nameConstraints, when present (meaningful on a CA). */
+  readonly nameConstraints?: NameConstraints;
   /** OIDs of extensions marked critical that we do not understand. */
   readonly unknownCritical: readonly string[];
 }
@@ -71,6 +101,7 @@ const OID_SAN = "2.5.29.17";
 const OID_EXT_KEY_USAGE = "2.5.29.37";
 const OID_SKI = "2.5.29.14";
 const OID_AKI = "2.5.29.35";
+const OID_NAME_CONSTRAINTS = "2.5.29.30";
 
 /** Key usage bit positions. */
 export const KeyUsageBit = { digitalSignature: 0, keyCertSign: 5 } as const;
@@ -90,17 +121,42 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
 function parseAlgorithm(el: DerElement | undefined, what: string): AlgorithmId {
   const seq = children(expectTag(el, Tag.SEQUENCE, what));
   if (seq.length < 1 || seq.length > 2) throw new DerError(`${what}: bad AlgorithmIdentifier`);
-  return { oid: decodeOid(seq[0]), params: seq[1] };
+  return { oid: decodeOid(seq[0]), params: seq[1], raw: el!.raw };
 }
 
-function algorithmsEqual(a: AlgorithmId, b: AlgorithmId): boolean {
-  if (a.oid !== b.oid) return false;
-  const pa = a.params?.raw, pb = b.params?.raw;
-  // A NULL parameter and an absent one are treated alike (RSA certificates use NULL).
-  const norm = (p?: Uint8Array) => (p && !(p.length === 2 && p[0] === 5 && p[1] === 0) ? p : null);
-  const na = norm(pa), nb = norm(pb);
-  if (!na || !nb) return na === nb;
-  return na.length === nb.length && na.every((x, i) => x === nb[i]);
+function formOf(tag: number): string {
+  return GENERAL_NAME_FORMS[tag & 0x1f] ?? `GeneralName [${tag & 0x1f}]`;
+}
+
+/** Parses the nameConstraints extension value. Only dNSName subtrees are evaluated. */
+function parseNameConstraints(value: Uint8Array): NameConstraints {
+  const permittedDns: string[] = [];
+  const excludedDns: string[] = [];
+  const otherForms = new Set<string>();
+  const parts = children(readSingle(value, Tag.SEQUENCE));
+  if (parts.length === 0) throw new DerError("empty nameConstraints");
+  let last = -1;
+  for (const part of parts) {
+    // [0] permittedSubtrees, [1] excludedSubtrees, in that order, each at most once.
+    const which = part.tag === 0xa0 ? 0 : part.tag === 0xa1 ? 1 : -1;
+    if (which <= last) throw new DerError("bad nameConstraints");
+    last = which;
+    const subtrees = children(part);
+    if (subtrees.length === 0) throw new DerError("empty subtrees in nameConstraints");
+    for (const st of subtrees) {
+      const [base, ...rest] = children(expectTag(st, Tag.SEQUENCE, "GeneralSubtree"));
+      if (!base || (base.tag & 0xc0) !== 0x80) throw new DerError("bad GeneralSubtree base");
+      // minimum and maximum "MUST" be absent (RFC 5280); fail closed on anything else.
+      if (rest.length > 0) throw new DerError("GeneralSubtree minimum/maximum are not supported");
+      const form = formOf(base.tag);
+      if (base.tag === 0x82) {
+        (which === 0 ? permittedDns : excludedDns).push(
+          new TextDecoder("latin1").decode(base.value),
+        );
+      } else otherForms.add(form);
+    }
+  }
+  return { permittedDns, excludedDns, otherForms: [...otherForms] };
 }
 
 function parseName(el: DerElement): string | undefined {
@@ -135,8 +191,12 @@ function parseInner(der: Uint8Array): ParsedCertificate {
   const serial = expectTag(tbs[i++], Tag.INTEGER, "serialNumber").value;
   if (serial.length === 0) throw new DerError("empty serial number");
   const innerSig = parseAlgorithm(tbs[i++], "tbs signature");
-  if (!algorithmsEqual(innerSig, signatureAlgorithm)) {
-    throw new DerError("signature algorithm inside and outside the signed part differ");
+  // Byte for byte: the outer field is not signed, so any freedom there (NULL parameters or
+  // none) would let anyone re-encode a certificate into a second DER, i.e. a second PeerId.
+  if (!bytesEqual(innerSig.raw, signatureAlgorithm.raw)) {
+    throw new DerError(
+      "the signatureAlgorithm outside the signed part is not byte-for-byte the one inside",
+    );
   }
   const issuerEl = expectTag(tbs[i++], Tag.SEQUENCE, "issuer");
   parseName(issuerEl);
@@ -159,6 +219,8 @@ function parseInner(der: Uint8Array): ParsedCertificate {
   let keyUsage: boolean[] | undefined;
   const dnsSans: string[] = [];
   const uriSans: string[] = [];
+  const otherSanForms = new Set<string>();
+  let nameConstraints: NameConstraints | undefined;
   const unknownCritical: string[] = [];
   if (tbs[i]?.tag === 0xa3) {
     if (version !== 3) throw new DerError("extensions in a certificate that is not v3");
@@ -192,7 +254,11 @@ function parseInner(der: Uint8Array): ParsedCertificate {
             const text = () => new TextDecoder("latin1").decode(gn.value);
             if (gn.tag === 0x82) dnsSans.push(text());
             else if (gn.tag === 0x86) uriSans.push(text());
+            else otherSanForms.add(formOf(gn.tag));
           }
+          break;
+        case OID_NAME_CONSTRAINTS:
+          nameConstraints = parseNameConstraints(value);
           break;
         case OID_EXT_KEY_USAGE:
         case OID_SKI:
@@ -223,6 +289,8 @@ function parseInner(der: Uint8Array): ParsedCertificate {
     keyUsage,
     dnsSans,
     uriSans,
+    otherSanForms: [...otherSanForms],
+    nameConstraints,
     unknownCritical,
   };
 }

@@ -6,15 +6,24 @@
 import { KeyUsageBit, type ParsedCertificate } from "./certificate.ts";
 import { bytesEqual } from "./der.ts";
 import { CertificateError } from "./errors.ts";
+import { checkNameConstraints } from "./name_constraints.ts";
 import { verifyCertificateSignature } from "./signature.ts";
 
 /**
  * Refuses a CA certificate that may not sign: a v3 certificate with basicConstraints CA:FALSE,
- * or with keyUsage lacking keyCertSign. v1 certificates (no extensions), as openssl makes
+ * or with keyUsage lacking keyCertSign, or with a critical extension we do not understand (its
+ * constraint would otherwise be ignored). v1 certificates (no extensions), as openssl makes
  * them, and v3 certificates without basicConstraints are accepted.
- * @throws {CertificateError} "ca_not_a_ca".
+ * @throws {CertificateError} "ca_not_a_ca", "unknown_critical".
  */
 export function checkCaMaySign(ca: ParsedCertificate): void {
+  if (ca.unknownCritical.length > 0) {
+    throw new CertificateError(
+      "unknown_critical",
+      `the CA certificate "${ca.cn ?? ""}" has critical extensions vmesh does not understand ` +
+        `(${ca.unknownCritical.join(", ")}): its constraints cannot be honoured, so it is refused`,
+    );
+  }
   if (ca.basicConstraints && !ca.basicConstraints.ca) {
     throw new CertificateError(
       "ca_not_a_ca",
@@ -51,9 +60,10 @@ export function checkValidity(c: ParsedCertificate, now: Date, what: string): vo
 
 /**
  * Checks that `leaf` is issued by `ca` and that both are valid at `now`.
+ * Also applies the CA's nameConstraints and refuses unknown critical extensions on both.
  * @throws {CertificateError} with reason "not_issued_by_ca", "unknown_external",
- *   "bad_signature", "unsupported_algorithm", "ca_not_a_ca", "expired", "not_yet_valid",
- *   "malformed".
+ *   "bad_signature", "unsupported_algorithm", "ca_not_a_ca", "unknown_critical",
+ *   "name_constraints", "expired", "not_yet_valid", "malformed".
  */
 export async function checkIssuedBy(
   leaf: ParsedCertificate,
@@ -86,9 +96,10 @@ export async function checkIssuedBy(
   }
   if (leaf.unknownCritical.length > 0) {
     throw new CertificateError(
-      "malformed",
+      "unknown_critical",
       `${what} has critical extensions we do not understand: ${leaf.unknownCritical.join(", ")}`,
     );
   }
+  if (ca.nameConstraints) checkNameConstraints(leaf, ca.nameConstraints, ca.cn ?? "", what);
   checkValidity(leaf, now, `${what} "${leaf.cn ?? ""}"`);
 }

@@ -19,6 +19,14 @@ export type CertificateErrorReason =
   | "unknown_external"
   /** A pinned external certificate whose name falls inside our own domain. */
   | "external_in_own_domain"
+  /** A pinned external certificate named inside a domain our CA issues for (a sibling domain). */
+  | "external_in_mesh_domain"
+  /** A certificate used in a role it may not have (a CA or DC certificate as a node, a node's as a DC's). */
+  | "wrong_role"
+  /** A critical extension vmesh does not understand, on the CA or the leaf. */
+  | "unknown_critical"
+  /** A name outside the CA's nameConstraints (or of a constrained form vmesh does not evaluate). */
+  | "name_constraints"
   /** Not parseable as an X.509 certificate (or PEM without a certificate). */
   | "malformed"
   /** A signature or key algorithm we do not verify (fail closed). */

@@ -9,7 +9,8 @@ import { bytesEqual } from "./der.ts";
 import { CertificateError } from "./errors.ts";
 import { domainOf, isValidNodeName } from "./names.ts";
 import { decodePem, encodePem, pemCertificates } from "./pem.ts";
-import { type PeerId, peerIdOf } from "./peer_id.ts";
+import { nodeIdOf, type PeerId } from "./peer_id.ts";
+import { checkNodeRole } from "./roles.ts";
 import { parsedCa, readText, type TrustStore } from "./trust.ts";
 
 /** This node's certificate and key, ready for TLS. */
@@ -20,7 +21,7 @@ export interface NodeIdentity {
   keyPem: string;
   /** Leaf certificate DER. */
   certDer: Uint8Array;
-  /** SHA-256 of the leaf DER. */
+  /** SHA-256 of the leaf's canonical DER (see nodeIdOf). */
   id: PeerId;
   /** The certificate's CN: this node's name. */
   name: string;
@@ -96,7 +97,9 @@ export async function identityFromPem(
       `the node certificate's CN "${name}" is not a node name like "a.vnet.example.com"`,
     );
   }
-  await checkIssuedBy(leaf, parsedCa(trust), now, "the node certificate");
+  const ca = parsedCa(trust);
+  await checkIssuedBy(leaf, ca, now, "the node certificate");
+  checkNodeRole(leaf, "the node certificate");
   const key = readPrivateKey(keyPem);
   let spki: Uint8Array;
   try {
@@ -117,7 +120,7 @@ export async function identityFromPem(
     certPem: ders.map((d) => encodePem("CERTIFICATE", d)).join(""),
     keyPem: pkcs8,
     certDer: ders[0],
-    id: await peerIdOf(ders[0]),
+    id: await nodeIdOf(leaf, ca),
     name,
     domain: domainOf(name),
   };

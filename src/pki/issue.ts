@@ -13,6 +13,7 @@ import { CertificateError } from "./errors.ts";
 import { isValidNodeName } from "./names.ts";
 import { encodePem, pemCertificates } from "./pem.ts";
 import { publicSpkiOf, readPrivateKey } from "./identity.ts";
+import { canonicalCertificateDer } from "./signature.ts";
 
 /** Key algorithms `vmesh cert` can make. */
 export type KeyAlgorithm = "ed25519" | "ecdsa-p256";
@@ -149,8 +150,11 @@ export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
     signingKey: signer.key,
     extensions: o.extensions,
   });
-  const der = new Uint8Array(cert.rawData);
-  return zeroSerial ? await resignWithZeroSerial(der, signer) : der;
+  let der: Uint8Array = new Uint8Array(cert.rawData);
+  if (zeroSerial) der = await resignWithZeroSerial(der, signer);
+  // ECDSA signatures in low-s form: what we issue is canonical, so its ID is the plain
+  // SHA-256 of the file (see nodeIdOf).
+  return canonicalCertificateDer(parseCertificate(der), ca);
 }
 
 /** Rewrites serial 1 as serial 0 in the signed part and signs it again. */

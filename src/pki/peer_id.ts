@@ -1,15 +1,34 @@
 /**
- * Peer identity: as in the Go vmesh, a node's ID is the SHA-256 of its certificate's DER.
+ * Peer identity. As in the Go vmesh, a node's ID is the SHA-256 of its certificate's DER,
+ * with one refinement: the DER is taken in its canonical form (an ECDSA signature in low-s
+ * form, see {@link canonicalCertificateDer}), so a certificate and its re-signed twin
+ * (s → n − s) are one node. Certificates vmesh issues are canonical already, as are Ed25519
+ * and RSA ones: for them the ID is exactly the Go vmesh's. An openssl-made ECDSA certificate
+ * whose s happens to be high (about half of them) gets the ID of its low-s twin.
  * @module
  */
+import type { ParsedCertificate } from "./certificate.ts";
+import { canonicalCertificateDer } from "./signature.ts";
 
 /** A node ID: 64 lower-case hex characters, the SHA-256 of the node certificate's DER. */
 export type PeerId = string;
 
-/** Computes the PeerId of a DER certificate. */
+/** Computes the SHA-256 of a DER certificate as it is (the ID of a pinned external peer). */
 export async function peerIdOf(der: Uint8Array): Promise<PeerId> {
   const digest = await crypto.subtle.digest("SHA-256", der as Uint8Array<ArrayBuffer>);
   return new Uint8Array(digest).toHex();
+}
+
+/**
+ * The ID of a certificate issued by `issuer`: the SHA-256 of its canonical DER.
+ * @param cert The node certificate.
+ * @param issuer The CA that issued it (whose curve fixes the canonical ECDSA form).
+ */
+export async function nodeIdOf(
+  cert: ParsedCertificate,
+  issuer: ParsedCertificate,
+): Promise<PeerId> {
+  return await peerIdOf(canonicalCertificateDer(cert, issuer));
 }
 
 /** Short form for logs and tables: the first 12 hex characters. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { AlgorithmId, ParsedCertificate } from "./certificate.ts";
-import { children, DerError, readSingle, Tag } from "./der.ts";
+import { children, concatBytes, DerError, encodeTlv, readSingle, Tag } from "./der.ts";
 import { CertificateError } from "./errors.ts";
 import { decodeOid } from "./der.ts";
 
@@ -22,10 +22,25 @@ const SIG_ALGS: Record<string, { kind: "ed25519" | "ecdsa" | "rsa"; hash?: strin
 const OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
 const OID_RSA = "1.2.840.113549.1.1.1";
 const OID_ED25519 = "1.3.101.112";
-const CURVES: Record<string, { name: string; size: number }> = {
-  "1.2.840.10045.3.1.7": { name: "P-256", size: 32 },
-  "1.3.132.0.34": { name: "P-384", size: 48 },
-  "1.3.132.0.35": { name: "P-521", size: 66 },
+/** Supported curves by OID: Web Crypto name, scalar size in bytes, group order n. */
+const CURVES: Record<string, { name: string; size: number; order: bigint }> = {
+  "1.2.840.10045.3.1.7": {
+    name: "P-256",
+    size: 32,
+    order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  },
+  "1.3.132.0.34": {
+    name: "P-384",
+    size: 48,
+    order:
+      0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  },
+  "1.3.132.0.35": {
+    name: "P-521",
+    size: 66,
+    order:
+      0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+  },
 };
 
 /** Human name of a signature algorithm OID, for messages. */
@@ -138,4 +153,56 @@ function ecdsaDerToRaw(derSig: Uint8Array, size: number): Uint8Array<ArrayBuffer
   } catch {
     return null;
   }
+}
+
+function toBigInt(b: Uint8Array): bigint {
+  return b.length === 0 ? 0n : BigInt("0x" + b.toHex());
+}
+
+function derInteger(v: bigint): Uint8Array {
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = "0" + hex;
+  let bytes: Uint8Array = Uint8Array.fromHex(hex);
+  if (bytes[0] & 0x80) bytes = concatBytes(new Uint8Array([0]), bytes);
+  return encodeTlv(Tag.INTEGER, bytes);
+}
+
+/**
+ * The canonical DER of a certificate: the same certificate with an ECDSA signature in its
+ * low-s form. An ECDSA signature (r, s) stays valid as (r, n − s), so anyone holding a
+ * certificate can make its twin with another DER; the canonical form maps both to one byte
+ * string. Only the outer signature changes (the signed part is untouched), so the result
+ * verifies exactly as the input does. Anything that is not ECDSA with a curve we know, or is
+ * already low-s, is returned unchanged.
+ * @param cert The certificate.
+ * @param issuer Its issuer (the curve, hence the group order, comes from the issuer's key).
+ * @returns `cert.der` itself, or a new low-s DER.
+ */
+export function canonicalCertificateDer(
+  cert: ParsedCertificate,
+  issuer: ParsedCertificate,
+): Uint8Array {
+  if (SIG_ALGS[cert.signatureAlgorithm.oid]?.kind !== "ecdsa") return cert.der;
+  if (issuer.keyAlgorithm.oid !== OID_EC_PUBLIC_KEY) return cert.der;
+  const curveEl = issuer.keyAlgorithm.params;
+  const curve = curveEl?.tag === Tag.OID ? CURVES[decodeOid(curveEl)] : undefined;
+  if (!curve) return cert.der;
+  let r: Uint8Array, s: bigint;
+  try {
+    const parts = children(readSingle(cert.signature, Tag.SEQUENCE));
+    if (parts.length !== 2 || parts[0].tag !== Tag.INTEGER || parts[1].tag !== Tag.INTEGER) {
+      return cert.der;
+    }
+    r = parts[0].raw;
+    s = toBigInt(parts[1].value);
+  } catch {
+    return cert.der; // not a signature that verifies either; identity does not matter
+  }
+  if (s <= curve.order / 2n || s >= curve.order) return cert.der;
+  const sig = encodeTlv(Tag.SEQUENCE, concatBytes(r, derInteger(curve.order - s)));
+  const bits = encodeTlv(Tag.BIT_STRING, concatBytes(new Uint8Array([0]), sig));
+  return encodeTlv(
+    Tag.SEQUENCE,
+    concatBytes(cert.tbs, cert.signatureAlgorithm.raw, bits),
+  );
 }

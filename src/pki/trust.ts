@@ -8,6 +8,7 @@ import { CertificateError } from "./errors.ts";
 import { encodePem, pemCertificates } from "./pem.ts";
 import { type PeerId, peerIdOf } from "./peer_id.ts";
 import { checkCaMaySign } from "./chain.ts";
+import { isValidNodeName } from "./names.ts";
 
 /** Our CA plus pinned external peer certificates. Treat as immutable. */
 export interface TrustStore {
@@ -24,6 +25,24 @@ export interface TrustStore {
 }
 
 const parsedCache = new WeakMap<Uint8Array, ParsedCertificate>();
+
+/**
+ * The domains our CA issues node names in, besides a node's own domain: the permitted dNSName
+ * subtrees of the CA's nameConstraints, and the CA's CN when it is a domain name (vmesh cert ca
+ * --name vnet.example.com; the Go vmesh's scripts use the mesh domain as the CA's CN too).
+ * A pinned external certificate named inside one of them is refused (see verifyPeerCertificate).
+ */
+export function meshDomainsOf(trust: TrustStore): string[] {
+  const ca = parsedCa(trust);
+  const out = new Set<string>();
+  for (const b of ca.nameConstraints?.permittedDns ?? []) {
+    const d = b.toLowerCase().replace(/^\.+|\.+$/g, "");
+    if (d !== "") out.add(d);
+  }
+  const cn = ca.cn?.toLowerCase().replace(/\.+$/, "");
+  if (cn !== undefined && isValidNodeName(cn)) out.add(cn);
+  return [...out];
+}
 
 /** The parsed CA of a trust store (cached). */
 export function parsedCa(trust: TrustStore): ParsedCertificate {

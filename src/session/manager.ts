@@ -2,7 +2,9 @@
  * The session manager: listens for peers, dials configured peers (with backoff), keeps one
  * session per peer, and reports sessions, control frames and packets to the node.
  *
- * One session per pair: when two authenticated connections to the same peer exist, both
+ * One session per pair: a peer is a node name of our CA, or a pinned external certificate
+ * (`sessionKeyOf`), so two certificates under one name still make one peer. When two
+ * authenticated connections to the same peer exist, both
  * ends keep the same one — the newer if the peer restarted (its hello instance changed) or
  * if the same side dialled both, otherwise the one dialled by the lower PeerID.
  * @module
@@ -11,7 +13,7 @@ import net from "node:net";
 import tls from "node:tls";
 import type { KeyObject } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
-import type { NodeIdentity, PeerId, TrustStore } from "../pki/mod.ts";
+import { type NodeIdentity, type PeerId, sessionKeyOf, type TrustStore } from "../pki/mod.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import { type Clock, realClock, type TimerHandle } from "./clock.ts";
 import type { SessionReason } from "./errors.ts";
@@ -32,7 +34,7 @@ export interface PeerConfig {
 
 /** Event callbacks. Exceptions thrown by them are logged, never break a session. */
 export interface SessionHandlers {
-  /** A session opened (at most one per peer ID is open at any time). */
+  /** A session opened (at most one per peer ID, node name or pinned certificate at a time). */
   onSessionUp?(session: Session): void;
   /** An open session closed; `reason` is human-readable. */
   onSessionDown?(session: Session, reason: string): void;
@@ -400,7 +402,11 @@ export class SessionManager implements SessionHandlers {
       s.close("node shutting down");
       return;
     }
-    const existing = this.#byId.get(s.peer.id);
+    // One session per node name (ours) or per pinned certificate (external), whatever the
+    // encoding of the certificate: see sessionKeyOf.
+    const key = sessionKeyOf(s.peer);
+    const existing = this.#byId.get(s.peer.id) ??
+      [...this.#byId.values()].find((o) => sessionKeyOf(o.peer) === key);
     if (existing) {
       const keep = this.#prefer(existing, s);
       if (keep === existing) {
@@ -408,6 +414,7 @@ export class SessionManager implements SessionHandlers {
         s.close("duplicate session (keeping the one dialled by the lower ID)", "duplicate");
         return;
       }
+      this.#byId.delete(existing.peer.id);
       this.#byId.set(s.peer.id, s);
       existing.close("duplicate session (replaced)", "duplicate");
     }
