@@ -81,6 +81,8 @@ export const LIBC_SYMBOLS = {
   getegid: { parameters: [], result: "u32" },
   /** int getgroups(int size, gid_t list[]); */
   getgroups: { parameters: ["i32", "buffer"], result: "i32" },
+  /** int lchown(const char *path, uid_t owner, gid_t group); — never follows a symlink */
+  lchown: { parameters: ["buffer", "u32", "u32"], result: "i32" },
   /** int *__errno_location(void); */
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

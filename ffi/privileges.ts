@@ -1,5 +1,6 @@
 /**
- * Dropping root after the TUN device is open: setgroups(0), setgid, setuid, then verify.
+ * Dropping root after the TUN device is open: setgroups(0), setgid, setuid, then verify; and
+ * handing a path to the unprivileged user without following symlinks (lchown).
  * @module
  */
 import { check } from "./errno.ts";
@@ -44,6 +45,21 @@ export function dropPrivileges(uid = NOBODY, gid = NOBODY): void {
   if (lib.setuid(0) === 0) {
     throw new Error("dropping privileges failed: setuid(0) still succeeds; refusing to continue");
   }
+}
+
+/**
+ * Changes the owner of `path` itself, never of what a symlink there points to (lchown(2)):
+ * handing a directory to the unprivileged user must not hand over a file someone planted a
+ * link to.
+ * @param path the file or directory
+ * @param uid new owner
+ * @param gid new group
+ * @throws {SyscallError} when the call fails, {RangeError} for a path with a NUL byte
+ */
+export function lchown(path: string, uid: number, gid: number): void {
+  if (path.includes("\0")) throw new RangeError(`lchown: path contains a NUL byte`);
+  const cpath = new TextEncoder().encode(path + "\0");
+  check(libc().lchown(cpath, uid, gid), `changing the owner of ${path} (lchown)`);
 }
 
 function onlyGroup(buf: Uint8Array, n: number, gid: number): boolean {

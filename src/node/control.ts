@@ -67,8 +67,21 @@ export class ControlServer {
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
-    const listener = Deno.listen({ transport: "unix", path });
-    await Deno.chmod(path, 0o600);
+    // bind(2) creates the socket file with mode 0777 & ~umask. Were it created with the usual
+    // 022 and chmodded afterwards, any local user could connect() in between (connecting
+    // needs write permission on the file, and a connection made then stays open after the
+    // chmod) and read status, routes and the DC. So bind under a 0077 umask: the file is
+    // 0600 from the start. listen() is synchronous, so no other code of ours runs while the
+    // process umask is changed; files created meanwhile by other threads can only get a
+    // stricter mode.
+    const umask = Deno.umask(0o077);
+    let listener: Deno.Listener;
+    try {
+      listener = Deno.listen({ transport: "unix", path });
+    } finally {
+      Deno.umask(umask);
+    }
+    await Deno.chmod(path, 0o600); // in case the bind(2) mode ever changes
     return new ControlServer(listener, path, handler);
   }
 

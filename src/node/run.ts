@@ -6,8 +6,8 @@
 import { getLogger } from "@logtape/logtape";
 import { ConfigError, loadNodeConfig, type PreparedNode } from "../config/mod.ts";
 import { VERSION } from "../cli/version.ts";
-import { dropPrivileges } from "../../ffi/privileges.ts";
 import { ControlServer } from "./control.ts";
+import { checkStateDir, dropToUnprivileged } from "./drop_permissions.ts";
 import { Node } from "./node.ts";
 import { openVifs } from "./open_vifs.ts";
 import { startTableWriter } from "./table_writer.ts";
@@ -74,6 +74,8 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
     await node.stop();
   };
   try {
+    // Before anything reads state_dir as root: see drop_permissions.ts.
+    if (opts.dropPermissions) await checkStateDir(config.stateDir, NOBODY);
     await node.loadState();
     if (opts.initialDcPath !== undefined) await applyInitialDc(node, opts.initialDcPath);
     await node.start();
@@ -141,18 +143,11 @@ async function applyInitialDc(node: Node, path: string): Promise<void> {
 }
 
 /**
- * Gives the state directory to nobody (so the DC can still be persisted), then drops to
+ * Gives the state directory (itself only, see drop_permissions.ts) to nobody, then drops to
  * nobody. Fails closed: an error stops the node rather than leaving it privileged.
  */
 async function dropToNobody(stateDir: string): Promise<void> {
-  // The files first, the directory last: once the 0700 directory belongs to nobody, a root
-  // without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH (the systemd unit's bounding set) can no
-  // longer list it.
-  for await (const e of Deno.readDir(stateDir)) {
-    await Deno.chown(`${stateDir}/${e.name}`, NOBODY, NOBODY);
-  }
-  await Deno.chown(stateDir, NOBODY, NOBODY);
-  dropPrivileges(NOBODY, NOBODY);
+  await dropToUnprivileged(stateDir, NOBODY, NOBODY);
   log.info("dropped privileges to uid/gid {id}", { id: NOBODY });
 }
 

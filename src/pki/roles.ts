@@ -1,7 +1,7 @@
 /**
  * Certificate roles. One certificate has one role, and the roles do not mix:
  * - a **node** certificate has a CN (the node name), basicConstraints absent or CA:FALSE, and
- *   no `vnet-conf://` URI;
+ *   no `vnet-conf://` URI (a pinned external may be CA:TRUE: it is trusted as itself only);
  * - a **DC certificate** (the signature on a distributed config) has exactly one
  *   `vnet-conf://` URI (checked by src/dc), no CN and no DNS name, and is not a CA;
  * - the **CA** is whatever the trust store was built from; it is never a peer.
@@ -22,10 +22,19 @@ function hasDcUri(c: ParsedCertificate): boolean {
 /**
  * Refuses a certificate that may not be a node identity: a CA (basicConstraints CA:TRUE)
  * or a DC certificate (a `vnet-conf:` URI).
+ * @param c The certificate.
+ * @param what What it is, for messages.
+ * @param opts `pinned`: a pinned external certificate, trusted as exactly itself and never as
+ *   an issuer, so CA:TRUE (which `openssl req -x509` sets by default) grants it nothing and is
+ *   accepted; the DC URI is refused all the same.
  * @throws {CertificateError} "wrong_role".
  */
-export function checkNodeRole(c: ParsedCertificate, what: string): void {
-  if (c.basicConstraints?.ca) {
+export function checkNodeRole(
+  c: ParsedCertificate,
+  what: string,
+  opts: { pinned?: boolean } = {},
+): void {
+  if (c.basicConstraints?.ca && !opts.pinned) {
     throw new CertificateError(
       "wrong_role",
       `${what} "${c.cn ?? ""}" is a CA certificate (basicConstraints CA:TRUE), not a node's`,

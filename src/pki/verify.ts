@@ -52,7 +52,7 @@ function namesOf(cert: { cn?: string; dnsSans: readonly string[] }): string[] {
  *   inside another domain our CA issues for (`external_in_mesh_domain`, see
  *   {@link meshDomainsOf}): those names come from our CA only, and an external under them
  *   could borrow an internal node's whitelist entry. It is also refused outside its validity
- *   window, or when it is a CA or DC certificate;
+ *   window, or when it carries a DC's `vnet-conf://` URI;
  * - otherwise it must be issued by our CA (signature checked with the CA key, the CA's
  *   nameConstraints honoured), both inside their validity windows, the CA allowed to sign, and
  *   the certificate a node's (not CA:TRUE, no `vnet-conf://` URI).
@@ -94,7 +94,7 @@ export async function verifyPeerCertificate(
         );
       }
     }
-    checkNodeRole(cert, "pinned external certificate");
+    checkNodeRole(cert, "pinned external certificate", { pinned: true });
     checkValidity(cert, opts.now, `pinned external certificate "${name}"`);
     return { id: pinnedId, name, external: true, notAfter: cert.notAfter };
   }
