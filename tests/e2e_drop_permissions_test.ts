@@ -1,8 +1,11 @@
 /**
- * Scenario 5: `vmesh run --drop-permissions` keeps forwarding after switching to nobody.
+ * Scenario 5: `vmesh run --drop-permissions` keeps forwarding after switching to nobody; it
+ * hands over state_dir itself only, and refuses to start on a symlink planted there.
  */
-import { assert, assertEquals } from "./_harness/assert.ts";
-import { runOk } from "./_harness/command.ts";
+import { assert, assertEquals, assertStringIncludes } from "./_harness/assert.ts";
+import { run, runOk, waitFor } from "./_harness/command.ts";
+import { NodeMesh } from "./_harness/node_harness.ts";
+import { vmeshArgv } from "./_harness/vmesh_cli.ts";
 import { e2eTest } from "./_harness/e2e.ts";
 import { withMesh } from "./_harness/mesh.ts";
 import { ping } from "./_harness/ping.ts";
@@ -39,3 +42,76 @@ await e2eTest(
     );
   },
 );
+
+/** Writes node a's config (dummy vif, loopback) and returns it with its state_dir. */
+async function nodeConfig(mesh: NodeMesh): Promise<{ path: string; stateDir: string }> {
+  const { path, json } = await mesh.configJson("a", 1);
+  const stateDir = json.state_dir as string;
+  await Deno.mkdir(stateDir, { mode: 0o700 });
+  return { path, stateDir };
+}
+
+Deno.test({
+  name: "--drop-permissions refuses to start on a symlink planted in state_dir, and its " +
+    "target keeps its owner",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const mesh = await NodeMesh.create();
+    try {
+      const { path, stateDir } = await nodeConfig(mesh);
+      // What anything running as nobody could plant after an earlier run: a link to a file
+      // only root may read (here a file of the test's own, never a system file).
+      const target = `${mesh.dir}/shadow`;
+      await Deno.writeTextFile(target, "root:secret\n", { mode: 0o600 });
+      await Deno.symlink(target, `${stateDir}/dc.bin`);
+      const r = await run(vmeshArgv(["run", "--config", path, "--drop-permissions"]), {
+        timeoutMs: 30_000,
+        env: { NO_COLOR: "1" },
+      });
+      const t = await Deno.stat(target);
+      assertEquals([t.uid, t.gid], [0, 0], "the link's target still belongs to root");
+      assertEquals(r.code, 1, `exit status\n${r.stderr}`);
+      assertStringIncludes(r.stderr, `${stateDir}/dc.bin is a symbolic link`);
+      assertEquals((await Deno.lstat(stateDir)).uid, 0, "state_dir was not handed over");
+    } finally {
+      await Deno.remove(mesh.dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "--drop-permissions hands over state_dir itself and none of the files in it",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const mesh = await NodeMesh.create();
+    try {
+      const { path, stateDir } = await nodeConfig(mesh);
+      await Deno.writeTextFile(`${stateDir}/kept-by-root`, "x", { mode: 0o600 });
+      const child = new Deno.Command(Deno.execPath(), {
+        args: vmeshArgv(["run", "--config", path, "--drop-permissions"]).slice(1),
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const stderr = child.stderr.pipeThrough(new TextDecoderStream());
+      let log = "";
+      const reading = (async () => {
+        for await (const chunk of stderr) log += chunk;
+      })();
+      try {
+        await waitFor("the node to drop privileges", () => log.includes("dropped privileges"), {
+          timeoutMs: 30_000,
+        });
+        assertEquals((await Deno.lstat(stateDir)).uid, 65534, "state_dir belongs to nobody");
+        assertEquals((await Deno.lstat(`${stateDir}/kept-by-root`)).uid, 0);
+      } finally {
+        child.kill("SIGTERM");
+        await child.status;
+        await reading;
+      }
+    } finally {
+      await Deno.remove(mesh.dir, { recursive: true });
+    }
+  },
+});

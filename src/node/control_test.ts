@@ -62,3 +62,31 @@ Deno.test("ControlServer survives a garbage request and an oversize one", async 
   await server.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("ControlServer creates its socket file closed to others from the start (umask 0077 at bind)", async () => {
+  // The window between bind(2) and chmod(2) matters: connect(2) on a Unix socket needs write
+  // permission on its file only at connect time, so a local user who connects while the file
+  // is still 0755 keeps a working connection after the chmod and can read status, routes and
+  // the DC. So observe the file as it is just after bind, before any chmod.
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/control.sock`;
+  const realChmod = Deno.chmod;
+  let modeAtBind: number | undefined;
+  (Deno as { chmod: typeof Deno.chmod }).chmod = async (p, mode) => {
+    if (p === path && modeAtBind === undefined) modeAtBind = (await Deno.lstat(path)).mode!;
+    return await realChmod(p, mode);
+  };
+  const umaskBefore = Deno.umask();
+  let server: ControlServer | undefined;
+  try {
+    server = await ControlServer.listen(path, () => ({}));
+    if (modeAtBind === undefined) modeAtBind = (await Deno.lstat(path)).mode!;
+    assertEquals((modeAtBind & 0o077).toString(8), "0", "no access for group and others at bind");
+    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assertEquals(Deno.umask(), umaskBefore, "the process umask is restored");
+  } finally {
+    (Deno as { chmod: typeof Deno.chmod }).chmod = realChmod;
+    await server?.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
