@@ -90,7 +90,7 @@ export async function checkStateDir(
     }
     if (!info.isFile || info.isSymlink) {
       throw new StateDirError(
-        `state_dir entry ${path} is ${describe(info)}; vmesh only makes regular files there: ${fix}`,
+        `state_dir entry ${path} is ${describe(info)}; vmesh makes regular files only: ${fix}`,
       );
     }
     if ((info.nlink ?? 1) !== 1) {
