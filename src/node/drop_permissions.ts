@@ -77,7 +77,18 @@ export async function checkStateDir(
       }): chmod 700 it`,
     );
   }
-  for await (const e of Deno.readDir(stateDir)) {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(stateDir));
+  } catch (e) {
+    throw new StateDirError(
+      `cannot list state_dir ${stateDir} (${(e as Error).message}): a root without ` +
+        "CAP_DAC_OVERRIDE cannot read a state_dir an earlier run gave to nobody; give it back " +
+        `first (chown -R root: ${stateDir}) or start with full root`,
+      { cause: e },
+    );
+  }
+  for (const e of entries) {
     const path = `${stateDir}/${e.name}`;
     let info: Deno.FileInfo;
     try {
