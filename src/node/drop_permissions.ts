@@ -17,6 +17,9 @@
  */
 import { dropPrivileges, lchown } from "../../ffi/privileges.ts";
 
+/** More entries than vmesh ever makes (dc.bin and a few temporary files): refuse. */
+const MAX_ENTRIES = 1000;
+
 /** `state_dir` or an entry in it is not what vmesh made. */
 export class StateDirError extends Error {
   /**
@@ -77,10 +80,17 @@ export async function checkStateDir(
       }): chmod 700 it`,
     );
   }
-  let entries: Deno.DirEntry[];
+  const entries: Deno.DirEntry[] = [];
   try {
-    entries = await Array.fromAsync(Deno.readDir(stateDir));
+    for await (const e of Deno.readDir(stateDir)) {
+      if (entries.push(e) > MAX_ENTRIES) {
+        throw new StateDirError(
+          `state_dir ${stateDir} holds over ${MAX_ENTRIES} entries; vmesh makes a few: ${fix}`,
+        );
+      }
+    }
   } catch (e) {
+    if (e instanceof StateDirError) throw e;
     throw new StateDirError(
       `cannot list state_dir ${stateDir} (${(e as Error).message}): a root without ` +
         "CAP_DAC_OVERRIDE cannot read a state_dir an earlier run gave to nobody; give it back " +
