@@ -20,16 +20,10 @@ export const LIBC_SYMBOLS = {
   read: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** ssize_t write(int fd, const void *buf, size_t count); — result narrowed */
   write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  /** ssize_t readv(int fd, const struct iovec *iov, int iovcnt); — result narrowed */
-  readv: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-  /** ssize_t writev(int fd, const struct iovec *iov, int iovcnt); — result narrowed */
-  writev: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   /** int ioctl(int fd, unsigned long request, void *arg); */
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   /** int ioctl(int fd, unsigned long request, unsigned long arg); — argument by value */
   ioctl_u64: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
-  /** int poll(struct pollfd *fds, nfds_t nfds, int timeout); — synchronous */
-  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   /** int poll(struct pollfd *fds, nfds_t nfds, int timeout); — on a worker thread, awaited */
   poll_async: {
     name: "poll",
@@ -43,10 +37,10 @@ export const LIBC_SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   /** int bind(int fd, const struct sockaddr *addr, socklen_t addrlen); */
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen); */
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   /** int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen); */
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  /** int connect(int fd, const struct sockaddr *addr, socklen_t addrlen); */
-  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *dest, socklen_t addrlen); — result narrowed */
   sendto: {
     parameters: ["i32", "buffer", "u32", "i32", "buffer", "u32"],
@@ -61,8 +55,6 @@ export const LIBC_SYMBOLS = {
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   /** int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout); */
   recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "buffer"], result: "i32" },
-  /** int fcntl(int fd, int cmd, int arg); */
-  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   /** int unlink(const char *path); */
   unlink: { parameters: ["buffer"], result: "i32" },
   /** int setgroups(size_t size, const gid_t *list); */
@@ -120,8 +112,6 @@ export const O_NONBLOCK = 0x800;
 export const O_CLOEXEC = 0x80000;
 /** poll(2): data to read. */
 export const POLLIN = 0x1;
-/** poll(2): writing possible. */
-export const POLLOUT = 0x4;
 /** poll(2): error condition. */
 export const POLLERR = 0x8;
 /** poll(2): hang up. */
@@ -134,8 +124,6 @@ export const EFD_NONBLOCK = 0x800;
 export const EFD_CLOEXEC = 0x80000;
 /** Address families and socket types. */
 export const AF_UNIX = 1;
-/** IPv4 address family. */
-export const AF_INET = 2;
 /** IPv6 address family. */
 export const AF_INET6 = 10;
 /** Datagram socket type. */

@@ -8,16 +8,20 @@
  * ifindex i32 @76).
  * @module
  */
-import { formatPrefix, type Ipv6Prefix } from "../src/net/prefix.ts";
 import { check, Errno, type ErrnoHints, SyscallError } from "./errno.ts";
+import { closeFd } from "./fd.ts";
 import { AF_INET6, libc, O_CLOEXEC, O_NONBLOCK, O_RDWR, SOCK_CLOEXEC, SOCK_DGRAM } from "./libc.ts";
+
+/** An IPv6 prefix as the route ioctls take it (16 address bytes, host bits zero; 0..128). */
+export interface RoutePrefix {
+  readonly addr: Uint8Array;
+  readonly len: number;
+}
 
 /** Where the TUN clone device lives. */
 export const TUN_DEVICE_PATH = "/dev/net/tun";
 /** Interface names are at most IFNAMSIZ - 1 = 15 bytes. */
 export const IFNAMSIZ = 16;
-/** Size of the virtio_net_hdr used with {@link TunOpenOptions.vnetHdr}. */
-export const VIRTIO_NET_HDR_LEN = 10;
 
 /** ioctl request numbers. */
 export const TUNSETIFF = 0x400454ca;
@@ -33,7 +37,6 @@ const SIOCGIFMTU = 0x8921;
 const SIOCSIFMTU = 0x8922;
 const SIOCGIFINDEX = 0x8933;
 const SIOCSIFADDR = 0x8916;
-const SIOCDIFADDR = 0x8936;
 const SIOCADDRT = 0x890b;
 const SIOCDELRT = 0x890c;
 const SIOCSIFTXQLEN = 0x8943;
@@ -57,9 +60,12 @@ const RTF_UP = 0x1;
 export interface TunOpenOptions {
   /** Interface name or kernel template such as "vmesh%d" (default "vmesh%d"). ≤ 15 bytes. */
   name?: string;
-  /** Prefix every packet with a virtio_net_hdr (IFF_VNET_HDR). Default false. */
-  vnetHdr?: boolean;
-  /** With vnetHdr: accept checksum and TCP segmentation offload (super-packets). Default true. */
+  /**
+   * Size of the virtio_net_hdr to put before every packet (IFF_VNET_HDR, TUNSETVNETHDRSZ;
+   * the caller's one constant, 10 for `struct virtio_net_hdr`). 0 or absent: none.
+   */
+  vnetHdrLen?: number;
+  /** With a vnet header: accept checksum and TCP segmentation offload (super-packets). Default true. */
   offload?: boolean;
   /** Open the fd with O_NONBLOCK. Default true. */
   nonblocking?: boolean;
@@ -121,11 +127,6 @@ function ifreqName(buf: Uint8Array): string {
   return decoder.decode(buf.subarray(0, end < 0 || end > IFNAMSIZ ? IFNAMSIZ : end));
 }
 
-/** Closes a file descriptor; errors are ignored (the fd is gone either way on Linux). */
-export function closeFd(fd: number): void {
-  if (fd >= 0) libc().close(fd);
-}
-
 const NEEDS_ADMIN =
   "vmesh needs CAP_NET_ADMIN (run as root or grant the capability, e.g. setcap cap_net_admin+ep)";
 
@@ -137,7 +138,11 @@ const NEEDS_ADMIN =
 export function openTun(opts: TunOpenOptions = {}): TunHandle {
   const name = opts.name ?? "vmesh%d";
   validateIfName(name);
-  const vnetHdr = opts.vnetHdr ?? false;
+  const vnetHdrLen = opts.vnetHdrLen ?? 0;
+  if (!Number.isInteger(vnetHdrLen) || vnetHdrLen < 0 || vnetHdrLen > 64) {
+    throw new RangeError(`vnetHdrLen ${vnetHdrLen} is out of range 0..64`);
+  }
+  const vnetHdr = vnetHdrLen > 0;
   const offload = vnetHdr && (opts.offload ?? true);
   const path = opts.devicePath ?? TUN_DEVICE_PATH;
   const lib = libc();
@@ -164,7 +169,7 @@ export function openTun(opts: TunOpenOptions = {}): TunHandle {
     const real = ifreqName(req);
     if (vnetHdr) {
       const sz = new Uint8Array(4);
-      new DataView(sz.buffer).setInt32(0, VIRTIO_NET_HDR_LEN, true);
+      new DataView(sz.buffer).setInt32(0, vnetHdrLen, true);
       check(lib.ioctl(fd, BigInt(TUNSETVNETHDRSZ), sz), `ioctl(TUNSETVNETHDRSZ) on ${real}`);
       if (offload) {
         check(
@@ -284,16 +289,7 @@ export function addInterfaceAddress(name: string, addr: Uint8Array, prefixLen: n
   });
 }
 
-/** Removes an IPv6 address (SIOCDIFADDR). @throws {SyscallError} */
-export function deleteInterfaceAddress(name: string, addr: Uint8Array, prefixLen: number): void {
-  const req = in6Ifreq(addr, prefixLen, interfaceIndex(name));
-  const what = `removing address from "${name}" (SIOCDIFADDR)`;
-  withCtlSocket(what, (sock) => {
-    check(libc().ioctl(sock, BigInt(SIOCDIFADDR), req), what, { EPERM: NEEDS_ADMIN });
-  });
-}
-
-function in6Rtmsg(prefix: Ipv6Prefix, metric: number, ifindex: number): Uint8Array {
+function in6Rtmsg(prefix: RoutePrefix, metric: number, ifindex: number): Uint8Array {
   if (!Number.isInteger(metric) || metric < 0 || metric > 0xffffffff) {
     throw new RangeError(`route metric ${metric} is out of range`);
   }
@@ -307,7 +303,7 @@ function in6Rtmsg(prefix: Ipv6Prefix, metric: number, ifindex: number): Uint8Arr
   return buf;
 }
 
-function routeIoctl(req: number, name: string, prefix: Ipv6Prefix, metric: number, what: string) {
+function routeIoctl(req: number, name: string, prefix: RoutePrefix, metric: number, what: string) {
   const msg = in6Rtmsg(prefix, metric, interfaceIndex(name));
   const hints: ErrnoHints = {
     EEXIST: "the route already exists",
@@ -320,19 +316,25 @@ function routeIoctl(req: number, name: string, prefix: Ipv6Prefix, metric: numbe
 
 /**
  * Adds a kernel route for `prefix` into interface `name` (SIOCADDRT with in6_rtmsg).
- * `metric` 0 lets the kernel pick its default (1024).
+ * `text` is the prefix as the operator wrote it (for messages). `metric` 0 lets the kernel
+ * pick its default (1024).
  * @throws {SyscallError} (EEXIST when that route exists, ENETDOWN when the device is down).
  */
-export function addDeviceRoute(name: string, prefix: Ipv6Prefix, metric = 0): void {
-  routeIoctl(SIOCADDRT, name, prefix, metric, `adding route ${formatPrefix(prefix)} dev ${name}`);
+export function addDeviceRoute(name: string, prefix: RoutePrefix, text: string, metric = 0): void {
+  routeIoctl(SIOCADDRT, name, prefix, metric, `adding route ${text} dev ${name}`);
 }
 
 /**
  * Removes the route for `prefix` via interface `name` (SIOCDELRT). `metric` 0 matches any.
  * @throws {SyscallError} (ESRCH when there is no such route).
  */
-export function deleteDeviceRoute(name: string, prefix: Ipv6Prefix, metric = 0): void {
-  routeIoctl(SIOCDELRT, name, prefix, metric, `removing route ${formatPrefix(prefix)} dev ${name}`);
+export function deleteDeviceRoute(
+  name: string,
+  prefix: RoutePrefix,
+  text: string,
+  metric = 0,
+): void {
+  routeIoctl(SIOCDELRT, name, prefix, metric, `removing route ${text} dev ${name}`);
 }
 
 /** True when a {@link SyscallError} carries the given errno name. */

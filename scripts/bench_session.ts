@@ -35,10 +35,10 @@ async function receiver(dir: string): Promise<void> {
     identity,
     trust,
     listen: { host: "127.0.0.1", port: 0 },
-    onPackets: (_s, ps) => {
+    onPackets: (_s, batch) => {
       if (first === 0) first = performance.now();
-      for (const p of ps) bytes += p.length;
-      packets += ps.length;
+      for (let i = 0; i < batch.count; i++) bytes += batch.sizes[i];
+      packets += batch.count;
     },
     onSessionDown: () => {
       const secs = (performance.now() - first) / 1000;
@@ -97,6 +97,7 @@ async function sender(): Promise<void> {
         break;
       }
     }
+    session.flush(); // the end of the batch
     await new Promise((r) => setTimeout(r, 0));
   }
   // Let the backlog drain before closing.

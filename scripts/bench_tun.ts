@@ -13,8 +13,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { check } from "../ffi/errno.ts";
-import { AF_INET6, libc, SOCK_CLOEXEC, SOCK_DGRAM } from "../ffi/libc.ts";
+import { MmsgRing, openUdp6Socket, sendMmsg } from "../ffi/udp_socket.ts";
+import { newPacketBatch, pushPacket, VNET_HDR_LEN } from "../src/net/packet_batch.ts";
 import { parseIpv6 } from "../src/net/ipv6.ts";
 import { fillL4Checksum } from "../src/vif/checksum.ts";
 import { openTunVif, type TunVif } from "../src/vif/tun.ts";
@@ -41,36 +41,23 @@ async function sh(cmd: string, ...args: string[]): Promise<string> {
 
 /** Sender process: UDP datagrams of `size` IPv6 bytes to fd00:41::2 port 9 with sendmmsg. */
 function runSender(size: number): void {
-  const lib = libc();
-  const fd = check(lib.socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket");
-  const sa = new Uint8Array(28);
-  sa[0] = AF_INET6;
-  sa[3] = 9; // port 9, big-endian
-  sa.set(parseIpv6("fd00:41::2"), 8);
-  check(lib.connect(fd, sa, 28), "connect");
-  const payload = new Uint8Array(size - 48);
-  const iov = new Uint8Array(16);
-  const iv = new DataView(iov.buffer);
-  iv.setBigUint64(0, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(payload))), true);
-  iv.setBigUint64(8, BigInt(payload.length), true);
+  const fd = openUdp6Socket(new Uint8Array(18), "binding the sender's UDP socket");
   const VLEN = 64;
-  const msgs = new Uint8Array(64 * VLEN);
-  const mv = new DataView(msgs.buffer);
-  const iovPtr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(iov)));
-  for (let i = 0; i < VLEN; i++) {
-    mv.setBigUint64(i * 64 + 16, iovPtr, true);
-    mv.setBigUint64(i * 64 + 24, 1n, true);
-  }
+  const ring = new MmsgRing(VLEN, size - 48);
+  const to = new Uint8Array(18);
+  to.set(parseIpv6("fd00:41::2"));
+  to[17] = 9; // port 9, big-endian
+  for (let i = 0; i < VLEN; i++) ring.setOutgoing(i, size - 48, to);
   const end = Date.now() + (seconds + 1.5) * 1000;
   let sent = 0;
   while (Date.now() < end) {
     for (let k = 0; k < 100; k++) {
-      const r = lib.sendmmsg(fd, msgs, VLEN, 0);
+      const r = sendMmsg(fd, ring, 0, VLEN);
       if (r > 0) sent += r;
     }
   }
-  // payload and iov stay referenced until here (C holds their addresses).
-  console.log(JSON.stringify({ sent, keep: payload.length + iov.length }));
+  // The ring stays referenced until here (C holds its buffers' addresses).
+  console.log(JSON.stringify({ sent, keep: ring.count }));
 }
 
 async function measureRead(size: number): Promise<number> {
@@ -85,14 +72,13 @@ async function measureRead(size: number): Promise<number> {
     cwd: REPO,
     stdout: "null",
   }).spawn();
-  const bufs = Array.from({ length: 256 }, () => new Uint8Array(vif.maxPacketSize()));
-  const sizes = new Array(256).fill(0);
+  const batch = newPacketBatch(256, vif.maxPacketSize());
   const warm = Date.now() + 500;
-  while (Date.now() < warm) await vif.read(bufs, sizes, 0);
+  while (Date.now() < warm) await vif.read(batch);
   let count = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  while (performance.now() < end) count += await vif.read(bufs, sizes, 0);
+  while (performance.now() < end) count += await vif.read(batch);
   const pps = count / ((performance.now() - t0) / 1000);
   await sender.status;
   vif.close();
@@ -115,13 +101,13 @@ async function measureWrite(size: number): Promise<number> {
   p[44] = (size - 40) >> 8;
   p[45] = (size - 40) & 0xff;
   fillL4Checksum(p, 0, 40, size, 17, 6);
-  const bufs = Array.from({ length: 256 }, () => p);
-  const sizes = new Array(256).fill(size);
+  const batch = newPacketBatch(256);
+  for (let i = 0; i < 256; i++) pushPacket(batch, p, false);
   let count = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   while (performance.now() < end) {
-    for (let k = 0; k < 16; k++) count += vif.write(bufs, sizes, 256, 0);
+    for (let k = 0; k < 16; k++) count += vif.write(batch);
     await new Promise((r) => setTimeout(r, 0)); // let the event loop run now and then
   }
   const pps = count / ((performance.now() - t0) / 1000);
@@ -133,17 +119,16 @@ async function measureWrite(size: number): Promise<number> {
 /** Reads, swaps and writes back until closed (see module doc). */
 async function swapRelay(vif: TunVif): Promise<number> {
   const local = parseIpv6("fd00:30::1");
-  const hdr = vif.vnetHdr ? 10 : 0;
-  const bufs = Array.from({ length: 64 }, () => new Uint8Array(vif.maxPacketSize()));
-  const sizes = new Array(64).fill(0);
-  const wb: Uint8Array[] = new Array(64);
-  const ws: number[] = new Array(64).fill(0);
+  const hdr = vif.vnetHdr ? VNET_HDR_LEN : 0;
+  const batch = newPacketBatch(vif.batchSize, vif.maxPacketSize());
+  const out = newPacketBatch(vif.batchSize);
+  const { bufs, sizes } = batch;
   const x = new Uint8Array(16);
   let packets = 0;
   for (;;) {
-    const n = await vif.read(bufs, sizes, 0);
+    const n = await vif.read(batch);
     if (n === 0) return packets;
-    let m = 0;
+    out.count = 0;
     for (let i = 0; i < n; i++) {
       const p = bufs[i];
       const s = hdr + 8, d = hdr + 24;
@@ -157,11 +142,13 @@ async function swapRelay(vif: TunVif): Promise<number> {
       p[s + 13] = x[15];
       p[s + 14] = x[12];
       p[s + 15] = x[13];
-      wb[m] = p;
-      ws[m++] = sizes[i];
+      const m = out.count++;
+      out.bufs[m] = p;
+      out.sizes[m] = sizes[i];
+      out.vnet[m] = vif.vnetHdr;
     }
     packets += n;
-    vif.write(wb, ws, m, 0);
+    vif.write(out);
   }
 }
 

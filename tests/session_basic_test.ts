@@ -29,6 +29,8 @@ Deno.test("a session comes up and carries packets and control frames both ways",
     assert(sb.sendControl(FrameType.RouteAnnounce, new TextEncoder().encode("route")));
     assert(sa.sendControl(FrameType.Dc, new Uint8Array([1, 2, 3])));
     assert(sa.sendPacket(new Uint8Array([0x60, 0, 0, 0])));
+    sa.flush();
+    sb.flush();
     const count = () => na.packets.reduce((n, e) => n + e.packets.length, 0);
     await waitUntil(() => count() === 51 && na.control.length === 1, "A got all frames");
     await waitUntil(() => nb.packets.length === 1 && nb.control.length === 1, "B got all frames");

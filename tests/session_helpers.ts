@@ -3,6 +3,7 @@
  * @module
  */
 import tls from "node:tls";
+import { copyPackets } from "../src/net/packet_batch.ts";
 import type { NodeIdentity, TrustStore } from "../src/pki/mod.ts";
 import { generateEphemeralKey, signingKeyOf, signProof } from "../src/session/handshake.ts";
 import { encodeHello, encodeHelloBody, helloSigningInput } from "../src/session/hello.ts";
@@ -66,8 +67,12 @@ export async function startNode(
     onSessionDown: (s, reason) => node.down.push({ session: s, reason }),
     onControl: (s, type, payload) =>
       node.control.push({ session: s, type, payload: payload.slice() }),
-    onPackets: (s, packets, vnet) =>
-      node.packets.push({ session: s, packets: packets.map((p) => p.slice()), vnet: [...vnet] }),
+    onPackets: (s, batch) =>
+      node.packets.push({
+        session: s,
+        packets: copyPackets(batch),
+        vnet: batch.vnet.slice(0, batch.count),
+      }),
     onHandshakeFailure: (f) => node.failures.push(f),
   });
   await node.mgr.start();

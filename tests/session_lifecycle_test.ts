@@ -117,6 +117,7 @@ Deno.test("a full backlog drops packets (counted); control overflow disconnects 
     let refused = 0;
     for (let i = 0; i < 5000 && refused === 0; i++) {
       if (!s.sendPacket(big)) refused++;
+      s.flush();
       if (i % 16 === 15) await new Promise((r) => setTimeout(r, 1));
     }
     assertEquals(refused, 1, "a packet was refused once the backlog filled");

@@ -7,6 +7,7 @@ import { SyscallError } from "../ffi/errno.ts";
 import { dropPrivileges } from "../ffi/privileges.ts";
 import { openTun } from "../ffi/tun_linux.ts";
 import { formatIpv6, parseIpv6 } from "../src/net/ipv6.ts";
+import { newPacketBatch, packetBatchOf } from "../src/net/packet_batch.ts";
 import { fillL4Checksum, verifyL4Checksum } from "../src/vif/checksum.ts";
 import { segmentSuperPacket } from "../src/vif/gso.ts";
 import { openTunVif, type TunVif } from "../src/vif/tun.ts";
@@ -44,10 +45,10 @@ function watchdog(vif: TunVif, ms: number): ReturnType<typeof setTimeout> {
 /** Reads until an ICMPv6 echo request to `dst` arrives; returns its buffer and size. */
 async function readEchoRequest(vif: TunVif, dst: string): Promise<[Uint8Array, number]> {
   const want = parseIpv6(dst);
-  const bufs = Array.from({ length: 8 }, () => new Uint8Array(vif.maxPacketSize()));
-  const sizes = new Array(8).fill(0);
+  const batch = newPacketBatch(8, vif.maxPacketSize());
+  const { bufs, sizes } = batch;
   for (;;) {
-    const n = await vif.read(bufs, sizes, 0);
+    const n = await vif.read(batch);
     if (n === 0) throw new Error("vif closed before the echo request arrived");
     for (let i = 0; i < n; i++) {
       const p = bufs[i];
@@ -77,7 +78,7 @@ async function pingExchange(vif: TunVif, target: string, pingAlready?: Deno.Chil
     checksumOk: verifyL4Checksum(p, 0, 40, size, 58),
   };
   makeEchoReply(p, size);
-  const written = vif.write([p], [size], 1, 0);
+  const written = vif.write(packetBatchOf([p.subarray(0, size)]));
   const status = await ping.status;
   return { request, written, pingOk: status.success };
 }
@@ -149,12 +150,11 @@ const scenarios: Record<string, (args: string[]) => Promise<void>> = {
       maxLag = Math.max(maxLag, now - last - 10);
       last = now;
     }, 10);
-    const bufs = Array.from({ length: 64 }, () => new Uint8Array(vif.maxPacketSize()));
-    const sizes = new Array(64).fill(0);
+    const batch = newPacketBatch(vif.batchSize, vif.maxPacketSize());
     let packets = 0;
     const done = sender.status.then(() => vif.close());
     for (;;) {
-      const n = await vif.read(bufs, sizes, 0);
+      const n = await vif.read(batch);
       if (n === 0) break;
       packets += n;
       // A slow consumer (1 ms per batch) keeps the device queue full, as a busy node would.
@@ -176,7 +176,7 @@ const scenarios: Record<string, (args: string[]) => Promise<void>> = {
     const r = await pingExchange(vif, "fd00:20::5");
     clearTimeout(dog);
     // A pending read ends promptly on close.
-    const pending = vif.read([new Uint8Array(vif.maxPacketSize())], [0], 0);
+    const pending = vif.read(newPacketBatch(1, vif.maxPacketSize()));
     const t0 = performance.now();
     vif.close();
     const after = await pending;
@@ -278,12 +278,14 @@ const scenarios: Record<string, (args: string[]) => Promise<void>> = {
       payloadMismatches: 0,
     };
     const relay = (async () => {
-      const bufs = Array.from({ length: 64 }, () => new Uint8Array(vif.maxPacketSize()));
-      const sizes = new Array(64).fill(0);
-      const outs = Array.from({ length: 64 }, () => new Uint8Array(2048));
-      const outSizes = new Array(64).fill(0);
+      const batch = newPacketBatch(64, vif.maxPacketSize());
+      const { bufs, sizes } = batch;
+      const out = newPacketBatch(64, 2048);
+      const outs = out.bufs;
+      const outSizes = out.sizes;
+      out.vnet.fill(true);
       for (;;) {
-        const n = await vif.read(bufs, sizes, 0);
+        const n = await vif.read(batch);
         if (n === 0) return;
         for (let i = 0; i < n; i++) {
           const p = bufs[i];
@@ -303,7 +305,7 @@ const scenarios: Record<string, (args: string[]) => Promise<void>> = {
             facts.gsoSizes.add(p[4] | (p[5] << 8));
           }
           if (mode === "whole" || (gso === 0 && (p[0] & 1) === 0)) {
-            vif.write([p], [sizes[i]], 1, 0);
+            vif.write(packetBatchOf([p.subarray(0, sizes[i])], true));
             continue;
           }
           const m = segmentSuperPacket(p, 0, sizes[i], outs, outSizes, 0, { outVnetHdr: true });
@@ -313,7 +315,8 @@ const scenarios: Record<string, (args: string[]) => Promise<void>> = {
           }
           checkSegments(p, sizes[i], outs, outSizes, m, facts, vif.mtu);
           facts.segments += m;
-          vif.write(outs, outSizes, m, 0);
+          out.count = m;
+          vif.write(out);
         }
       }
     })();

@@ -3,6 +3,7 @@
  * path, traffic both ways, hostile datagrams at the socket, roaming across sockets.
  */
 import { assert, assertEquals } from "./_harness/assert.ts";
+import { copyPackets } from "../src/net/packet_batch.ts";
 import { udpAddress } from "../src/udp/address.ts";
 import { UdpChannel } from "../src/udp/channel.ts";
 import { checkHeader } from "../src/udp/datagram.ts";
@@ -41,7 +42,7 @@ function side(backend: "ffi" | "deno", me: string, peer: string, secret: Uint8Ar
     remoteId: peer,
     channelSecret: secret,
     peerHost: "127.0.0.1",
-    onPackets: (p) => got.push(...p),
+    onPackets: (b) => got.push(...copyPackets(b)),
     onState: (u) => states.push(u),
   });
   return { ep, setup, got, states };
@@ -72,6 +73,8 @@ for (const backend of ["ffi", "deno"] as const) {
       for (let i = 0; i < 200; i++) {
         assert(a.setup.send(new Uint8Array(1400).fill(i), false), `a send ${i}`);
         assert(b.setup.send(new Uint8Array(64).fill(i), false), `b send ${i}`);
+        a.ep.flush(); // the end of the sender's batch
+        b.ep.flush();
         if (i % 40 === 39) {
           await until(() => a.got.length === i + 1 && b.got.length === i + 1, `${i + 1} packets`);
         }
@@ -145,7 +148,7 @@ Deno.test("UDP channel follows a peer that moves to another socket, only on auth
     keys: keys(ID_B, ID_A),
     peerAddress: udpAddress("127.0.0.1", s1.port),
     peerName: "a",
-    onPackets: (p) => gotB.push(...p),
+    onPackets: (b) => gotB.push(...copyPackets(b)),
   });
   // Side A by hand: a channel whose socket the test swaps.
   let current: UdpSocket = s1;
@@ -156,8 +159,12 @@ Deno.test("UDP channel follows a peer that moves to another socket, only on auth
     keys: keys(ID_A, ID_B),
     peerAddress: udpAddress("127.0.0.1", ep.port),
     peerName: "b",
-    transmit: (d, to) => current.send(d, to),
-    onPackets: (p) => gotA.push(...p),
+    transmit: (d, to) => {
+      const ok = current.send(d, to);
+      current.flush();
+      return ok;
+    },
+    onPackets: (b) => gotA.push(...copyPackets(b)),
   });
   const pump = async (s: UdpSocket) => {
     for (;;) {
@@ -191,6 +198,7 @@ Deno.test("UDP channel follows a peer that moves to another socket, only on auth
     assertEquals(chB.peerAddressText, `127.0.0.1:${s2.port}`);
     const before = s2.stats.rxDatagrams;
     assert(chB.send(new Uint8Array(90).fill(6), false));
+    ep.flush();
     await until(() => gotA.length === 1, "reply at the new address");
     assert(s2.stats.rxDatagrams > before);
     assertEquals(gotB, [new Uint8Array(80).fill(5)]);

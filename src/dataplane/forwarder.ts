@@ -1,22 +1,27 @@
 /**
  * The forwarder: moves IPv6 packets between vifs and peer sessions by FIB lookup.
  *
- * Pipeline for every batch (from a vif read or a session's receive chunk), in order:
+ * Packets arrive as {@link PacketBatch}es (src/net/packet_batch.ts) — a vif read
+ * (`fromVif`), or the packets one peer's TLS chunk or UDP receive batch carried
+ * (`fromPeer(peerId, batch)`) — and are borrowed only until the call returns. Pipeline for
+ * every packet of a batch, in order:
  *   1. check   — version 6 and a payload length that matches the buffer, else drop + count
  *   2. scope   — multicast, link-local, unspecified and loopback addresses, as source or
  *                destination, never cross the mesh (RFC 4291)
  *   3. lookup  — one FIB lookup on the destination address read straight from the buffer
  *   4. hop     — hop limit ≤ 1: drop and answer ICMPv6 Time Exceeded; else decrement in place
  *   5. out     — local target: queued for that vif and written as one batch at the end;
- *                peer: handed to the session (which copies it into its send queue)
+ *                peer: handed to its sink's `sendPacket` (which copies it)
  *   6. errors  — no route: ICMPv6 Destination Unreachable (rate-limited) routed like any packet
+ * and at the end of the batch:
+ *   7. flush   — each vif queued to is written once (`Vif.write`), each peer sink queued to is
+ *                flushed once (`PeerSink.flush`: one socket write / one sendmmsg per batch)
  *
- * Nothing here throws per packet or awaits: faults are counters. Buffers belong to the caller
- * and are only borrowed until the batch call returns; the hop limit is decremented in place.
- * When a vif or session carries a virtio_net_hdr (vnet mode) the 10 header bytes precede the
- * IPv6 packet and travel with it, so a TCP super-packet crosses the mesh whole. Only where it
- * leaves through a plain vif is it split in software (`segmentSuperPacket`) and its checksum
- * completed; a plain packet entering a vnet vif gets an all-zero header.
+ * Nothing here throws per packet or awaits: faults are counters. When a vif or session
+ * carries a virtio_net_hdr (vnet mode) the 10 header bytes precede the IPv6 packet and travel
+ * with it, so a TCP super-packet crosses the mesh whole. Only where it leaves through a plain
+ * vif is it split in software (`segmentSuperPacket`) and its checksum completed; a plain
+ * packet entering a vnet vif gets an all-zero header.
  * @module
  */
 import { buildIcmpError, CODE_HOP_LIMIT, CODE_NO_ROUTE, ICMP6_DST_UNREACH } from "./icmpv6.ts";
@@ -30,27 +35,29 @@ import {
   PacketFault,
 } from "./ipv6_packet.ts";
 import { TokenBucket } from "./rate_limit.ts";
+import type { NextHop } from "../net/next_hop.ts";
+import { newPacketBatch, type PacketBatch, VNET_HDR_LEN } from "../net/packet_batch.ts";
 import { segmentSuperPacket } from "../vif/gso.ts";
 import type { Vif } from "../vif/vif.ts";
-import { VNET_HDR_LEN } from "../vif/vif.ts";
 
-/** Where the FIB sends a destination: a local vif (by config key) or a peer (by PeerId). */
-export type NextHop =
-  | { readonly kind: "local"; readonly target: string }
-  | { readonly kind: "peer"; readonly id: string };
+export type { NextHop };
 
 /** The part of the FIB the forwarder uses: longest-prefix match on 16 bytes at `off`. */
 export interface RouteLookup {
   lookup(buf: Uint8Array, off: number): NextHop | undefined;
 }
 
-/** A peer session as the forwarder sees it. */
+/** A peer (its TLS session, or its UDP channel with TLS as fallback) as the forwarder sees it. */
 export interface PeerSink {
   /**
-   * Queues one packet (copied before return). `vnet` says whether a 10-byte virtio_net_hdr
-   * precedes the IPv6 packet in `pkt`. Returns false when the packet was dropped.
+   * Queues one packet; the bytes are copied before return (the packet is borrowed, see
+   * src/net/packet_batch.ts). `vnet` says whether a 10-byte virtio_net_hdr precedes the IPv6
+   * packet in `pkt`. Nothing need be sent before {@link flush}. Returns false when the
+   * packet was dropped.
    */
   sendPacket(pkt: Uint8Array, vnet: boolean): boolean;
+  /** Sends what `sendPacket` queued. The forwarder calls it once at the end of each batch. */
+  flush(): void;
 }
 
 /** Forwarding counters; monotonic. */
@@ -88,21 +95,26 @@ const MAX_SEGMENTS = 56;
 
 /** Output queue of one vif: packets collected during a batch, written once at the end. */
 class VifQueue {
-  readonly bufs: Uint8Array[] = [];
-  readonly sizes: number[] = [];
-  count = 0;
+  /** The packets queued (views borrowed until flush, or staging buffers owned here). */
+  readonly batch: PacketBatch = newPacketBatch(BATCH_MAX);
   /** Staging buffers for packets that need a header added or were converted (owned here). */
   readonly #stage: Uint8Array[] = [];
   #staged = 0;
 
   constructor(readonly vif: Vif) {}
 
-  /** Queues a view (borrowed until flush). */
+  get count(): number {
+    return this.batch.count;
+  }
+
+  /** Queues a view (borrowed until flush), already in the vif's framing. */
   push(view: Uint8Array): void {
-    if (this.count === BATCH_MAX) this.flush();
-    this.bufs[this.count] = view;
-    this.sizes[this.count] = view.length;
-    this.count++;
+    const b = this.batch;
+    if (b.count === BATCH_MAX) this.flush();
+    const i = b.count++;
+    b.bufs[i] = view;
+    b.sizes[i] = view.length;
+    b.vnet[i] = this.vif.vnetHdr;
   }
 
   /**
@@ -125,12 +137,18 @@ class VifQueue {
 
   /** Writes everything queued; returns the number written. */
   flush(): number {
-    if (this.count === 0) return 0;
-    const n = this.vif.write(this.bufs, this.sizes, this.count, 0);
-    this.count = 0;
+    if (this.batch.count === 0) return 0;
+    const n = this.vif.write(this.batch);
+    this.batch.count = 0;
     this.#staged = 0;
     return n;
   }
+}
+
+/** A peer's sink and whether it was queued to in the current batch. */
+interface PeerQueue {
+  readonly sink: PeerSink;
+  dirty: boolean;
 }
 
 /** Moves packets between vifs and peers. See the module doc for the pipeline. */
@@ -154,8 +172,9 @@ export class Forwarder {
   };
   #fib: RouteLookup = { lookup: () => undefined };
   readonly #vifs = new Map<string, VifQueue>();
-  readonly #peers = new Map<string, PeerSink>();
+  readonly #peers = new Map<string, PeerQueue>();
   readonly #dirty: VifQueue[] = [];
+  readonly #dirtyPeers: PeerQueue[] = [];
   readonly #routerAddress: Uint8Array;
   readonly #icmpLimit: TokenBucket;
   readonly #icmpBuf = new Uint8Array(ICMP_ERROR_MAX + VNET_HDR_LEN);
@@ -185,7 +204,7 @@ export class Forwarder {
 
   /** Makes a peer reachable as next hop `id`. */
   attachPeer(id: string, sink: PeerSink): void {
-    this.#peers.set(id, sink);
+    this.#peers.set(id, { sink, dirty: false });
   }
 
   /** Forgets next hop `id` (packets routed to it are counted as dropNoTarget). */
@@ -193,28 +212,28 @@ export class Forwarder {
     this.#peers.delete(id);
   }
 
-  /**
-   * Forwards a batch read from a vif: packet i is `bufs[i].subarray(offset, offset+sizes[i])`,
-   * starting with a virtio_net_hdr when `vnet`.
-   */
-  fromVif(bufs: Uint8Array[], sizes: number[], count: number, offset: number, vnet: boolean): void {
+  /** Forwards a batch read from a vif (its packets carry a vnet header when the vif does). */
+  fromVif(batch: PacketBatch): void {
+    const { bufs, sizes, vnet, count } = batch;
     this.stats.fromVif += count;
-    for (let i = 0; i < count; i++) this.#route(bufs[i], offset, sizes[i], vnet);
+    for (let i = 0; i < count; i++) this.#route(bufs[i], sizes[i], vnet[i], "");
     this.#flush();
   }
 
-  /** Forwards packets received from a peer (each view is one packet, vnet when flagged). */
-  fromPeer(pkts: readonly Uint8Array[], vnet: readonly boolean[]): void {
-    this.stats.fromPeer += pkts.length;
-    for (let i = 0; i < pkts.length; i++) {
-      const p = pkts[i];
-      this.#route(p, 0, p.length, vnet[i]);
-    }
+  /**
+   * Forwards a batch of packets that peer `peerId` sent (over TLS or UDP). Its virtio_net_hdrs
+   * are checked before any reaches a vif (see the module doc).
+   */
+  fromPeer(peerId: string, batch: PacketBatch): void {
+    const { bufs, sizes, vnet, count } = batch;
+    this.stats.fromPeer += count;
+    for (let i = 0; i < count; i++) this.#route(bufs[i], sizes[i], vnet[i], peerId);
     this.#flush();
   }
 
-  #route(buf: Uint8Array, off: number, len: number, vnet: boolean): void {
-    const ip = vnet ? off + VNET_HDR_LEN : off;
+  /** One packet through stages 1–6; `peer` is the PeerId it came from, "" from a vif. */
+  #route(buf: Uint8Array, len: number, vnet: boolean, peer: string): void {
+    const ip = vnet ? VNET_HDR_LEN : 0;
     const ipLen = vnet ? len - VNET_HDR_LEN : len;
     const fault = ipLen < 0 ? PacketFault.TooShort : checkIpv6(buf, ip, ipLen);
     if (fault !== PacketFault.None) {
@@ -239,14 +258,21 @@ export class Forwarder {
       return;
     }
     buf[ip + OFF_HOP_LIMIT]--;
-    this.#deliver(hop, buf.subarray(off, off + len), vnet);
+    this.#deliver(hop, len === buf.length ? buf : buf.subarray(0, len), vnet, peer !== "");
   }
 
-  #deliver(hop: NextHop, pkt: Uint8Array, vnet: boolean): void {
+  #deliver(hop: NextHop, pkt: Uint8Array, vnet: boolean, _fromPeer: boolean): void {
     if (hop.kind === "peer") {
-      const sink = this.#peers.get(hop.id);
-      if (sink === undefined) this.stats.dropNoTarget++;
-      else if (sink.sendPacket(pkt, vnet)) this.stats.toPeer++;
+      const p = this.#peers.get(hop.id);
+      if (p === undefined) {
+        this.stats.dropNoTarget++;
+        return;
+      }
+      if (!p.dirty) {
+        p.dirty = true;
+        this.#dirtyPeers.push(p);
+      }
+      if (p.sink.sendPacket(pkt, vnet)) this.stats.toPeer++;
       else this.stats.dropPeerQueue++;
       return;
     }
@@ -292,11 +318,16 @@ export class Forwarder {
     // The error is a fresh packet: deliver it without another hop-limit step. Local targets
     // keep a view of the shared buffer until flush, so give them their own copy (errors are
     // rare and rate-limited).
-    this.#deliver(hop, hop.kind === "local" ? out.slice(0, n) : out.subarray(0, n), false);
+    this.#deliver(hop, hop.kind === "local" ? out.slice(0, n) : out.subarray(0, n), false, false);
   }
 
   #flush(): void {
     for (const q of this.#dirty) q.flush();
     this.#dirty.length = 0;
+    for (const p of this.#dirtyPeers) {
+      p.dirty = false;
+      p.sink.flush();
+    }
+    this.#dirtyPeers.length = 0;
   }
 }

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { addressInPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
+import { type PacketBatch, packetBatchOf } from "../net/packet_batch.ts";
 import { newVifStats, type Vif } from "../vif/vif.ts";
 import { Forwarder, type NextHop, type RouteLookup } from "./forwarder.ts";
 import { icmpv6Checksum } from "./icmpv6.ts";
@@ -20,16 +21,20 @@ function fib(routes: [string, NextHop][]): RouteLookup {
 
 class CaptureVif implements Vif {
   readonly stats = newVifStats();
+  readonly batchSize = 64;
   readonly written: Uint8Array[] = [];
   writeCalls = 0;
   constructor(readonly name: string, readonly vnetHdr = false, readonly mtu = 1420) {}
   read(): Promise<number> {
     return Promise.resolve(0);
   }
-  write(bufs: Uint8Array[], sizes: number[], count: number, offset: number): number {
+  write(batch: PacketBatch): number {
     this.writeCalls++;
-    for (let i = 0; i < count; i++) this.written.push(bufs[i].slice(offset, offset + sizes[i]));
-    return count;
+    for (let i = 0; i < batch.count; i++) {
+      assertEquals(batch.vnet[i], this.vnetHdr, "packets reach a vif in its framing");
+      this.written.push(batch.bufs[i].slice(0, batch.sizes[i]));
+    }
+    return batch.count;
   }
   maxPacketSize(): number {
     return this.mtu;
@@ -49,9 +54,15 @@ function packet(src: string, dst: string, hopLimit = 64, payload = 8, next = 17)
   return p;
 }
 
-function setup() {
-  const vif = new CaptureVif("tun0");
+/** A batch of one packet: `size` bytes of `buf` (the rest of `buf` is not the packet's). */
+function one(buf: Uint8Array, size = buf.length, vnet = false): PacketBatch {
+  return { bufs: [buf], sizes: [size], vnet: [vnet], count: 1 };
+}
+
+function setup(vnetVif = false) {
+  const vif = new CaptureVif("tun0", vnetVif);
   const sent: { pkt: Uint8Array; vnet: boolean }[] = [];
+  const flushes = { b: 0 };
   const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1"), now: () => 0 });
   fwd.attachVif("tun0", vif);
   fwd.attachPeer("b", {
@@ -59,18 +70,19 @@ function setup() {
       sent.push({ pkt: pkt.slice(), vnet });
       return true;
     },
+    flush: () => flushes.b++,
   });
   fwd.setFib(fib([
     ["fd00:1::/48", { kind: "local", target: "tun0" }],
     ["fd00:2::/48", { kind: "peer", id: "b" }],
   ]));
-  return { vif, sent, fwd };
+  return { vif, sent, fwd, flushes };
 }
 
 Deno.test("Forwarder sends a packet for a peer's prefix to that peer with hop limit - 1", () => {
   const { sent, fwd } = setup();
   const p = packet("fd00:1::5", "fd00:2::7", 64);
-  fwd.fromVif([p], [p.length], 1, 0, false);
+  fwd.fromVif(one(p));
   assertEquals(sent.length, 1);
   assertEquals(sent[0].pkt[7], 63);
   assertEquals(fwd.stats.toPeer, 1);
@@ -80,7 +92,7 @@ Deno.test("Forwarder writes packets for local prefixes to the vif in one batch",
   const { vif, fwd } = setup();
   const a = packet("fd00:2::7", "fd00:1::5");
   const b = packet("fd00:2::7", "fd00:1::6");
-  fwd.fromPeer([a, b], [false, false]);
+  fwd.fromPeer("b", packetBatchOf([a, b]));
   assertEquals(vif.written.length, 2);
   assertEquals(vif.writeCalls, 1);
   assertEquals(vif.written[1][7], 63);
@@ -89,7 +101,7 @@ Deno.test("Forwarder writes packets for local prefixes to the vif in one batch",
 Deno.test("Forwarder answers a packet with no route with ICMPv6 Destination Unreachable", () => {
   const { vif, fwd } = setup();
   const p = packet("fd00:1::5", "fd00:99::1");
-  fwd.fromVif([p], [p.length], 1, 0, false);
+  fwd.fromVif(one(p));
   assertEquals(fwd.stats.dropNoRoute, 1);
   assertEquals(vif.written.length, 1);
   const e = vif.written[0];
@@ -105,7 +117,7 @@ Deno.test("Forwarder answers a packet with no route with ICMPv6 Destination Unre
 Deno.test("Forwarder drops a packet at hop limit 1 with ICMPv6 Time Exceeded", () => {
   const { vif, sent, fwd } = setup();
   const p = packet("fd00:1::5", "fd00:2::7", 1);
-  fwd.fromVif([p], [p.length], 1, 0, false);
+  fwd.fromVif(one(p));
   assertEquals(sent.length, 0);
   assertEquals(fwd.stats.dropHopLimit, 1);
   assertEquals(vif.written[0][40], 3);
@@ -115,7 +127,7 @@ Deno.test("Forwarder never answers an ICMPv6 error with another error", () => {
   const { vif, fwd } = setup();
   const p = packet("fd00:1::5", "fd00:99::1", 64, 8, 58);
   p[40] = 1; // an ICMPv6 error message
-  fwd.fromVif([p], [p.length], 1, 0, false);
+  fwd.fromVif(one(p));
   assertEquals(fwd.stats.dropNoRoute, 1);
   assertEquals(vif.written.length, 0);
 });
@@ -126,7 +138,7 @@ Deno.test("Forwarder does not answer a bare ICMPv6 header-only packet (no type b
   const big = new Uint8Array(p.length + 1); // a byte past the packet that must not be read
   big.set(p);
   big[p.length] = 200; // an informational type there would wrongly allow an answer
-  fwd.fromVif([big], [p.length], 1, 0, false);
+  fwd.fromVif(one(big, p.length));
   assertEquals(fwd.stats.dropNoRoute, 1);
   assertEquals(vif.written.length, 0);
 });
@@ -142,11 +154,11 @@ Deno.test("Forwarder rate-limits ICMPv6 errors", () => {
   fwd.attachVif("tun0", vif);
   fwd.setFib(fib([["fd00:1::/48", { kind: "local", target: "tun0" }]]));
   const p = packet("fd00:1::5", "fd00:99::1");
-  for (let i = 0; i < 50; i++) fwd.fromVif([p.slice()], [p.length], 1, 0, false);
+  for (let i = 0; i < 50; i++) fwd.fromVif(one(p.slice()));
   assertEquals(fwd.stats.icmpSent, 2, "burst of rate/5");
   assertEquals(fwd.stats.icmpRateLimited, 48);
   t += 1000;
-  fwd.fromVif([p.slice()], [p.length], 1, 0, false);
+  fwd.fromVif(one(p.slice()));
   assertEquals(fwd.stats.icmpSent, 3);
 });
 
@@ -160,7 +172,7 @@ Deno.test("Forwarder drops malformed, non-IPv6 and multicast packets and counts 
   const mcast = packet("fd00:1::5", "ff02::1");
   const ll = packet("fd00:1::5", "fe80::1");
   const pkts = [short, v4, badLen, mcast, ll];
-  fwd.fromVif(pkts, pkts.map((p) => p.length), pkts.length, 0, false);
+  fwd.fromVif(packetBatchOf(pkts));
   assertEquals(fwd.stats.dropMalformed, 2);
   assertEquals(fwd.stats.dropNotIpv6, 1);
   assertEquals(fwd.stats.dropScope, 2);
@@ -182,7 +194,7 @@ Deno.test("Forwarder never forwards a link-local, multicast, unspecified or loop
     ["::/0", { kind: "peer", id: "b" }],
     ["fd00:1::/48", { kind: "local", target: "tun0" }],
   ]));
-  fwd.fromPeer(pkts, pkts.map(() => false));
+  fwd.fromPeer("b", packetBatchOf(pkts));
   assertEquals(fwd.stats.dropScope, 6);
   assertEquals(fwd.stats.icmpSent, 0);
   assertEquals(sent.length + vif.written.length, 0);
@@ -194,7 +206,7 @@ Deno.test("Forwarder prepends a zero virtio header for a vnet vif and strips not
   fwd.attachVif("tun0", vif);
   fwd.setFib(fib([["fd00:1::/48", { kind: "local", target: "tun0" }]]));
   const p = packet("fd00:2::7", "fd00:1::5");
-  fwd.fromPeer([p], [false]);
+  fwd.fromPeer("b", packetBatchOf([p]));
   assertEquals(vif.written[0].length, p.length + 10);
   assertEquals(vif.written[0].subarray(0, 10), new Uint8Array(10));
   assertEquals(vif.written[0][10 + 7], 63);
@@ -206,7 +218,7 @@ Deno.test("Forwarder passes vnet packets to peers whole, header included", () =>
   const withHdr = new Uint8Array(10 + p.length);
   withHdr[1] = 4;
   withHdr.set(p, 10);
-  fwd.fromVif([withHdr], [withHdr.length], 1, 0, true);
+  fwd.fromVif(one(withHdr, withHdr.length, true));
   assertEquals(sent[0].vnet, true);
   assertEquals(sent[0].pkt.length, withHdr.length);
   assert(sent[0].pkt[1] === 4);
@@ -216,7 +228,7 @@ Deno.test("Forwarder drops packets for a detached peer as dropNoTarget", () => {
   const { fwd } = setup();
   fwd.detachPeer("b");
   const p = packet("fd00:1::5", "fd00:2::7");
-  fwd.fromVif([p], [p.length], 1, 0, false);
+  fwd.fromVif(one(p));
   assertEquals(fwd.stats.dropNoTarget, 1);
 });
 
@@ -226,7 +238,7 @@ Deno.test("Forwarder splits a vnet super-packet for a plain vif into MSS-sized p
   fwd.attachVif("tun0", vif);
   fwd.setFib(fib([["fd00::/16", { kind: "local", target: "tun0" }]]));
   const sp = superPacket(new Uint8Array(3000).fill(7), { gsoSize: 1000, thl: 20 });
-  fwd.fromPeer([sp], [true]);
+  fwd.fromPeer("b", packetBatchOf([sp], true));
   assertEquals(vif.written.length, 3);
   for (const seg of vif.written) {
     assertEquals(seg[0] >> 4, 6);
@@ -234,4 +246,14 @@ Deno.test("Forwarder splits a vnet super-packet for a plain vif into MSS-sized p
     assertEquals(seg[7], 63);
   }
   assertEquals(fwd.stats.dropVnet, 0);
+});
+
+Deno.test("Forwarder flushes each peer sink it queued to once, at the end of the batch", () => {
+  const { fwd, sent, flushes } = setup();
+  const pkts = [1, 2, 3].map((i) => packet("fd00:1::5", `fd00:2::${i}`));
+  fwd.fromVif(packetBatchOf(pkts));
+  assertEquals(sent.length, 3);
+  assertEquals(flushes.b, 1);
+  fwd.fromVif(packetBatchOf([packet("fd00:2::7", "fd00:1::5")])); // local only
+  assertEquals(flushes.b, 1, "no flush for a peer the batch did not reach");
 });

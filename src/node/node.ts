@@ -2,7 +2,8 @@
  * A running vmesh node: the wiring of vifs, forwarder, routing, sessions and DC sync.
  *
  * Event flow:
- * - vif read batches → {@link Forwarder.fromVif}; session packet chunks → `fromPeer`.
+ * - vif read batches → {@link Forwarder.fromVif}; the packets of a session's TLS chunk or of
+ *   its UDP channel's receive batch → `fromPeer(peerId, batch)`.
  * - session up/down, latency samples, route announce/withdraw frames → {@link Router}, which
  *   updates the FIB (shared with the forwarder, mutated in place) at once; what neighbours
  *   must hear is sent by `flush()` within {@link FLUSH_DELAY_MS}.
@@ -93,7 +94,7 @@ export class Node {
     this.udp = new UdpLinks(
       config.listenAddr,
       identity.id,
-      (pkts, vnet) => this.forwarder.fromPeer(pkts, vnet),
+      (peerId, batch) => this.forwarder.fromPeer(peerId, batch),
     );
     this.dc = new DcSync<VerifiedDc>(
       (raw) => verifyDc(raw, trust, new Date()),
@@ -109,7 +110,7 @@ export class Node {
       onSessionUp: (s) => this.#onUp(s),
       onSessionDown: (s) => this.#onDown(s),
       onControl: (s, type, payload) => this.#onControl(s, type, payload),
-      onPackets: (_s, pkts, vnet) => this.forwarder.fromPeer(pkts, vnet),
+      onPackets: (s, batch) => this.forwarder.fromPeer(s.peer.id, batch),
     });
   }
 
@@ -150,7 +151,7 @@ export class Node {
   startForwarding(): void {
     for (const [key, vif] of this.vifs) {
       this.#pumps.push(
-        pumpVif(key, vif, (b, s, n, o, v) => this.forwarder.fromVif(b, s, n, o, v)),
+        pumpVif(key, vif, (batch) => this.forwarder.fromVif(batch)),
       );
     }
   }

@@ -1,11 +1,13 @@
 /**
  * The UDP data channel of each session, and the peer sink the forwarder uses: a packet goes
  * over the encrypted UDP channel when it is usable and the packet fits, else over the TLS
- * session. One UDP endpoint per node shares the TLS listener's address and port.
+ * session; at the end of a batch the forwarder flushes both. One UDP endpoint per node shares
+ * the TLS listener's address and port.
  * @module
  */
 import { getLogger } from "@logtape/logtape";
 import type { PeerSink } from "../dataplane/forwarder.ts";
+import type { PacketBatch } from "../net/packet_batch.ts";
 import type { PeerId } from "../pki/mod.ts";
 import { FrameType, type Session } from "../session/mod.ts";
 import {
@@ -33,12 +35,13 @@ export class UdpLinks {
   /**
    * @param listen the TLS listener's host and port ("" = all addresses)
    * @param localId this node's ID
-   * @param deliver receives packets that arrived over UDP
+   * @param deliver receives the packets a peer sent over UDP (the batch is borrowed for the
+   *   call)
    */
   constructor(
     listen: { host: string; port: number },
     private readonly localId: PeerId,
-    private readonly deliver: (pkts: Uint8Array[], vnet: boolean[]) => void,
+    private readonly deliver: (peerId: PeerId, batch: PacketBatch) => void,
   ) {
     try {
       this.#endpoint = UdpEndpoint.open({ hostname: listen.host || "::", port: listen.port });
@@ -68,7 +71,7 @@ export class UdpLinks {
         remoteId: s.peer.id,
         channelSecret: s.channelSecret,
         peerHost: s.remoteAddr.host,
-        onPackets: this.deliver,
+        onPackets: (batch) => this.deliver(s.peer.id, batch),
         onState: (usable) =>
           log.info("UDP channel with {peer} {state}", {
             peer: s.peer.name,
@@ -86,6 +89,10 @@ export class UdpLinks {
     }
     return {
       sendPacket: (pkt, vnet) => setup.send(pkt, vnet) || s.sendPacket(pkt, vnet),
+      flush: () => {
+        ep.flush();
+        s.flush();
+      },
     };
   }
 

@@ -1,37 +1,29 @@
 /**
  * Reads a vif in batches and hands each batch to the forwarder: one await per wake-up,
- * never per packet. The buffers are allocated once per vif and reused for its lifetime.
+ * never per packet. The batch (`vif.batchSize` buffers of `vif.maxPacketSize()` bytes) is
+ * allocated once per vif and reused for its lifetime; the sink borrows it for the call
+ * (src/net/packet_batch.ts).
  * @module
  */
-import type { Vif } from "../vif/vif.ts";
 import { getLogger } from "@logtape/logtape";
+import { newPacketBatch, type PacketBatch } from "../net/packet_batch.ts";
+import type { Vif } from "../vif/vif.ts";
 
 const log = getLogger(["vmesh", "dataplane"]);
 
 /** Receives the batches read from a vif. */
-export type BatchSink = (
-  bufs: Uint8Array[],
-  sizes: number[],
-  count: number,
-  offset: number,
-  vnet: boolean,
-) => void;
-
-/** Packets read per wake-up at most. */
-export const READ_BATCH = 64;
+export type BatchSink = (batch: PacketBatch) => void;
 
 /**
  * Runs until the vif is closed (read resolves 0). A read error other than closing is logged
  * and ends the pump; the returned promise never rejects.
  */
 export async function pumpVif(key: string, vif: Vif, sink: BatchSink): Promise<void> {
-  const size = vif.maxPacketSize();
-  const bufs = Array.from({ length: READ_BATCH }, () => new Uint8Array(size));
-  const sizes = new Array<number>(READ_BATCH).fill(0);
+  const batch = newPacketBatch(vif.batchSize, vif.maxPacketSize());
   while (true) {
     let n: number;
     try {
-      n = await vif.read(bufs, sizes, 0);
+      n = await vif.read(batch);
     } catch (e) {
       log.error("reading vif {key} ({name}) failed, it no longer forwards: {error}", {
         key,
@@ -42,7 +34,7 @@ export async function pumpVif(key: string, vif: Vif, sink: BatchSink): Promise<v
     }
     if (n === 0) return;
     try {
-      sink(bufs, sizes, n, 0, vif.vnetHdr);
+      sink(batch);
     } catch (e) {
       // The forwarder counts faults instead of throwing; reaching this is a bug worth a log.
       log.error("forwarding a batch from {key} threw: {error}", { key, error: `${e}` });

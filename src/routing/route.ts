@@ -24,9 +24,7 @@ export interface Route {
 }
 
 /** Where the FIB sends a destination: a local vif (by config key) or a peer (by PeerId). */
-export type NextHop =
-  | { readonly kind: "local"; readonly target: string }
-  | { readonly kind: "peer"; readonly id: PeerId };
+export type { NextHop } from "../net/next_hop.ts";
 
 /** Longest path accepted (hops). Longer announcements are refused; we never send longer ones. */
 export const MAX_PATH_HOPS = 64;

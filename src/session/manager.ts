@@ -13,6 +13,7 @@ import net from "node:net";
 import tls from "node:tls";
 import type { KeyObject } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
+import type { PacketBatch } from "../net/packet_batch.ts";
 import { type NodeIdentity, type PeerId, sessionKeyOf, type TrustStore } from "../pki/mod.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import { type Clock, realClock, type TimerHandle } from "./clock.ts";
@@ -44,10 +45,10 @@ export interface SessionHandlers {
    */
   onControl?(session: Session, type: number, payload: Uint8Array): void;
   /**
-   * IP frames of one received chunk, in order. `packets[i]` starts with a 10-byte
-   * virtio_net_hdr when `vnetHdr[i]`. Buffers are valid only during the call.
+   * IP frames of one received chunk, in order, as one batch (packet i starts with a
+   * virtio_net_hdr when `batch.vnet[i]`). Borrowed for the call (src/net/packet_batch.ts).
    */
-  onPackets?(session: Session, packets: Uint8Array[], vnetHdr: boolean[]): void;
+  onPackets?(session: Session, batch: PacketBatch): void;
   /** A connection failed before it became a session (refused, timed out, unreachable). */
   onHandshakeFailure?(failure: HandshakeFailure): void;
 }
@@ -116,7 +117,7 @@ function slotKey(p: PeerConfig): string {
  *   listen: { host: "::", port: 3000 },
  *   peers: [{ addr: { host: "192.0.2.7", port: 3000 }, name: "b.vnet.example.com" }],
  *   onSessionUp: (s) => console.log("up", s.peer.name),
- *   onPackets: (s, packets) => forward(packets),
+ *   onPackets: (s, batch) => forwarder.fromPeer(s.peer.id, batch),
  * });
  * await mgr.start();
  * ```
@@ -125,7 +126,7 @@ export class SessionManager implements SessionHandlers {
   onSessionUp?: (session: Session) => void;
   onSessionDown?: (session: Session, reason: string) => void;
   onControl?: (session: Session, type: number, payload: Uint8Array) => void;
-  onPackets?: (session: Session, packets: Uint8Array[], vnetHdr: boolean[]) => void;
+  onPackets?: (session: Session, batch: PacketBatch) => void;
   onHandshakeFailure?: (failure: HandshakeFailure) => void;
 
   readonly #opts: SessionManagerOptions;
@@ -172,7 +173,7 @@ export class SessionManager implements SessionHandlers {
       onClosed: (s, reason, message) => this.#onClosed(s, reason, message),
       onControl: (s, type, payload) =>
         this.#call("onControl", () => this.onControl?.(s, type, payload)),
-      onPackets: (s, p, v) => this.#call("onPackets", () => this.onPackets?.(s, p, v)),
+      onPackets: (s, b) => this.#call("onPackets", () => this.onPackets?.(s, b)),
     };
     for (const p of opts.peers ?? []) this.#addSlot(p);
   }

@@ -1,6 +1,9 @@
 /**
  * The outgoing side of a session: frames are appended to pending buffers and written in one
- * socket write per microtask turn (control frames first). Bounded: IP packets are refused
+ * socket write per flush (control frames first). IP packets are flushed explicitly: the
+ * forwarder calls the session's `flush()` once at the end of each batch it queued to it, so
+ * a batch of packets leaves in one write. Control frames, sent from anywhere in the control
+ * plane, schedule their own flush (a microtask by default). Bounded: IP packets are refused
  * (and counted by the caller) once the socket backlog plus pending bytes passes
  * `maxPacketBacklog`; control frames are accepted up to the larger `maxControlBacklog`,
  * beyond which the caller must disconnect the peer (it is not reading).
@@ -89,13 +92,11 @@ export class SendQueue {
   readonly #packets = new PendingBuffer();
   #scheduled = false;
   #closed = false;
-  /** Socket writes issued. */
-  writes = 0;
 
   /**
    * @param sink the socket side
    * @param opts limits
-   * @param schedule defers the flush (default `queueMicrotask`)
+   * @param schedule defers the flush after a control frame (default `queueMicrotask`)
    */
   constructor(
     sink: ByteSink,
@@ -119,14 +120,14 @@ export class SendQueue {
   }
 
   /**
-   * Queues an IP frame. The payload is copied before returning.
+   * Queues an IP frame; it is written at the next {@link flush} (the caller's end of batch).
+   * The payload is copied before returning.
    * @returns false when the backlog is full or the queue closed (the packet is dropped)
    */
   enqueuePacket(type: number, payload: Uint8Array): boolean {
     if (this.#closed) return false;
     if (this.backlog() + FRAME_HEADER_LEN + payload.length > this.#maxPacket) return false;
     this.#packets.append(type, payload);
-    this.#arm();
     return true;
   }
 
@@ -148,14 +149,8 @@ export class SendQueue {
     if (this.#closed) return;
     const c = this.#control.take();
     const p = this.#packets.take();
-    if (c !== null) {
-      this.writes++;
-      this.#sink.write(c);
-    }
-    if (p !== null) {
-      this.writes++;
-      this.#sink.write(p);
-    }
+    if (c !== null) this.#sink.write(c);
+    if (p !== null) this.#sink.write(p);
   }
 
   /** Drops everything pending and refuses further frames. */

@@ -21,18 +21,31 @@ function decodeAll(chunks: Uint8Array[]): number[] {
   return types;
 }
 
-Deno.test("SendQueue coalesces a turn's frames into one write, control first", async () => {
+Deno.test("SendQueue writes a batch's packets once flushed, control frames first", () => {
   const s = fakeSink();
-  const q = new SendQueue(s.sink);
+  const q = new SendQueue(s.sink, {}, () => {});
   const pkt = new Uint8Array(1400);
   for (let i = 0; i < 100; i++) assert(q.enqueuePacket(FrameType.IpPacket, pkt));
   assert(q.enqueueControl(FrameType.RouteAnnounce, new Uint8Array(10)));
   assertEquals(s.writes.length, 0);
-  await Promise.resolve();
-  assertEquals(q.writes, 2);
+  q.flush();
+  assertEquals(s.writes.length, 2);
   const types = decodeAll(s.writes);
   assertEquals(types.length, 101);
   assertEquals(types[0], FrameType.RouteAnnounce);
+});
+
+Deno.test("SendQueue waits for the explicit flush to write packets; a control frame schedules its own", async () => {
+  const s = fakeSink();
+  const q = new SendQueue(s.sink);
+  assert(q.enqueuePacket(FrameType.IpPacket, new Uint8Array(100)));
+  await Promise.resolve();
+  assertEquals(s.writes.length, 0, "no implicit flush for packets");
+  q.flush();
+  assertEquals(s.writes.length, 1);
+  assert(q.enqueueControl(FrameType.RouteAnnounce, new Uint8Array(10)));
+  await Promise.resolve();
+  assertEquals(s.writes.length, 2);
 });
 
 Deno.test("SendQueue copies payloads: the caller may reuse its buffer at once", () => {
@@ -70,7 +83,7 @@ Deno.test("SendQueue never hands the socket a buffer much larger than the bytes 
   // One big burst grows the buffer to several MiB ...
   for (let i = 0; i < 40; i++) q.enqueuePacket(FrameType.IpPacket, new Uint8Array(65000));
   q.flush();
-  // ... then a flood of small packets, one flush each (as a TUN batch per microtask).
+  // ... then a flood of small packets, one flush each (one forwarder batch each).
   for (let i = 0; i < 1000; i++) {
     q.enqueuePacket(FrameType.IpPacket, new Uint8Array(64));
     q.flush();

@@ -14,6 +14,7 @@
  */
 import type { TLSSocket } from "node:tls";
 import { getLogger } from "@logtape/logtape";
+import { newPacketBatch, type PacketBatch, pushPacket } from "../net/packet_batch.ts";
 import { type NodeIdentity, shortId, type TrustStore, type VerifiedPeer } from "../pki/mod.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { SessionError, type SessionReason } from "./errors.ts";
@@ -41,6 +42,8 @@ import { newSessionCounters, type SessionCounters, type SessionStats } from "./s
 import type { KeyObject } from "node:crypto";
 
 const log = getLogger(["vmesh", "session"]);
+/** Fills delivered batch slots so a batch does not keep its chunk alive. */
+const NO_PACKET = new Uint8Array(0);
 
 /** Longest close reason sent or accepted, bytes. */
 const MAX_CLOSE_REASON = 256;
@@ -77,8 +80,11 @@ export interface SessionContext {
   onClosed(s: Session, reason: SessionReason, message: string): void;
   /** Control frames (announce, withdraw, DC offer, DC, UDP channel request/response). */
   onControl(s: Session, type: number, payload: Uint8Array): void;
-  /** IP frames of one received chunk. */
-  onPackets(s: Session, packets: Uint8Array[], vnetHdr: boolean[]): void;
+  /**
+   * The IP frames of one received chunk, as one batch of views into the chunk: borrowed for
+   * the call (src/net/packet_batch.ts).
+   */
+  onPackets(s: Session, batch: PacketBatch): void;
 }
 
 /**
@@ -119,8 +125,7 @@ export class Session {
   #checked: CheckedPeer | undefined;
   #ours: OurHello | undefined;
   #openedAt = 0;
-  #packets: Uint8Array[] = [];
-  #vnet: boolean[] = [];
+  readonly #packets: PacketBatch = newPacketBatch(0);
   #closeReason: string | undefined;
 
   /**
@@ -193,7 +198,7 @@ export class Session {
   }
 
   /**
-   * Queues an IP packet (copied before returning).
+   * Queues an IP packet (copied before returning); it is written at the next {@link flush}.
    * @param bytes the packet, starting with the vnet header when `vnetHdr`
    * @param vnetHdr true when `bytes` starts with a 10-byte virtio_net_hdr
    * @returns false when dropped (backlog full, too large, session not open); counted
@@ -216,6 +221,11 @@ export class Session {
     c.framesOut++;
     c.bytesOut += FRAME_HEADER_LEN + bytes.length;
     return true;
+  }
+
+  /** Writes the packets queued by {@link sendPacket} (the caller's end of batch). */
+  flush(): void {
+    this.#queue.flush();
   }
 
   /**
@@ -412,8 +422,7 @@ export class Session {
       case FrameType.IpPacket:
       case FrameType.IpPacketVnet:
         c.packetsIn++;
-        this.#packets.push(payload);
-        this.#vnet.push(type === FrameType.IpPacketVnet);
+        pushPacket(this.#packets, payload, type === FrameType.IpPacketVnet);
         return true;
       case FrameType.Ping:
         if (payload.length !== 4) throw this.#malformed("ping", payload.length);
@@ -450,12 +459,14 @@ export class Session {
   }
 
   #deliverPackets(): void {
-    if (this.#packets.length === 0) return;
-    const packets = this.#packets;
-    const vnet = this.#vnet;
-    this.#packets = [];
-    this.#vnet = [];
-    if (this.#state === "open") this.#ctx.onPackets(this, packets, vnet);
+    const batch = this.#packets;
+    if (batch.count === 0) return;
+    try {
+      if (this.#state === "open") this.#ctx.onPackets(this, batch);
+    } finally {
+      batch.bufs.fill(NO_PACKET, 0, batch.count); // views into the chunk: do not pin it
+      batch.count = 0;
+    }
   }
 
   #onSocketError(e: Error): void {
@@ -504,8 +515,8 @@ export class Session {
     this.#queue.close();
     this.#early = [];
     this.#ours = undefined;
-    this.#packets = [];
-    this.#vnet = [];
+    this.#packets.count = 0;
+    this.#packets.bufs.length = 0;
     if (this.#handshakeTimer !== undefined) this.#ctx.clock.clearTimer(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     try {

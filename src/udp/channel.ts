@@ -11,7 +11,8 @@
  *                 wrong key, bit-flipped, truncated)
  *   4. record   — `accept()` the counter; only now may the datagram move state
  *   5. roam     — a new highest counter from another source address moves the peer address
- *   6. deliver  — data is queued and handed to `onPackets` once per receive batch
+ *   6. deliver  — data is queued and handed to `onPackets` once per receive batch, as one
+ *                 {@link PacketBatch} that the callee borrows for the call
  *
  * Usability: the channel is `usable` while (a) an authenticated datagram arrived within
  * `usableTimeoutMs` and (b) the peer's latest keepalive within that time said it hears us.
@@ -21,6 +22,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { type PacketBatch, pushPacket, VNET_HDR_LEN } from "../net/packet_batch.ts";
 import { formatUdpAddress, type UdpAddress, udpAddressEquals } from "./address.ts";
 import { openDatagram, sealInto } from "./aead.ts";
 import {
@@ -40,8 +42,6 @@ import { ReplayVerdict, ReplayWindow } from "./replay.ts";
 
 const log = getLogger(["vmesh", "udp"]);
 
-/** Length of the virtio_net_hdr in vnet packets. */
-const VNET_HDR = 10;
 /** Least time between two debug log lines about drops, per channel. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -69,10 +69,10 @@ export interface UdpChannelOptions {
   /** Hands one datagram to the socket (copied); false when dropped. */
   readonly transmit: (datagram: Uint8Array, to: UdpAddress) => boolean;
   /**
-   * Receives decrypted packets, once per receive batch. The arrays and buffers belong to the
-   * callee. `vnet[i]` says whether packet i starts with a 10-byte virtio_net_hdr.
+   * Receives decrypted packets, once per receive batch. The batch belongs to the channel and
+   * is borrowed for the call (src/net/packet_batch.ts): copy what you keep.
    */
-  readonly onPackets: (packets: Uint8Array[], vnet: boolean[]) => void;
+  readonly onPackets: (batch: PacketBatch) => void;
   /** Called synchronously when `usable` changes (do not call `send()` from it). */
   readonly onState?: (usable: boolean) => void;
   /** Clock in milliseconds; default `performance.now`. */
@@ -103,7 +103,7 @@ export class UdpChannel {
 
   readonly #keys: ChannelKeys;
   readonly #transmit: (datagram: Uint8Array, to: UdpAddress) => boolean;
-  readonly #onPackets: (packets: Uint8Array[], vnet: boolean[]) => void;
+  readonly #onPackets: (batch: PacketBatch) => void;
   readonly #onState?: (usable: boolean) => void;
   readonly #now: () => number;
   readonly #keepaliveMs: number;
@@ -121,8 +121,7 @@ export class UdpChannel {
   #usable = false;
   #closed = false;
   #lastDropLog = -Infinity;
-  #pending: Uint8Array[] = [];
-  #pendingVnet: boolean[] = [];
+  readonly #pending: PacketBatch = { bufs: [], sizes: [], vnet: [], count: 0 };
 
   /**
    * Builds a channel (normally through {@link UdpEndpoint} and setup.ts).
@@ -191,11 +190,11 @@ export class UdpChannel {
     let type = TYPE_DATA;
     let body = packet;
     if (vnet) {
-      if (packet.length < VNET_HDR) {
+      if (packet.length < VNET_HDR_LEN) {
         this.stats.txErrors++; // shorter than its own vnet header: a caller bug, never sent
         return false;
       }
-      if (isZero(packet, VNET_HDR)) body = packet.subarray(VNET_HDR);
+      if (isZero(packet, VNET_HDR_LEN)) body = packet.subarray(VNET_HDR_LEN);
       else type = TYPE_VNET_DATA;
     }
     if (body.length > this.maxPacket) {
@@ -254,7 +253,7 @@ export class UdpChannel {
     if (
       type === TYPE_KEEPALIVE
         ? plain.length < 1
-        : type === TYPE_VNET_DATA && plain.length < VNET_HDR
+        : type === TYPE_VNET_DATA && plain.length < VNET_HDR_LEN
     ) {
       // Authenticated, so the peer built it: still refuse it, and do not move state.
       return this.#drop("dropMalformed");
@@ -288,24 +287,22 @@ export class UdpChannel {
       if (!wasHearing) this.#sendKeepalive(now);
       this.stats.rxPackets++;
       this.stats.rxBytes += plain.length;
-      this.#pending.push(plain);
-      this.#pendingVnet.push(type === TYPE_VNET_DATA);
+      pushPacket(this.#pending, plain, type === TYPE_VNET_DATA);
     }
     this.#refresh(now);
   }
 
   /** Delivers packets decrypted since the last call to `onPackets` (one call per batch). */
   flush(): void {
-    if (this.#pending.length === 0) return;
-    const packets = this.#pending;
-    const vnet = this.#pendingVnet;
-    this.#pending = [];
-    this.#pendingVnet = [];
-    if (this.#closed) return;
+    const batch = this.#pending;
+    if (batch.count === 0) return;
     try {
-      this.#onPackets(packets, vnet);
+      if (!this.#closed) this.#onPackets(batch);
     } catch (e) {
       log.error("UDP onPackets callback threw: {error}", { error: String(e) });
+    } finally {
+      batch.count = 0;
+      batch.bufs.fill(EMPTY); // the plaintexts are garbage now; do not pin them
     }
   }
 
@@ -313,8 +310,8 @@ export class UdpChannel {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pending = [];
-    this.#pendingVnet = [];
+    this.#pending.count = 0;
+    this.#pending.bufs.length = 0;
     this.#refresh(this.#now());
   }
 
@@ -351,6 +348,8 @@ export class UdpChannel {
     }
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 function isZero(b: Uint8Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (b[i] !== 0) return false;

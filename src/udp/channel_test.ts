@@ -48,9 +48,11 @@ class Pair {
           this.wire.push({ to: other, d: d.slice(), dst: dst.slice() });
           return true;
         },
-        onPackets: (p, v) => {
-          this.got[me].push(...p);
-          this.gotVnet[me].push(...v);
+        onPackets: (b) => {
+          for (let i = 0; i < b.count; i++) {
+            this.got[me].push(b.bufs[i].slice(0, b.sizes[i]));
+            this.gotVnet[me].push(b.vnet[i]);
+          }
         },
         onState: (u) => this.states[me].push(u),
         now: this.now,

@@ -2,12 +2,16 @@
  * The UDP endpoint: one socket on the TLS listener's host and port, shared by every peer's
  * {@link UdpChannel}. It receives in batches, demultiplexes by the receiver index in the
  * header (no trial decryption), hands each datagram to its channel, then lets every channel
- * that got data deliver it in one `onPackets` call. A timer drives keepalives and
- * usability expiry.
+ * that got data deliver it in one `onPackets` call. Its own maintenance timer (every 250 ms,
+ * apart from the receive loop) drives keepalives and usability expiry.
  *
- * Receive pipeline per batch: socket batch (up to 64 datagrams) → header check (length,
- * type, reserved bytes; else `dropMalformed`) → channel lookup by index (else
- * `dropUnknownIndex`) → `channel.receive()` → after the batch, `channel.flush()`.
+ * Receive pipeline per batch: socket batch (up to 64 datagrams, read by the vif batch
+ * reader) → header check (length, type, reserved bytes; else `dropMalformed`) → channel
+ * lookup by index (else `dropUnknownIndex`) → `channel.receive()` → after the batch,
+ * `channel.flush()` → `socket.flush()` (keepalive replies and challenge answers go out).
+ *
+ * Send side: `channel.send()` queues into the socket; whoever sends flushes at the end of
+ * its batch ({@link UdpEndpoint.flush}; the forwarder does it through its peer sinks).
  * @module
  */
 import { getLogger } from "@logtape/logtape";
@@ -183,6 +187,7 @@ export class UdpEndpoint {
     });
     this.#channels.set(params.localIndex, ch);
     ch.tick(); // first keepalive: lets the peer learn our address and that we are here
+    this.#socket.flush();
     return ch;
   }
 
@@ -190,6 +195,11 @@ export class UdpEndpoint {
   removeChannel(ch: UdpChannel): void {
     ch.close();
     if (this.#channels.get(ch.localIndex) === ch) this.#channels.delete(ch.localIndex);
+  }
+
+  /** Sends the datagrams channels queued (end of a batch of `send()`s). */
+  flush(): void {
+    this.#socket.flush();
   }
 
   /** Keepalives and usability expiry for every channel (the timer calls it every 250 ms). */

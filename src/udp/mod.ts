@@ -3,8 +3,11 @@
  * already share an authenticated TLS session. See docs/udp-channel.md.
  *
  * Wiring, per node: one {@link UdpEndpoint} on the TLS listener's host/port; per session, one
- * {@link UdpChannelSetup} fed the session's `channelSecret`, PeerIds and control frames;
- * the forwarder calls `setup.send(packet, vnet)` and falls back to TLS when it returns false.
+ * {@link UdpChannelSetup} fed the session's `channelSecret`, PeerIds and control frames.
+ * The forwarder never sees this module: src/node/udp_links.ts gives it one peer sink per
+ * session whose `sendPacket` tries `setup.send(packet, vnet)` and falls back to the TLS
+ * session when that returns false, and whose `flush` flushes both (`UdpEndpoint.flush`).
+ * Received packets reach the forwarder as `fromPeer(peerId, batch)` through `onPackets`.
  * @module
  */
 export {

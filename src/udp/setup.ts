@@ -18,6 +18,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import type { PacketBatch } from "../net/packet_batch.ts";
 import { type PeerId, shortId } from "../pki/peer_id.ts";
 import { udpAddress } from "./address.ts";
 import type { UdpChannel } from "./channel.ts";
@@ -47,7 +48,7 @@ export interface UdpSetupParams {
   /** The peer's IP as seen by the TLS session (its UDP port comes from the setup message). */
   readonly peerHost: string;
   /** Receives decrypted packets in batches (see {@link UdpChannel}). */
-  readonly onPackets: (packets: Uint8Array[], vnet: boolean[]) => void;
+  readonly onPackets: (batch: PacketBatch) => void;
   /** Called when the current channel's `usable` changes. */
   readonly onState?: (usable: boolean) => void;
 }

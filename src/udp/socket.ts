@@ -12,8 +12,9 @@
  * data channel") it moves several times as many datagrams per second as `Deno.listenDatagram`,
  * and `node:dgram` is slower still; system calls cost ~1 µs here, so batching decides.
  *
- * Buffer ownership: `receive()` fills the socket's own {@link UdpRecvBatch}; its views stay
- * valid only until the next `receive()`. `send()` copies the datagram before it returns.
+ * Buffer ownership (the rule of src/net/packet_batch.ts): the socket owns its
+ * {@link UdpRecvBatch}; the caller of `receive()` borrows it until its next `receive()` and
+ * copies what it keeps. `send()` copies the datagram before it returns.
  * @module
  */
 import { type UdpAddress, udpAddress, udpHost, udpPort } from "./address.ts";
@@ -63,7 +64,8 @@ export interface UdpSocket {
   receive(): Promise<number>;
   /**
    * Queues one datagram to `addr`; the bytes are copied before return. Queued datagrams go
-   * out in one batch at the end of the current task (or at once when the queue is full).
+   * out in one batch at the next {@link flush} (or at once when the queue is full): whoever
+   * sends calls `flush()` at the end of its batch.
    * Never throws for network conditions; returns false when the datagram was dropped.
    */
   send(data: Uint8Array, addr: UdpAddress): boolean;

@@ -3,7 +3,8 @@
  * only relay between peers (the Go original's "dummy" vif_type).
  * @module
  */
-import { newVifStats, type Vif, type VifStats } from "./vif.ts";
+import type { PacketBatch } from "../net/packet_batch.ts";
+import { DEFAULT_VIF_BATCH, newVifStats, type Vif, type VifStats } from "./vif.ts";
 
 /** A vif that swallows every packet and never produces one. */
 export class DummyVif implements Vif {
@@ -11,6 +12,7 @@ export class DummyVif implements Vif {
   readonly mtu: number;
   readonly vnetHdr = false;
   readonly stats: VifStats = newVifStats();
+  readonly batchSize = DEFAULT_VIF_BATCH;
   #closed = false;
   #wake: ((n: number) => void) | undefined;
 
@@ -21,14 +23,15 @@ export class DummyVif implements Vif {
   }
 
   /** Resolves 0 when the vif is closed; never before. */
-  read(_bufs: Uint8Array[], _sizes: number[], _offset: number): Promise<number> {
+  read(_batch: PacketBatch): Promise<number> {
     if (this.#closed) return Promise.resolve(0);
     if (this.#wake) throw new Error(`${this.name}: read() while another read is pending`);
     return new Promise((resolve) => this.#wake = resolve);
   }
 
   /** Counts the packets as written and drops them. */
-  write(_bufs: Uint8Array[], sizes: number[], count: number, _offset: number): number {
+  write(batch: PacketBatch): number {
+    const { sizes, count } = batch;
     if (this.#closed) {
       this.stats.txDropError += count;
       return 0;

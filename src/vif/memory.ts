@@ -11,7 +11,8 @@
  * false and writes are dropped and counted as `txDropFull`.
  * @module
  */
-import { newVifStats, type Vif, type VifStats, VNET_HDR_LEN } from "./vif.ts";
+import type { PacketBatch } from "../net/packet_batch.ts";
+import { DEFAULT_VIF_BATCH, newVifStats, type Vif, type VifStats, VNET_HDR_LEN } from "./vif.ts";
 
 /** Options for {@link MemoryVif}. */
 export interface MemoryVifOptions {
@@ -31,6 +32,7 @@ export class MemoryVif implements Vif {
   readonly mtu: number;
   readonly vnetHdr: boolean;
   readonly stats: VifStats = newVifStats();
+  readonly batchSize = DEFAULT_VIF_BATCH;
   /**
    * When set, receives a copy of every packet `write` is given, instead of the written queue;
    * returning false drops the packet (counted as `txDropFull`).
@@ -105,7 +107,8 @@ export class MemoryVif implements Vif {
     return this.#written.shift()!;
   }
 
-  async read(bufs: Uint8Array[], sizes: number[], offset: number): Promise<number> {
+  async read(batch: PacketBatch): Promise<number> {
+    const { bufs, sizes, vnet } = batch;
     if (this.#reading) throw new Error(`${this.name}: read() while another read is pending`);
     this.#reading = true;
     try {
@@ -119,16 +122,17 @@ export class MemoryVif implements Vif {
             this.stats.rxDropNotIpv6++;
             continue;
           }
-          if (bufs[n].length < offset + p.length) {
+          if (bufs[n].length < p.length) {
             throw new RangeError(`${this.name}: read buffer ${n} is too small`);
           }
-          bufs[n].set(p, offset);
+          bufs[n].set(p);
           sizes[n] = p.length;
+          vnet[n] = this.vnetHdr;
           this.stats.rxPackets++;
           this.stats.rxBytes += p.length - hdr;
           n++;
         }
-        if (n > 0) return n;
+        if (n > 0) return batch.count = n;
         await new Promise<void>((resolve) => this.#readWake = resolve);
       }
     } finally {
@@ -136,19 +140,20 @@ export class MemoryVif implements Vif {
     }
   }
 
-  write(bufs: Uint8Array[], sizes: number[], count: number, offset: number): number {
+  write(batch: PacketBatch): number {
+    const { bufs, sizes, count } = batch;
     const hdr = this.vnetHdr ? VNET_HDR_LEN : 0;
     let ok = 0;
     for (let i = 0; i < count; i++) {
       const size = sizes[i];
       if (
-        this.#closed || !(size > hdr && offset + size <= bufs[i].length) ||
+        this.#closed || !(size > hdr && size <= bufs[i].length) ||
         size > this.maxPacketSize()
       ) {
         this.stats.txDropError++;
         continue;
       }
-      const copy = bufs[i].slice(offset, offset + size);
+      const copy = bufs[i].slice(0, size);
       if (this.onWrite) {
         if (!this.onWrite(copy)) {
           this.stats.txDropFull++;

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
+import { newPacketBatch, packetBatchOf } from "../net/packet_batch.ts";
 import { DummyVif } from "./dummy.ts";
 import { MemoryVif, memoryVifPair } from "./memory.ts";
 
@@ -14,25 +15,25 @@ Deno.test("MemoryVif.read() returns injected packets in batches and drops non-IP
   assert(vif.inject(ipv6Packet(60, 1)));
   assert(vif.inject(new Uint8Array([0x45, 0, 0, 20])));
   assert(vif.inject(ipv6Packet(80, 2)));
-  const bufs = [new Uint8Array(1600), new Uint8Array(1600)];
-  const sizes = [0, 0];
-  assertEquals(await vif.read(bufs, sizes, 8), 2);
-  assertEquals(sizes, [60, 80]);
-  assertEquals(bufs[1][8 + 79], 2);
+  const batch = newPacketBatch(2, 1600);
+  assertEquals(await vif.read(batch), 2);
+  assertEquals(batch.count, 2);
+  assertEquals(batch.sizes, [60, 80]);
+  assertEquals(batch.vnet, [false, false]);
+  assertEquals(batch.bufs[1][79], 2);
   assertEquals(vif.stats.rxDropNotIpv6, 1);
   assertEquals(vif.stats.rxPackets, 2);
 });
 
 Deno.test("MemoryVif collects written packets and a pending read ends on close", async () => {
   const vif = new MemoryVif();
-  const buf = new Uint8Array(100);
-  buf.set(ipv6Packet(50, 9), 4);
-  assertEquals(vif.write([buf], [50], 1, 4), 1);
+  const out = packetBatchOf([ipv6Packet(50, 9)]);
+  assertEquals(vif.write(out), 1);
   assertEquals((await vif.nextWritten()).length, 50);
-  const pending = vif.read([new Uint8Array(1600)], [0], 0);
+  const pending = vif.read(newPacketBatch(1, 1600));
   vif.close();
   assertEquals(await pending, 0);
-  assertEquals(vif.write([buf], [50], 1, 4), 0);
+  assertEquals(vif.write(out), 0);
   assertEquals(vif.stats.txDropError, 1);
   await assertRejects(() => vif.nextWritten(10), Error, "closed");
 });
@@ -42,7 +43,7 @@ Deno.test("MemoryVif bounds its queues", async () => {
   assert(vif.inject(ipv6Packet(40, 0)) && vif.inject(ipv6Packet(40, 0)));
   assertEquals(vif.inject(ipv6Packet(40, 0)), false);
   const p = ipv6Packet(40, 0);
-  assertEquals(vif.write([p, p, p], [40, 40, 40], 3, 0), 2);
+  assertEquals(vif.write(packetBatchOf([p, p, p])), 2);
   assertEquals(vif.stats.txDropFull, 1);
   await assertRejects(() => new MemoryVif().nextWritten(20), Error, "within 20 ms");
 });
@@ -50,20 +51,19 @@ Deno.test("MemoryVif bounds its queues", async () => {
 Deno.test("memoryVifPair() delivers what one side writes to the other side's read", async () => {
   const [a, b] = memoryVifPair({ name: "p" });
   const p = ipv6Packet(90, 7);
-  assertEquals(a.write([p], [90], 1, 0), 1);
-  const bufs = [new Uint8Array(1600)];
-  const sizes = [0];
-  assertEquals(await b.read(bufs, sizes, 0), 1);
-  assertEquals(bufs[0].subarray(0, 90), p);
+  assertEquals(a.write(packetBatchOf([p])), 1);
+  const batch = newPacketBatch(1, 1600);
+  assertEquals(await b.read(batch), 1);
+  assertEquals(batch.bufs[0].subarray(0, 90), p);
   assertEquals([a.name, b.name], ["pa", "pb"]);
 });
 
 Deno.test("DummyVif discards writes and its read resolves 0 only on close", async () => {
   const vif = new DummyVif("d");
-  assertEquals(vif.write([new Uint8Array(64)], [64], 1, 0), 1);
+  assertEquals(vif.write(packetBatchOf([new Uint8Array(64)])), 1);
   assertEquals(vif.stats.txPackets, 1);
   let done = false;
-  const r = vif.read([new Uint8Array(1500)], [0], 0).then((n) => (done = true, n));
+  const r = vif.read(newPacketBatch(1, 1500)).then((n) => (done = true, n));
   await new Promise((res) => setTimeout(res, 20));
   assertEquals(done, false);
   vif.close();

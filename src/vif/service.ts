@@ -17,17 +17,14 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { check, Errno, errnoName, lastErrno, SyscallError } from "../../ffi/errno.ts";
-import { AF_UNIX, libc, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../ffi/libc.ts";
-import { closeFd } from "../../ffi/tun_linux.ts";
-import { BatchReader, FdPoller } from "./fd_poller.ts";
-import { ViewCache } from "./view_cache.ts";
-import { newVifStats, type Vif, type VifStats } from "./vif.ts";
+import { Errno, errnoName, lastErrno, SyscallError } from "../../ffi/errno.ts";
+import { FdPoller } from "../../ffi/fd_poller.ts";
+import { sockaddrUn, UnixDatagramSocket } from "../../ffi/unix_dgram.ts";
+import type { PacketBatch } from "../net/packet_batch.ts";
+import { BatchReader } from "./batch_reader.ts";
+import { DEFAULT_VIF_BATCH, newVifStats, type Vif, type VifStats } from "./vif.ts";
 
 const log = getLogger(["vmesh", "vif"]);
-const SUN_PATH_MAX = 107; // sizeof(sun_path) - 1 for the NUL
-const SOCKADDR_UN_LEN = 110;
-const encoder = new TextEncoder();
 
 /** Options for {@link openServiceVif}. */
 export interface ServiceVifOptions {
@@ -45,19 +42,6 @@ export interface ServiceVifOptions {
   reconnectIntervalMs?: number;
   /** Clock in ms (tests). */
   now?: () => number;
-}
-
-function sockaddrUn(path: string, what: string): Uint8Array {
-  const bytes = encoder.encode(path);
-  if (bytes.length === 0 || bytes.length > SUN_PATH_MAX || bytes.includes(0)) {
-    throw new RangeError(
-      `${what} "${path}" must be 1..${SUN_PATH_MAX} bytes without NUL (a Unix socket path)`,
-    );
-  }
-  const buf = new Uint8Array(SOCKADDR_UN_LEN);
-  buf[0] = AF_UNIX; // sa_family_t, little-endian u16
-  buf.set(bytes, 2);
-  return buf.subarray(0, 2 + bytes.length + 1);
 }
 
 /**
@@ -78,27 +62,7 @@ export function openServiceVif(opts: ServiceVifOptions): ServiceVif {
   const remote = sockaddrUn(opts.address, "service_address");
   const localPath = opts.localPath ??
     `/tmp/vmesh_service_${crypto.getRandomValues(new Uint8Array(16)).toHex()}.sock`;
-  const local = sockaddrUn(localPath, "service local path");
-  const lib = libc();
-  const fd = check(
-    lib.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
-    "socket(AF_UNIX, SOCK_DGRAM)",
-  );
-  try {
-    const pathZ = encoder.encode(localPath + "\0");
-    if (lib.unlink(pathZ) < 0 && lastErrno() !== Errno.ENOENT) {
-      throw new SyscallError(lastErrno(), `removing stale socket ${localPath}`);
-    }
-    check(lib.bind(fd, local, local.length), `binding service socket ${localPath}`, {
-      EACCES: `cannot create ${localPath}: permission denied — choose a writable directory`,
-      EADDRINUSE: `${localPath} is in use`,
-      ENOENT: `the directory of ${localPath} does not exist`,
-    });
-  } catch (e) {
-    closeFd(fd);
-    throw e;
-  }
-  return new ServiceVif(fd, opts, remote, localPath, mtu);
+  return new ServiceVif(new UnixDatagramSocket(localPath), opts, remote, mtu);
 }
 
 /** A local service behind the {@link Vif} interface; create it with {@link openServiceVif}. */
@@ -107,45 +71,35 @@ export class ServiceVif implements Vif {
   readonly mtu: number;
   readonly vnetHdr = false;
   readonly stats: VifStats = newVifStats();
+  readonly batchSize = DEFAULT_VIF_BATCH;
   /** Our socket's path (the service sends here). */
   readonly localPath: string;
   /** The service's socket path. */
   readonly address: string;
   /** Datagrams dropped because they came from another sender than the service. */
   rxDropForeign = 0;
-  readonly #fd: number;
+  readonly #sock: UnixDatagramSocket;
   readonly #remote: Uint8Array;
   readonly #poller: FdPoller;
   readonly #batches: BatchReader;
   readonly #interval: number;
   readonly #now: () => number;
-  readonly #from = new Uint8Array(SOCKADDR_UN_LEN);
-  readonly #fromLen = new Uint8Array(4);
-  readonly #fromLenView = new DataView(this.#fromLen.buffer);
-  readonly #rViews = new ViewCache();
-  readonly #wViews = new ViewCache();
   #up = true;
   #nextAttempt = 0;
   #closed = false;
   #reading = false;
 
   /** Wraps a bound socket; prefer {@link openServiceVif}. */
-  constructor(
-    fd: number,
-    opts: ServiceVifOptions,
-    remote: Uint8Array,
-    localPath: string,
-    mtu: number,
-  ) {
+  constructor(sock: UnixDatagramSocket, opts: ServiceVifOptions, remote: Uint8Array, mtu: number) {
     this.name = opts.name ?? "service";
     this.mtu = mtu;
     this.address = opts.address;
-    this.localPath = localPath;
-    this.#fd = fd;
+    this.localPath = sock.path;
+    this.#sock = sock;
     this.#remote = remote;
     this.#interval = opts.reconnectIntervalMs ?? 1000;
     this.#now = opts.now ?? Date.now;
-    this.#poller = new FdPoller(fd);
+    this.#poller = new FdPoller(sock.fd);
     this.#batches = new BatchReader(this.#poller);
   }
 
@@ -154,22 +108,24 @@ export class ServiceVif implements Vif {
     return this.#up;
   }
 
+  /** MTU + 1: one spare byte per read buffer tells an oversize datagram from one that fits. */
   maxPacketSize(): number {
-    return this.mtu;
+    return this.mtu + 1;
   }
 
-  async read(bufs: Uint8Array[], sizes: number[], offset: number): Promise<number> {
+  async read(batch: PacketBatch): Promise<number> {
     if (this.#reading) throw new Error(`${this.name}: read() while another read is pending`);
+    const bufs = batch.bufs;
     for (let i = 0; i < bufs.length; i++) {
-      if (bufs[i].length < offset + this.mtu) {
-        throw new RangeError(`${this.name}: read buffer ${i} is smaller than offset + MTU`);
+      if (bufs[i].length < this.mtu + 1) {
+        throw new RangeError(`${this.name}: read buffer ${i} is smaller than MTU + 1`);
       }
     }
     this.#reading = true;
     try {
       return await this.#batches.next(
         () => this.#closed,
-        () => this.#drain(bufs, sizes, offset),
+        () => this.#drain(batch),
         // The peer socket went away (the service restarted): wait a little, then retry.
         () => new Promise<number>((r) => setTimeout(() => r(0), 10)),
       );
@@ -178,17 +134,16 @@ export class ServiceVif implements Vif {
     }
   }
 
-  #drain(bufs: Uint8Array[], sizes: number[], offset: number): number {
-    const lib = libc();
+  #drain(batch: PacketBatch): number {
+    const { bufs, sizes, vnet } = batch;
+    const sock = this.#sock;
     const st = this.stats;
     const remote = this.#remote;
     let n = 0;
     let tries = 0;
     while (n < bufs.length && tries++ < bufs.length + 64) {
-      const view = this.#rViews.get(bufs[n], n, offset);
-      this.#fromLenView.setUint32(0, SOCKADDR_UN_LEN, true);
-      // One byte more than the MTU so that oversize datagrams show as such (MSG_TRUNC).
-      const r = lib.recvfrom(this.#fd, view, this.mtu + 1, 0, this.#from, this.#fromLen);
+      // One byte more than the MTU so that oversize datagrams show as such.
+      const r = sock.recv(bufs[n], this.mtu + 1);
       if (r < 0) {
         const errno = lastErrno();
         if (errno === Errno.EAGAIN) break;
@@ -198,44 +153,35 @@ export class ServiceVif implements Vif {
         if (n > 0) break;
         throw new SyscallError(errno, `receiving from service socket ${this.localPath}`);
       }
-      if (!this.#fromService(remote)) {
+      if (!sock.lastSenderIs(remote)) {
         this.rxDropForeign++;
         continue;
       }
-      if (r < 40 || r > this.mtu || bufs[n][offset] >> 4 !== 6) {
+      if (r < 40 || r > this.mtu || bufs[n][0] >> 4 !== 6) {
         st.rxDropNotIpv6++;
         continue;
       }
       sizes[n] = r;
+      vnet[n] = false;
       st.rxPackets++;
       st.rxBytes += r;
       n++;
     }
-    return n;
+    return batch.count = n;
   }
 
-  #fromService(remote: Uint8Array): boolean {
-    const len = this.#fromLenView.getUint32(0, true);
-    // The kernel may or may not count the trailing NUL; compare the path bytes.
-    const a = this.#from;
-    let end = Math.min(len, SOCKADDR_UN_LEN);
-    while (end > 2 && a[end - 1] === 0) end--;
-    if (end !== remote.length - 1) return false;
-    for (let i = 0; i < end; i++) if (a[i] !== remote[i]) return false;
-    return true;
-  }
-
-  write(bufs: Uint8Array[], sizes: number[], count: number, offset: number): number {
+  write(batch: PacketBatch): number {
+    const { bufs, sizes, count } = batch;
     const st = this.stats;
     if (this.#closed) {
       st.txDropError += count;
       return 0;
     }
-    const lib = libc();
+    const sock = this.#sock;
     let ok = 0;
     for (let i = 0; i < count; i++) {
       const size = sizes[i];
-      if (!(size > 0 && size <= this.mtu && offset + size <= bufs[i].length)) {
+      if (!(size > 0 && size <= this.mtu && size <= bufs[i].length)) {
         st.txDropError++;
         continue;
       }
@@ -243,8 +189,7 @@ export class ServiceVif implements Vif {
         st.txDropFull++;
         continue;
       }
-      const view = this.#wViews.get(bufs[i], i, offset);
-      const r = lib.sendto(this.#fd, view, size, 0, this.#remote, this.#remote.length);
+      const r = sock.sendTo(bufs[i], size, this.#remote);
       if (r >= 0) {
         if (!this.#up) {
           this.#up = true;
@@ -287,9 +232,6 @@ export class ServiceVif implements Vif {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#poller.close(() => {
-      closeFd(this.#fd);
-      libc().unlink(encoder.encode(this.localPath + "\0"));
-    });
+    this.#poller.close(() => this.#sock.close());
   }
 }

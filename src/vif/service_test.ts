@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
+import { newPacketBatch, packetBatchOf } from "../net/packet_batch.ts";
 import { openServiceVif } from "./service.ts";
 
 function ipv6Packet(len: number, tag: number): Uint8Array {
@@ -26,14 +27,15 @@ Deno.test("ServiceVif exchanges packets with a unixgram service and survives its
   try {
     // Service not up yet: the packet is dropped and counted, nothing throws.
     const p = ipv6Packet(100, 1);
-    assertEquals(vif.write([p], [100], 1, 0), 0);
+    const out = packetBatchOf([p]);
+    assertEquals(vif.write(out), 0);
     assertEquals(vif.connected, false);
     assertEquals(vif.stats.txDropFull, 1);
 
     let svc = listenService(svcPath);
-    assertEquals(vif.write([p], [100], 1, 0), 0, "no retry before the interval");
+    assertEquals(vif.write(out), 0, "no retry before the interval");
     clock += 1000;
-    assertEquals(vif.write([p], [100], 1, 0), 1);
+    assertEquals(vif.write(out), 1);
     assert(vif.connected);
     const [got, from] = await svc.receive();
     assertEquals(got, p);
@@ -42,9 +44,9 @@ Deno.test("ServiceVif exchanges packets with a unixgram service and survives its
     // The service answers; a non-IPv6 datagram is dropped.
     await svc.send(new Uint8Array([0x45, 0, 0, 0]), from);
     await svc.send(ipv6Packet(120, 2), from);
-    const bufs = [new Uint8Array(1600), new Uint8Array(1600)];
-    const sizes = [0, 0];
-    assertEquals(await vif.read(bufs, sizes, 0), 1);
+    const batch = newPacketBatch(2, vif.maxPacketSize());
+    const { bufs, sizes } = batch;
+    assertEquals(await vif.read(batch), 1);
     assertEquals(sizes[0], 120);
     assertEquals(bufs[0][119], 2);
     assertEquals(vif.stats.rxDropNotIpv6, 1);
@@ -57,21 +59,21 @@ Deno.test("ServiceVif exchanges packets with a unixgram service and survives its
     // Restart: the service goes away and comes back at the same path.
     svc.close();
     await Deno.remove(svcPath);
-    assertEquals(vif.write([p], [100], 1, 0), 0);
+    assertEquals(vif.write(out), 0);
     assertEquals(vif.connected, false);
     svc = listenService(svcPath);
     clock += 1000;
-    assertEquals(vif.write([p], [100], 1, 0), 1);
+    assertEquals(vif.write(out), 1);
     assertEquals((await svc.receive())[0], p);
     await svc.send(ipv6Packet(64, 4), from);
-    const m = await vif.read(bufs, sizes, 0);
+    const m = await vif.read(batch);
     assertEquals(m, 1);
     assertEquals(bufs[0][63], 4, "the foreign datagram was skipped");
     assertEquals(vif.rxDropForeign, 1);
     svc.close();
 
     // Closing ends a pending read.
-    const pending = vif.read(bufs, sizes, 0);
+    const pending = vif.read(batch);
     vif.close();
     assertEquals(await pending, 0);
   } finally {

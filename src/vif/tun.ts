@@ -1,7 +1,7 @@
 /**
  * A Linux TUN device as a {@link Vif}.
  *
- * Read path: the fd is O_NONBLOCK. `read` first drains synchronously — up to `bufs.length`
+ * Read path: the fd is O_NONBLOCK. `read` first drains synchronously — up to `batchSize`
  * `read()` calls until EAGAIN, straight into the caller's buffers — and only when nothing is
  * queued awaits a non-blocking `poll()` (one thread hop per wake-up, never per packet).
  * Non-IPv6 packets are dropped and counted. Write path: one synchronous `write()` per packet;
@@ -10,11 +10,11 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { Errno, errnoName, lastErrno, SyscallError } from "../../ffi/errno.ts";
-import { libc } from "../../ffi/libc.ts";
+import { closeFd, readFd, writeFd } from "../../ffi/fd.ts";
+import { FdPoller } from "../../ffi/fd_poller.ts";
 import {
   addDeviceRoute,
   addInterfaceAddress,
-  closeFd,
   deleteDeviceRoute,
   interfaceMtu,
   isErrno,
@@ -26,9 +26,9 @@ import {
 } from "../../ffi/tun_linux.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { formatPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
-import { BatchReader, FdPoller } from "./fd_poller.ts";
-import { ViewCache } from "./view_cache.ts";
-import { newVifStats, type Vif, type VifStats, VNET_HDR_LEN } from "./vif.ts";
+import type { PacketBatch } from "../net/packet_batch.ts";
+import { BatchReader } from "./batch_reader.ts";
+import { DEFAULT_VIF_BATCH, newVifStats, type Vif, type VifStats, VNET_HDR_LEN } from "./vif.ts";
 
 const log = getLogger(["vmesh", "vif"]);
 
@@ -78,7 +78,7 @@ export function openTunVif(opts: TunVifOptions = {}): TunVif {
   const routes = (opts.routes ?? []).map((r) => typeof r === "string" ? parsePrefix(r) : r);
   const h = openTun({
     name: opts.name,
-    vnetHdr: opts.offload ?? false,
+    vnetHdrLen: opts.offload ? VNET_HDR_LEN : 0,
     offload: opts.offload ?? false,
     devicePath: opts.devicePath,
   });
@@ -96,7 +96,7 @@ export function openTunVif(opts: TunVifOptions = {}): TunVif {
     }
     for (const r of routes) {
       try {
-        addDeviceRoute(h.name, r);
+        addDeviceRoute(h.name, r, formatPrefix(r));
         added.push(r);
       } catch (e) {
         if (!isErrno(e, "EEXIST")) throw e;
@@ -115,6 +115,7 @@ export class TunVif implements Vif {
   readonly mtu: number;
   readonly vnetHdr: boolean;
   readonly stats: VifStats = newVifStats();
+  readonly batchSize = DEFAULT_VIF_BATCH;
   /** Resolves once the device fd is closed (the device is then gone unless persistent). */
   readonly closed: Promise<void>;
   readonly #fd: number;
@@ -127,8 +128,6 @@ export class TunVif implements Vif {
   #reading = false;
   #resolveClosed!: () => void;
   #lastErrLog = 0;
-  readonly #rViews = new ViewCache();
-  readonly #wViews = new ViewCache();
 
   /** Wraps an open, configured device; prefer {@link openTunVif}. */
   constructor(h: TunHandle, mtu: number, routes: Ipv6Prefix[] = []) {
@@ -162,9 +161,10 @@ export class TunVif implements Vif {
    * See {@link Vif.read}. Rejects with a {@link SyscallError} when the device fails for good
    * (for example it was deleted under us: EBADFD/EIO), or a RangeError for a too-small buffer.
    */
-  async read(bufs: Uint8Array[], sizes: number[], offset: number): Promise<number> {
+  async read(batch: PacketBatch): Promise<number> {
     if (this.#reading) throw new Error(`${this.name}: read() while another read is pending`);
-    const need = offset + this.maxPacketSize();
+    const bufs = batch.bufs;
+    const need = this.maxPacketSize();
     for (let i = 0; i < bufs.length; i++) {
       if (bufs[i].length < need) {
         throw new RangeError(
@@ -176,9 +176,9 @@ export class TunVif implements Vif {
     try {
       return await this.#batches.next(
         () => this.#isClosed,
-        () => this.#drain(bufs, sizes, offset),
+        () => this.#drain(batch),
         (ev) => {
-          const n = this.#drain(bufs, sizes, offset);
+          const n = this.#drain(batch);
           if (n > 0) return n;
           throw new SyscallError(
             Errno.EIO,
@@ -192,9 +192,10 @@ export class TunVif implements Vif {
     }
   }
 
-  #drain(bufs: Uint8Array[], sizes: number[], offset: number): number {
+  #drain(batch: PacketBatch): number {
     if (this.#isClosed) return 0;
-    const lib = libc();
+    const { bufs, sizes, vnet } = batch;
+    const vnetHdr = this.vnetHdr;
     const fd = this.#fd;
     const hdr = this.#hdr;
     const st = this.stats;
@@ -203,8 +204,7 @@ export class TunVif implements Vif {
     const maxReads = bufs.length + 64; // bounded even under a flood of non-IPv6 packets
     while (n < bufs.length && reads++ < maxReads) {
       const buf = bufs[n];
-      const view = this.#rViews.get(buf, n, offset);
-      const r = lib.read(fd, view, view.length);
+      const r = readFd(fd, buf, buf.length);
       if (r < 0) {
         const errno = lastErrno();
         if (errno === Errno.EAGAIN) break;
@@ -218,37 +218,38 @@ export class TunVif implements Vif {
             : undefined,
         );
       }
-      if (r < hdr + 40 || buf[offset + hdr] >> 4 !== 6) {
+      if (r < hdr + 40 || buf[hdr] >> 4 !== 6) {
         st.rxDropNotIpv6++;
         continue;
       }
       sizes[n] = r;
+      vnet[n] = vnetHdr;
       st.rxPackets++;
       st.rxBytes += r - hdr;
       n++;
     }
-    return n;
+    return batch.count = n;
   }
 
-  write(bufs: Uint8Array[], sizes: number[], count: number, offset: number): number {
+  write(batch: PacketBatch): number {
+    const { bufs, sizes, count } = batch;
     const st = this.stats;
     if (this.#isClosed) {
       st.txDropError += count;
       return 0;
     }
-    const lib = libc();
+    const fd = this.#fd;
     const hdr = this.#hdr;
     let ok = 0;
     for (let i = 0; i < count; i++) {
       const buf = bufs[i];
       const size = sizes[i];
-      if (!(size > hdr && offset + size <= buf.length)) {
+      if (!(size > hdr && size <= buf.length)) {
         st.txDropError++;
         continue;
       }
-      const view = this.#wViews.get(buf, i, offset);
-      let r = lib.write(this.#fd, view, size);
-      if (r < 0 && lastErrno() === Errno.EINTR) r = lib.write(this.#fd, view, size);
+      let r = writeFd(fd, buf, size);
+      if (r < 0 && lastErrno() === Errno.EINTR) r = writeFd(fd, buf, size);
       if (r >= 0) {
         ok++;
         st.txPackets++;
@@ -286,7 +287,7 @@ export class TunVif implements Vif {
     this.#isClosed = true;
     for (const r of this.#routes) {
       try {
-        deleteDeviceRoute(this.name, r);
+        deleteDeviceRoute(this.name, r, formatPrefix(r));
       } catch (e) {
         // After dropPrivileges this is EPERM; the kernel drops the routes with the device.
         log.debug("{name}: leaving route {route} to the kernel: {error}", {

@@ -2,15 +2,19 @@
  * The virtual interface (vif) seen by the forwarder: where packets enter and leave the mesh
  * on this node. Implementations: TUN device, unixgram service socket, dummy, in-memory.
  *
- * Buffer ownership (as wireguard-go's tun.Device): the caller owns every buffer passed to
- * `read` and `write`. `read` fills caller buffers and returns; the vif keeps no reference.
- * `write` copies or hands the bytes to the kernel before it returns; the caller may reuse the
- * buffers at once.
+ * Packets move in {@link PacketBatch}es (src/net/packet_batch.ts), under its one ownership
+ * rule: the caller owns every batch passed to `read` and `write`. `read` fills the caller's
+ * buffers and returns; the vif keeps no reference. `write` hands the bytes to the kernel (or
+ * copies them) before it returns; the caller may reuse the buffers at once.
  * @module
  */
+import type { PacketBatch } from "../net/packet_batch.ts";
+import { VNET_HDR_LEN } from "../net/packet_batch.ts";
 
-/** Size of the virtio_net_hdr that precedes each packet when {@link Vif.vnetHdr} is true. */
-export const VNET_HDR_LEN = 10;
+export { VNET_HDR_LEN };
+
+/** Packets a vif moves per read at most unless it says otherwise (wireguard-go's BatchSize). */
+export const DEFAULT_VIF_BATCH = 64;
 
 /** Counters every vif keeps. Monotonic; read them, never reset them. */
 export interface VifStats {
@@ -45,20 +49,28 @@ export interface Vif {
   /** Counters. */
   readonly stats: VifStats;
   /**
-   * Waits until packets are available, then fills up to `bufs.length` of them synchronously:
-   * packet i occupies `bufs[i].subarray(offset, offset + sizes[i])` (starting with the vnet
-   * header when `vnetHdr`). Each buffer must have room for `offset + maxPacketSize()` bytes.
-   * Resolves with the number of packets filled (≥ 1), or 0 once the vif is closed.
-   * Never awaits per packet. Only one `read` may be pending at a time.
+   * How many packets one `read` may return: give `read` a batch with this many slots (the
+   * vif is read once per wake-up, so this bounds the work done per event-loop turn).
    */
-  read(bufs: Uint8Array[], sizes: number[], offset: number): Promise<number>;
+  readonly batchSize: number;
   /**
-   * Writes `count` packets, packet i being `bufs[i].subarray(offset, offset + sizes[i])`,
-   * synchronously. Packets that cannot be written (queue full, error) are dropped and
-   * counted, never thrown. Returns the number of packets written.
+   * Waits until packets are available, then fills up to `batch.bufs.length` of them
+   * synchronously: packet i is `batch.bufs[i].subarray(0, batch.sizes[i])`, starting with
+   * the vnet header when `vnetHdr` (`batch.vnet[i]` is set to `vnetHdr`). Each buffer must
+   * hold `maxPacketSize()` bytes. Sets and resolves with `batch.count` (≥ 1), or 0 once the
+   * vif is closed. Never awaits per packet. Only one `read` may be pending at a time.
    */
-  write(bufs: Uint8Array[], sizes: number[], count: number, offset: number): number;
-  /** Largest packet `read` may return, including the vnet header when present. */
+  read(batch: PacketBatch): Promise<number>;
+  /**
+   * Writes the batch's `count` packets synchronously; each is already in this vif's framing
+   * (with a vnet header exactly when `vnetHdr`). Packets that cannot be written (queue full,
+   * error) are dropped and counted, never thrown. Returns the number of packets written.
+   */
+  write(batch: PacketBatch): number;
+  /**
+   * Bytes each `read` buffer must hold: the largest packet `read` may return, vnet header
+   * included (a vif may ask for a spare byte to detect oversize packets).
+   */
   maxPacketSize(): number;
   /** Releases the vif; a pending `read` resolves 0. Idempotent. */
   close(): void;

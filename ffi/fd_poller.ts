@@ -1,37 +1,19 @@
 /**
  * Awaiting readability of a non-blocking fd without blocking the event loop: an awaited
  * `poll()` on a worker thread over {fd, eventfd}; `close()` writes the eventfd so a pending
- * wait ends at once.
+ * wait ends at once. The read loop built on it is src/vif/batch_reader.ts.
+ *
+ * Layout: struct pollfd is 8 bytes (int fd @0, short events @4, short revents @6).
  *
  * GC hazard: the pollfd array's address is held by C while a poll is pending, so it lives in
  * a field for the poller's whole life.
  * @module
  */
-import { check, syscallError } from "../../ffi/errno.ts";
-import {
-  EFD_CLOEXEC,
-  EFD_NONBLOCK,
-  libc,
-  POLLERR,
-  POLLHUP,
-  POLLIN,
-  POLLNVAL,
-} from "../../ffi/libc.ts";
+import { check, syscallError } from "./errno.ts";
+import { EFD_CLOEXEC, EFD_NONBLOCK, libc, POLLERR, POLLHUP, POLLIN, POLLNVAL } from "./libc.ts";
 
 /** poll revents bits that mean the fd itself is in trouble. */
 export const POLL_ERROR_BITS = POLLERR | POLLHUP | POLLNVAL;
-
-/**
- * Batches a reader may take straight from a busy fd before it goes through an awaited poll.
- * A read that finds data at once resolves through microtasks only; a reader that never
- * awaits the poller would keep the event loop from timers and sockets for as long as the fd
- * stays busy (a packet flood stalled pings for seconds). Even an awaited poll lets timers and
- * sockets run only every few dozen completions (the runtime polls its timer and I/O drivers
- * periodically while busy), so the stall is about that many batches' work: with one batch
- * per poll, ~130 ms for a deliberately slow 1 ms-per-batch consumer, a few tens of ms for a
- * real one. The cost is one thread hop (~16 µs) per batch of up to 64 packets.
- */
-export const MAX_BATCHES_WITHOUT_POLL = 1;
 
 /** Waits for one fd to become readable; one wait at a time. */
 export class FdPoller {
@@ -127,46 +109,5 @@ export class FdPoller {
     this.#released = true;
     libc().close(this.#efd);
     this.#onIdle?.();
-  }
-}
-
-/**
- * The read loop of an fd-backed vif: take a batch straight away while the fd is busy, else
- * await readability; go through the poller at least every {@link MAX_BATCHES_WITHOUT_POLL}
- * batches.
- */
-export class BatchReader {
-  #batchesWithoutPoll = 0;
-
-  /** @param poller the fd's poller */
-  constructor(private readonly poller: FdPoller) {}
-
-  /**
-   * Resolves with the number of packets `drain` placed (≥ 1), or 0 once `closed()` or the
-   * poller is closed. When poll reports an error condition `onPollError` runs: it returns the
-   * packets it could still drain (then handed over), 0 to wait again, or throws.
-   */
-  async next(
-    closed: () => boolean,
-    drain: () => number,
-    onPollError: (revents: number) => number | Promise<number>,
-  ): Promise<number> {
-    for (;;) {
-      if (closed()) return 0;
-      if (this.#batchesWithoutPoll < MAX_BATCHES_WITHOUT_POLL) {
-        const n = drain();
-        if (n > 0) {
-          this.#batchesWithoutPoll++;
-          return n;
-        }
-      }
-      this.#batchesWithoutPoll = 0;
-      const ev = await this.poller.wait();
-      if (ev === 0) return 0;
-      if ((ev & POLL_ERROR_BITS) !== 0) {
-        const n = await onPollError(ev);
-        if (n > 0) return n;
-      }
-    }
   }
 }
