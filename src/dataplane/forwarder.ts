@@ -10,8 +10,9 @@
  *                destination, never cross the mesh (RFC 4291)
  *   3. lookup  — one FIB lookup on the destination address read straight from the buffer
  *   4. hop     — hop limit ≤ 1: drop and answer ICMPv6 Time Exceeded; else decrement in place
- *   5. out     — local target: queued for that vif and written as one batch at the end;
- *                peer: handed to its sink's `sendPacket` (which copies it)
+ *   5. out     — local target: queued for that vif (a peer's virtio_net_hdr is checked first,
+ *                see below) and written as one batch at the end; peer: handed to its sink's
+ *                `sendPacket` (which copies it)
  *   6. errors  — no route: ICMPv6 Destination Unreachable (rate-limited) routed like any packet
  * and at the end of the batch:
  *   7. flush   — each vif queued to is written once (`Vif.write`), each peer sink queued to is
@@ -21,7 +22,9 @@
  * carries a virtio_net_hdr (vnet mode) the 10 header bytes precede the IPv6 packet and travel
  * with it, so a TCP super-packet crosses the mesh whole. Only where it leaves through a plain
  * vif is it split in software (`segmentSuperPacket`) and its checksum completed; a plain
- * packet entering a vnet vif gets an all-zero header.
+ * packet entering a vnet vif gets an all-zero header. A header that came from a peer reaches
+ * the kernel through our TUN write, so before a peer's vnet packet is queued for a vnet vif
+ * `checkPeerVnetHdr` must accept it (else `dropBadVnetHdr`).
  * @module
  */
 import { buildIcmpError, CODE_HOP_LIMIT, CODE_NO_ROUTE, ICMP6_DST_UNREACH } from "./icmpv6.ts";
@@ -39,6 +42,7 @@ import type { NextHop } from "../net/next_hop.ts";
 import { newPacketBatch, type PacketBatch, VNET_HDR_LEN } from "../net/packet_batch.ts";
 import { segmentSuperPacket } from "../vif/gso.ts";
 import type { Vif } from "../vif/vif.ts";
+import { checkPeerVnetHdr, VnetFault } from "../vif/vnet_hdr.ts";
 
 export type { NextHop };
 
@@ -74,6 +78,8 @@ export interface ForwarderStats {
   dropNoTarget: number;
   dropPeerQueue: number;
   dropVnet: number;
+  /** Dropped: a peer's virtio_net_hdr that the kernel must not see (see `checkPeerVnetHdr`). */
+  dropBadVnetHdr: number;
   icmpSent: number;
   icmpRateLimited: number;
 }
@@ -167,6 +173,7 @@ export class Forwarder {
     dropNoTarget: 0,
     dropPeerQueue: 0,
     dropVnet: 0,
+    dropBadVnetHdr: 0,
     icmpSent: 0,
     icmpRateLimited: 0,
   };
@@ -261,7 +268,7 @@ export class Forwarder {
     this.#deliver(hop, len === buf.length ? buf : buf.subarray(0, len), vnet, peer !== "");
   }
 
-  #deliver(hop: NextHop, pkt: Uint8Array, vnet: boolean, _fromPeer: boolean): void {
+  #deliver(hop: NextHop, pkt: Uint8Array, vnet: boolean, fromPeer: boolean): void {
     if (hop.kind === "peer") {
       const p = this.#peers.get(hop.id);
       if (p === undefined) {
@@ -279,6 +286,12 @@ export class Forwarder {
     const q = this.#vifs.get(hop.target);
     if (q === undefined) {
       this.stats.dropNoTarget++;
+      return;
+    }
+    if (
+      vnet && fromPeer && q.vif.vnetHdr && checkPeerVnetHdr(pkt, 0, pkt.length) !== VnetFault.None
+    ) {
+      this.stats.dropBadVnetHdr++;
       return;
     }
     if (q.count === 0) this.#dirty.push(q);
