@@ -123,7 +123,7 @@ Deno.test("UdpEndpoint drops malformed, unknown-index and forged datagrams from 
   }
 });
 
-Deno.test("UDP channel follows a peer that moves to another socket, only on authenticated datagrams", async () => {
+Deno.test("UDP channel follows a peer that moves to another socket once it answers a challenge from there", async () => {
   const secret = crypto.getRandomValues(new Uint8Array(32));
   const ep = UdpEndpoint.open({ hostname: "127.0.0.1", port: 0 });
   const s1 = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0 });
@@ -191,10 +191,12 @@ Deno.test("UDP channel follows a peer that moves to another socket, only on auth
     s2.flush();
     await until(() => chB.stats.dropAuth === 1, "forged datagram dropped");
     assertEquals(chB.peerAddressText, `127.0.0.1:${s1.port}`);
-    // An authenticated one from s2 does; B's replies then reach s2.
+    // An authenticated one from s2 makes B challenge s2; A answers from s2, B moves there
+    // and its traffic then reaches s2.
     current = s2;
     assert(chA.send(new Uint8Array(80).fill(5), false));
     await until(() => chB.stats.addressChanges === 1, "address change");
+    assertEquals(chB.stats.addressChallenges, 1);
     assertEquals(chB.peerAddressText, `127.0.0.1:${s2.port}`);
     const before = s2.stats.rxDatagrams;
     assert(chB.send(new Uint8Array(90).fill(6), false));

@@ -10,9 +10,22 @@
  *   3. open     — ChaCha20-Poly1305 over header ‖ ciphertext ‖ tag, else `dropAuth` (forged,
  *                 wrong key, bit-flipped, truncated)
  *   4. record   — `accept()` the counter; only now may the datagram move state
- *   5. roam     — a new highest counter from another source address moves the peer address
+ *   5. roam     — a new highest counter from another source address does not move the peer
+ *                 address: it sends that address a challenge (see below)
  *   6. deliver  — data is queued and handed to `onPackets` once per receive batch, as one
  *                 {@link PacketBatch} that the callee borrows for the call
+ *
+ * Roaming: the peer's address moves only once the new address has proved it returns
+ * traffic. An authenticated datagram from an unknown source address (the newest counter)
+ * makes the channel send a keepalive carrying KEEPALIVE_CHALLENGE and 8 random bytes to that
+ * address — at most one per `keepaliveMs`, one candidate at a time — while everything else
+ * still goes to the old address. The peer answers every challenge it receives with a
+ * keepalive carrying KEEPALIVE_RESPONSE and the same 8 bytes; only that answer, arriving
+ * from the candidate address, moves the peer there. So an authenticated peer (or anyone who
+ * re-sends its datagrams from a forged source) cannot aim our keepalives and traffic at a
+ * third party: the third party never holds the keys to read the challenge. A peer that does
+ * not answer challenges (an older vmesh) stays where it was; when it really moved, the
+ * channel turns unusable and traffic takes TLS.
  *
  * Usability: the channel is `usable` while (a) an authenticated datagram arrived within
  * `usableTimeoutMs` and (b) the peer's latest keepalive within that time said it hears us.
@@ -26,9 +39,12 @@ import { type PacketBatch, pushPacket, VNET_HDR_LEN } from "../net/packet_batch.
 import { formatUdpAddress, type UdpAddress, udpAddressEquals } from "./address.ts";
 import { openDatagram, sealInto } from "./aead.ts";
 import {
+  CHALLENGE_BYTES,
   COUNTER_LIMIT,
   HEADER_BYTES,
+  KEEPALIVE_CHALLENGE,
   KEEPALIVE_HEARD,
+  KEEPALIVE_RESPONSE,
   OVERHEAD_BYTES,
   readCounter,
   TYPE_DATA,
@@ -112,7 +128,11 @@ export class UdpChannel {
   readonly #peerName: string;
   readonly #window = new ReplayWindow();
   readonly #out: Uint8Array;
-  readonly #keepaliveBody = new Uint8Array(1);
+  readonly #keepaliveBody = new Uint8Array(1 + CHALLENGE_BYTES);
+  /** The challenge sent to {@link #candidate}, awaiting the peer's answer from there. */
+  readonly #challenge = new Uint8Array(CHALLENGE_BYTES);
+  #candidate: Uint8Array | undefined;
+  #lastChallenge = -Infinity;
   #peer: Uint8Array;
   #sendCounter = 0;
   #lastRx = -Infinity;
@@ -207,23 +227,65 @@ export class UdpChannel {
     return true;
   }
 
-  #seal(type: number, body: Uint8Array): boolean {
+  #seal(type: number, body: Uint8Array, to: Uint8Array = this.#peer): boolean {
     const counter = this.#sendCounter++;
     const out = this.#out;
     writeHeader(out, type, this.remoteIndex, counter);
     const len = sealInto(this.#keys.send, counter, out, HEADER_BYTES, body);
-    if (!this.#transmit(out.subarray(0, len), this.#peer)) {
+    if (!this.#transmit(out.subarray(0, len), to)) {
       this.stats.txErrors++;
       return false;
     }
     return true;
   }
 
-  #sendKeepalive(now: number): void {
+  /**
+   * Sends a keepalive to the peer's address; with `flag` KEEPALIVE_CHALLENGE or
+   * KEEPALIVE_RESPONSE it carries `nonce` and goes to `to`.
+   */
+  #sendKeepalive(now: number, flag = 0, nonce?: Uint8Array, to: Uint8Array = this.#peer): void {
     if (this.#closed || this.needsRekey) return;
-    this.#lastKeepalive = now;
-    this.#keepaliveBody[0] = now - this.#lastRx <= this.#timeoutMs ? KEEPALIVE_HEARD : 0;
-    if (this.#seal(TYPE_KEEPALIVE, this.#keepaliveBody)) this.stats.keepalivesOut++;
+    if (flag === 0) this.#lastKeepalive = now;
+    const body = this.#keepaliveBody;
+    body[0] = (now - this.#lastRx <= this.#timeoutMs ? KEEPALIVE_HEARD : 0) | flag;
+    if (nonce !== undefined) body.set(nonce, 1);
+    if (this.#seal(TYPE_KEEPALIVE, nonce === undefined ? body.subarray(0, 1) : body, to)) {
+      this.stats.keepalivesOut++;
+    }
+  }
+
+  /**
+   * An authenticated datagram came from `from`, not the peer's address: challenge that
+   * address (at most one challenge per keepalive interval; a new candidate replaces the old).
+   */
+  #challengeAddress(from: UdpAddress, now: number): void {
+    const same = this.#candidate !== undefined && udpAddressEquals(from, this.#candidate);
+    if (same && now - this.#lastChallenge < this.#keepaliveMs) return;
+    if (!same && now - this.#lastChallenge < this.#keepaliveMs / 4) return;
+    this.#candidate = from.slice(0, 18);
+    this.#lastChallenge = now;
+    crypto.getRandomValues(this.#challenge);
+    this.stats.addressChallenges++;
+    this.#sendKeepalive(now, KEEPALIVE_CHALLENGE, this.#challenge, this.#candidate);
+  }
+
+  /** The peer answered a challenge: move to the candidate when it answered from there. */
+  #checkResponse(plain: Uint8Array, from: UdpAddress): void {
+    const cand = this.#candidate;
+    if (cand === undefined || !udpAddressEquals(from, cand)) return;
+    let diff = 0;
+    for (let i = 0; i < CHALLENGE_BYTES; i++) diff |= plain[1 + i] ^ this.#challenge[i];
+    if (diff !== 0) return;
+    this.#candidate = undefined;
+    this.#lastChallenge = -Infinity;
+    const old = formatUdpAddress(this.#peer);
+    this.#peer.set(cand);
+    this.stats.addressChanges++;
+    log.info("UDP peer {peer} moved from {old} to {addr} (the new address answered)", {
+      peer: this.#peerName,
+      old,
+      addr: formatUdpAddress(this.#peer),
+    });
   }
 
   /**
@@ -252,7 +314,9 @@ export class UdpChannel {
     if (plain === undefined) return this.#drop("dropAuth");
     if (
       type === TYPE_KEEPALIVE
-        ? plain.length < 1
+        ? plain.length < 1 ||
+          ((plain[0] & (KEEPALIVE_CHALLENGE | KEEPALIVE_RESPONSE)) !== 0 &&
+            plain.length < 1 + CHALLENGE_BYTES)
         : type === TYPE_VNET_DATA && plain.length < VNET_HDR_LEN
     ) {
       // Authenticated, so the peer built it: still refuse it, and do not move state.
@@ -263,18 +327,17 @@ export class UdpChannel {
     const now = this.#now();
     const wasHearing = now - this.#lastRx <= this.#timeoutMs;
     this.#lastRx = now;
-    if (newest && !udpAddressEquals(from, this.#peer)) {
-      const old = formatUdpAddress(this.#peer);
-      this.#peer.set(from.subarray(0, 18));
-      this.stats.addressChanges++;
-      log.info("UDP peer {peer} moved from {old} to {addr}", {
-        peer: this.#peerName,
-        old,
-        addr: formatUdpAddress(this.#peer),
-      });
+    if (type === TYPE_KEEPALIVE && (plain[0] & KEEPALIVE_RESPONSE) !== 0) {
+      this.#checkResponse(plain, from);
     }
+    if (newest && !udpAddressEquals(from, this.#peer)) this.#challengeAddress(from, now);
     if (type === TYPE_KEEPALIVE) {
       this.stats.keepalivesIn++;
+      if ((plain[0] & KEEPALIVE_CHALLENGE) !== 0) {
+        // Answer from our socket, to the peer's proven address: the answer's source proves
+        // to the peer where we are.
+        this.#sendKeepalive(now, KEEPALIVE_RESPONSE, plain.subarray(1, 1 + CHALLENGE_BYTES));
+      }
       const peerHears = (plain[0] & KEEPALIVE_HEARD) !== 0;
       // The peer's word is current: "I do not hear you" ends usability at once, rather than
       // after our own timeout on top of the peer's.

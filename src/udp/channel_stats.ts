@@ -30,8 +30,10 @@ export interface UdpChannelStats {
   txErrors: number;
   /** Times the channel went from usable to not usable (the caller fell back to TLS). */
   fallbacks: number;
-  /** Times an authenticated datagram moved the peer's address. */
+  /** Times the peer's address moved (after the new address answered a challenge). */
   addressChanges: number;
+  /** Challenges sent to a new source address before moving there (see channel.ts). */
+  addressChallenges: number;
 }
 
 /** Channel counters, all zero. */
@@ -52,5 +54,6 @@ export function newChannelStats(): UdpChannelStats {
     txErrors: 0,
     fallbacks: 0,
     addressChanges: 0,
+    addressChallenges: 0,
   };
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
-import { type UdpAddress, udpAddress } from "./address.ts";
+import { type UdpAddress, udpAddress, udpAddressEquals } from "./address.ts";
 import { UdpChannel, type UdpChannelOptions } from "./channel.ts";
 import { checkHeader, HEADER_BYTES, OVERHEAD_BYTES } from "./datagram.ts";
 import { deriveChannelKeys } from "./keys.ts";
@@ -156,10 +156,9 @@ Deno.test("UdpChannel accepts reordering within the window and refuses datagrams
   assertEquals(p.b.stats.rxPackets, 3);
 });
 
-Deno.test("UdpChannel follows an authenticated datagram from a new address, never a forged or replayed one", () => {
+Deno.test("UdpChannel never moves to an address for a forged or replayed datagram", () => {
   const p = new Pair();
   p.up();
-  const moved = udpAddress("198.51.100.7", 6000);
   const evil = udpAddress("203.0.113.66", 666);
   // Forged: random bytes with a valid header shape, from an attacker's address.
   const forged = p.capture("a", pkt(100));
@@ -171,11 +170,85 @@ Deno.test("UdpChannel follows an authenticated datagram from a new address, neve
   p.inject("b", real, evil);
   assertEquals(p.b.peerAddressText, "192.0.2.1:4000");
   assertEquals(p.b.stats.addressChanges, 0);
+  assertEquals(p.b.stats.addressChallenges, 0);
+  assertEquals(p.wire.filter((w) => udpAddressEquals(w.dst, evil)).length, 0);
+});
+
+Deno.test("UdpChannel moves to a new address only after the peer answers a challenge from there", () => {
+  const p = new Pair();
+  p.up();
+  const moved = udpAddress("198.51.100.7", 6000);
+  p.src.a = moved; // a's NAT mapping changed: its datagrams now come from `moved`
   p.inject("b", p.capture("a", pkt(100)), moved);
+  // The authenticated datagram was delivered, but b still sends to the old address...
+  assertEquals(p.b.stats.rxPackets, 1);
+  assertEquals(p.b.peerAddressText, "192.0.2.1:4000");
+  assertEquals(p.b.stats.addressChanges, 0);
+  p.b.send(pkt(10), false);
+  assertEquals(p.wire.pop()?.dst, ADDR_A);
+  // ...and has sent one challenge to the new one.
+  assertEquals(p.wire.length, 1);
+  assertEquals(p.wire[0].dst, moved);
+  assertEquals(p.b.stats.addressChallenges, 1);
+  // a is there, reads the challenge and answers from its socket (source `moved`).
+  p.run();
   assertEquals(p.b.peerAddressText, "198.51.100.7:6000");
   assertEquals(p.b.stats.addressChanges, 1);
   p.b.send(pkt(10), false);
   assertEquals(p.wire.pop()?.dst, moved);
+});
+
+Deno.test("UdpChannel never sends traffic to a third party an authenticated datagram names as its source", () => {
+  const p = new Pair();
+  p.up();
+  const victim = udpAddress("203.0.113.66", 666);
+  const toVictim: Uint8Array[] = [];
+  /** Delivers the wire, except that what goes to the victim lands with the victim. */
+  const run = () => {
+    for (let guard = 0; p.wire.length > 0 && guard < 100; guard++) {
+      const batch = p.wire;
+      p.wire = [];
+      for (const w of batch) {
+        if (udpAddressEquals(w.dst, victim)) toVictim.push(w.d);
+        else p.inject(w.to, w.d);
+      }
+    }
+  };
+  // The peer (or anyone re-sending its fresh datagrams first) claims the victim's address,
+  // over and over, while its real traffic keeps arriving from its real address.
+  for (let round = 0; round < 20; round++) {
+    p.inject("b", p.capture("a", pkt(100)), victim);
+    run();
+    assert(p.b.send(pkt(1000), false), "the channel stays usable at the real address");
+    const out = p.wire.pop();
+    assertEquals(out?.dst, ADDR_A);
+    p.inject("a", out!.d);
+    p.t += 300;
+    p.a.tick();
+    p.b.tick();
+    run();
+  }
+  assertEquals(p.b.peerAddressText, "192.0.2.1:4000");
+  assertEquals(p.b.stats.addressChanges, 0);
+  // The victim saw only the challenges, rate-limited to one per keepalive interval, each a
+  // bare keepalive (no data): 20 rounds * 300 ms = 6 s → at most 7.
+  assert(toVictim.length >= 1 && toVictim.length <= 7, `${toVictim.length} challenges`);
+  for (const d of toVictim) assertEquals(d.length, OVERHEAD_BYTES + 9);
+});
+
+Deno.test("UdpChannel ignores a challenge answer that comes from another address than the one challenged", () => {
+  const p = new Pair();
+  p.up();
+  const moved = udpAddress("198.51.100.7", 6000);
+  const other = udpAddress("198.51.100.8", 7000);
+  p.inject("b", p.capture("a", pkt(100)), moved);
+  const challenge = p.wire.shift()!;
+  assertEquals(challenge.dst, moved);
+  p.inject("a", challenge.d);
+  const answer = p.wire.shift()!;
+  p.inject("b", answer.d, other);
+  assertEquals(p.b.peerAddressText, "192.0.2.1:4000");
+  assertEquals(p.b.stats.addressChanges, 0);
 });
 
 Deno.test("UdpChannel goes unusable when the peer falls silent and comes back when traffic resumes", () => {

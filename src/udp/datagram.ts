@@ -11,7 +11,9 @@
  * ```
  *
  * - type: 1 = data (an IPv6 packet), 2 = vnet data (a 10-byte virtio_net_hdr then the IPv6
- *   packet), 3 = keepalive (1 plaintext byte of flags: bit 0 = "I have heard you recently").
+ *   packet), 3 = keepalive (1 plaintext byte of flags: bit 0 = "I have heard you recently",
+ *   bit 1 = challenge, bit 2 = response; with bit 1 or 2 set, 8 more bytes: the challenge
+ *   to echo, or the echo — see channel.ts, "Roaming").
  * - byte 1 and bytes 2–3 are zero in version 1 (a receiver drops datagrams where they are not).
  * - receiver idx: chosen at random by the receiving side during channel setup; one socket
  *   serves many peers and finds the channel (and its key) without trial decryption.
@@ -41,6 +43,12 @@ export const TYPE_KEEPALIVE = 3;
 
 /** Keepalive flag: the sender has received an authenticated datagram recently. */
 export const KEEPALIVE_HEARD = 1;
+/** Keepalive flag: the body carries a challenge; answer it with {@link KEEPALIVE_RESPONSE}. */
+export const KEEPALIVE_CHALLENGE = 2;
+/** Keepalive flag: the body echoes a challenge this keepalive answers. */
+export const KEEPALIVE_RESPONSE = 4;
+/** Bytes of a keepalive challenge (after the flags byte). */
+export const CHALLENGE_BYTES = 8;
 
 /** Counters at and above this are never sent and never accepted (2^52). */
 export const COUNTER_LIMIT = 2 ** 52;
