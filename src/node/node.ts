@@ -23,7 +23,7 @@ import { type Route, Router } from "../routing/mod.ts";
 import { FrameType, type Session, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/vif.ts";
 import { DcSync, decodeDcOffer, encodeDcOffer } from "./dc_sync.ts";
-import { UdpLinks } from "./udp_links.ts";
+import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";
 import { pumpVif } from "./vif_pump.ts";
 
 const log = getLogger(["vmesh", "node"]);
@@ -136,13 +136,8 @@ export class Node {
     this.#timers.push(
       setInterval(guarded("routing timers", () => this.router.tick()), 1000),
       setInterval(guarded("latency poll", () => this.#pollLatency()), LATENCY_POLL_MS),
-      setInterval(
-        guarded("DC re-offer", () => {
-          this.#offerDcToAll();
-          this.udp.maintain();
-        }),
-        DC_REOFFER_MS,
-      ),
+      setInterval(guarded("DC re-offer", () => this.#offerDcToAll()), DC_REOFFER_MS),
+      setInterval(guarded("UDP channel maintenance", () => this.udp.maintain()), UDP_MAINTAIN_MS),
     );
     this.#scheduleFlush();
   }

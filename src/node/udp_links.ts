@@ -2,7 +2,9 @@
  * The UDP data channel of each session, and the peer sink the forwarder uses: a packet goes
  * over the encrypted UDP channel when it is usable and the packet fits, else over the TLS
  * session; at the end of a batch the forwarder flushes both. One UDP endpoint per node shares
- * the TLS listener's address and port.
+ * the TLS listener's address and port. Channel upkeep (retrying refused channels, rekeying)
+ * runs on its own timer every {@link UDP_MAINTAIN_MS}; keepalives and usability expiry run
+ * on the endpoint's.
  * @module
  */
 import { getLogger } from "@logtape/logtape";
@@ -18,6 +20,9 @@ import {
 } from "../udp/mod.ts";
 
 const log = getLogger(["vmesh", "udp"]);
+
+/** How often {@link UdpLinks.maintain} should run: retry refused channels, rekey used-up ones. */
+export const UDP_MAINTAIN_MS = 30_000;
 
 /** UDP view of one peer for `vmesh status`. */
 export interface UdpPeerStatus {
