@@ -37,6 +37,8 @@ export const LIBC_SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   /** int bind(int fd, const struct sockaddr *addr, socklen_t addrlen); */
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** int connect(int fd, const struct sockaddr *addr, socklen_t addrlen); */
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen); */
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   /** int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen); */

@@ -70,6 +70,17 @@ export function openUdp6Socket(local: Uint8Array, what: string): number {
 }
 
 /**
+ * Connects a UDP socket to `peer` (18 bytes): the kernel then keeps the route, and
+ * {@link MmsgRing.setOutgoingConnected} slots need no address (load generators).
+ * @throws {SyscallError} when the kernel refuses (no route…).
+ */
+export function connectUdp6(fd: number, peer: Uint8Array): void {
+  const sa = new Uint8Array(SOCKADDR_IN6_LEN);
+  writeSockaddr(sa, 0, peer);
+  check(libc().connect(fd, sa, SOCKADDR_IN6_LEN), "connect() of a UDP socket");
+}
+
+/**
  * The local port of a bound AF_INET6 socket (getsockname).
  * @throws {SyscallError} when the fd is not such a socket.
  */
@@ -144,6 +155,13 @@ export class MmsgRing {
   setOutgoing(i: number, len: number, to: Uint8Array): void {
     this.#iovView.setUint32(i * IOV + 8, len, true);
     writeSockaddr(this.#names, i * SOCKADDR_IN6_LEN, to);
+  }
+
+  /** Sets slot i's outgoing length and sends it to the connected peer (no msg_name). */
+  setOutgoingConnected(i: number, len: number): void {
+    this.#iovView.setUint32(i * IOV + 8, len, true);
+    this.#msgView.setBigUint64(i * MMSG, 0n, true);
+    this.#msgView.setUint32(i * MMSG + 8, 0, true);
   }
 
   /** Length of the datagram received in slot i (its full length when truncated). */

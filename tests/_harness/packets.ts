@@ -3,7 +3,7 @@
  * @module
  */
 import { parseIpv6 } from "../../src/net/ipv6.ts";
-import { writeVnetHdr } from "../../src/vif/vnet_hdr.ts";
+import { VNET_HDR_LEN, writeVnetHdr } from "../../src/vif/vnet_hdr.ts";
 
 /** Source of {@link superPacket}. */
 export const SRC: Uint8Array = parseIpv6("fd00::1");
@@ -19,7 +19,7 @@ export function superPacket(payload: Uint8Array, opts: {
   seq?: number;
 }): Uint8Array {
   const thl = opts.thl ?? 32;
-  const p = new Uint8Array(10 + 40 + thl + payload.length);
+  const p = new Uint8Array(VNET_HDR_LEN + 40 + thl + payload.length);
   writeVnetHdr(p, 0, {
     flags: 1,
     gsoType: opts.gsoType ?? 4,
@@ -28,7 +28,7 @@ export function superPacket(payload: Uint8Array, opts: {
     csumStart: 40,
     csumOffset: 16,
   });
-  const ip = 10;
+  const ip = VNET_HDR_LEN;
   p[ip] = 0x60;
   const plen = thl + payload.length;
   p[ip + 4] = (plen >> 8) & 0xff;
