@@ -15,17 +15,8 @@
  *   6. deliver  — data is queued and handed to `onPackets` once per receive batch, as one
  *                 {@link PacketBatch} that the callee borrows for the call
  *
- * Roaming: the peer's address moves only once the new address has proved it returns
- * traffic. An authenticated datagram from an unknown source address (the newest counter)
- * makes the channel send a keepalive carrying KEEPALIVE_CHALLENGE and 8 random bytes to that
- * address — at most one per `keepaliveMs`, one candidate at a time — while everything else
- * still goes to the old address. The peer answers every challenge it receives with a
- * keepalive carrying KEEPALIVE_RESPONSE and the same 8 bytes; only that answer, arriving
- * from the candidate address, moves the peer there. So an authenticated peer (or anyone who
- * re-sends its datagrams from a forged source) cannot aim our keepalives and traffic at a
- * third party: the third party never holds the keys to read the challenge. A peer that does
- * not answer challenges (an older vmesh) stays where it was; when it really moved, the
- * channel turns unusable and traffic takes TLS.
+ * Roaming: the peer's address moves only once the new address has answered a challenge
+ * (roaming.ts), so an authenticated peer cannot aim our traffic at a third party.
  *
  * Usability: the channel is `usable` while (a) an authenticated datagram arrived within
  * `usableTimeoutMs` and (b) the peer's latest keepalive within that time said it hears us.
@@ -55,6 +46,7 @@ import {
 import type { ChannelKeys } from "./keys.ts";
 import { newChannelStats, type UdpChannelStats } from "./channel_stats.ts";
 import { ReplayVerdict, ReplayWindow } from "./replay.ts";
+import { RoamingChallenge } from "./roaming.ts";
 
 const log = getLogger(["vmesh", "udp"]);
 
@@ -129,10 +121,7 @@ export class UdpChannel {
   readonly #window = new ReplayWindow();
   readonly #out: Uint8Array;
   readonly #keepaliveBody = new Uint8Array(1 + CHALLENGE_BYTES);
-  /** The challenge sent to {@link #candidate}, awaiting the peer's answer from there. */
-  readonly #challenge = new Uint8Array(CHALLENGE_BYTES);
-  #candidate: Uint8Array | undefined;
-  #lastChallenge = -Infinity;
+  readonly #roaming: RoamingChallenge;
   #peer: Uint8Array;
   #sendCounter = 0;
   #lastRx = -Infinity;
@@ -160,6 +149,7 @@ export class UdpChannel {
     this.#now = opts.now ?? (() => performance.now());
     this.#keepaliveMs = opts.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
     this.#timeoutMs = opts.usableTimeoutMs ?? DEFAULT_USABLE_TIMEOUT_MS;
+    this.#roaming = new RoamingChallenge(this.#keepaliveMs);
     this.#counterLimit = Math.min(opts.counterLimit ?? COUNTER_LIMIT, COUNTER_LIMIT);
     const maxDatagram = opts.maxDatagram ?? DEFAULT_MAX_DATAGRAM_BYTES;
     if (!Number.isInteger(maxDatagram) || maxDatagram < OVERHEAD_BYTES + 64) {
@@ -254,32 +244,20 @@ export class UdpChannel {
     }
   }
 
-  /**
-   * An authenticated datagram came from `from`, not the peer's address: challenge that
-   * address (at most one challenge per keepalive interval; a new candidate replaces the old).
-   */
+  /** A new source address spoke: challenge it (rate-limited; see roaming.ts). */
   #challengeAddress(from: UdpAddress, now: number): void {
-    const same = this.#candidate !== undefined && udpAddressEquals(from, this.#candidate);
-    if (same && now - this.#lastChallenge < this.#keepaliveMs) return;
-    if (!same && now - this.#lastChallenge < this.#keepaliveMs / 4) return;
-    this.#candidate = from.slice(0, 18);
-    this.#lastChallenge = now;
-    crypto.getRandomValues(this.#challenge);
+    const to = this.#roaming.challenge(from, now);
+    if (to === undefined) return;
     this.stats.addressChallenges++;
-    this.#sendKeepalive(now, KEEPALIVE_CHALLENGE, this.#challenge, this.#candidate);
+    this.#sendKeepalive(now, KEEPALIVE_CHALLENGE, this.#roaming.bytes, to);
   }
 
   /** The peer answered a challenge: move to the candidate when it answered from there. */
   #checkResponse(plain: Uint8Array, from: UdpAddress): void {
-    const cand = this.#candidate;
-    if (cand === undefined || !udpAddressEquals(from, cand)) return;
-    let diff = 0;
-    for (let i = 0; i < CHALLENGE_BYTES; i++) diff |= plain[1 + i] ^ this.#challenge[i];
-    if (diff !== 0) return;
-    this.#candidate = undefined;
-    this.#lastChallenge = -Infinity;
+    const to = this.#roaming.answered(plain.subarray(1, 1 + CHALLENGE_BYTES), from);
+    if (to === undefined) return;
     const old = formatUdpAddress(this.#peer);
-    this.#peer.set(cand);
+    this.#peer.set(to);
     this.stats.addressChanges++;
     log.info("UDP peer {peer} moved from {old} to {addr} (the new address answered)", {
       peer: this.#peerName,
