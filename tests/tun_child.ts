@@ -59,6 +59,24 @@ async function readEchoRequest(vif: TunVif, dst: string): Promise<[Uint8Array, n
   }
 }
 
+/**
+ * Listens on an address just added to an interface. The kernel marks a new IPv6 address
+ * tentative until its duplicate-address work item runs (skipped at once for a TUN, but
+ * asynchronously), so a bind right after the ioctl can fail with EADDRNOTAVAIL: retry for up
+ * to 2 s (seen as a flake about one run in five).
+ */
+async function listenWhenAddressReady(hostname: string, port: number): Promise<Deno.TcpListener> {
+  const deadline = performance.now() + 2000;
+  for (;;) {
+    try {
+      return Deno.listen({ hostname, port });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AddrNotAvailable) || performance.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
 /** Turns an echo request into the matching echo reply in place. */
 function makeEchoReply(p: Uint8Array, size: number): void {
   const src = p.slice(8, 24);
@@ -261,7 +279,7 @@ const scenarios: Record<string, (args: string[]) => Promise<void>> = {
     const vif = openTunVif({ name: "vmt0", addresses: ["fd00:30::1/64"], offload: true });
     const dog = watchdog(vif, 60_000);
     const port = 5201;
-    const listener = Deno.listen({ hostname: "fd00:30::1", port });
+    const listener = await listenWhenAddressReady("fd00:30::1", port);
     const data = new Uint8Array(Number(megabytes) * 1024 * 1024);
     for (let i = 0; i < data.length; i += 65536) {
       crypto.getRandomValues(data.subarray(i, i + 65536));
