@@ -89,8 +89,6 @@ export class SendQueue {
   readonly #packets = new PendingBuffer();
   #scheduled = false;
   #closed = false;
-  /** Socket writes issued. */
-  writes = 0;
 
   /**
    * @param sink the socket side
@@ -148,14 +146,8 @@ export class SendQueue {
     if (this.#closed) return;
     const c = this.#control.take();
     const p = this.#packets.take();
-    if (c !== null) {
-      this.writes++;
-      this.#sink.write(c);
-    }
-    if (p !== null) {
-      this.writes++;
-      this.#sink.write(p);
-    }
+    if (c !== null) this.#sink.write(c);
+    if (p !== null) this.#sink.write(p);
   }
 
   /** Drops everything pending and refuses further frames. */
