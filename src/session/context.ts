@@ -13,7 +13,9 @@ import type { Session } from "./session.ts";
 
 /** Host and port. */
 export interface Endpoint {
+  /** IP address or host name. */
   host: string;
+  /** TCP port. */
   port: number;
 }
 
@@ -27,17 +29,25 @@ export interface Endpoint {
  * session stays up.
  */
 export interface SessionContext {
+  /** This node's certificate, key, name and ID. */
   identity: NodeIdentity;
+  /** Our private key, read once, for signing hellos. */
   signingKey: KeyObject;
+  /** Our CA and pinned external certificates. */
   trust: TrustStore;
   /** Monotonic time and timers (handshake timeout, pings, close grace). */
   clock: Clock;
   /** Wall-clock time in ms since the epoch, for certificate expiry (default `Date.now`). */
   wallClock?: () => number;
+  /** This process's random instance number (8 bytes), sent in every hello. */
   instance: Uint8Array;
+  /** Feature bits we announce. */
   features: number;
+  /** Limit from accept or dial to the peer's valid hello, ms. */
   handshakeTimeoutMs: number;
+  /** Ping settings. */
   liveness: LivenessOptions;
+  /** Send backlog limits. */
   queue: SendQueueOptions;
   /** Called when the session opens (after both hellos); may close it again. */
   onOpen(s: Session): void;

@@ -43,11 +43,13 @@ export class MemoryLink implements Link {
     b.#peer = a;
   }
 
+  /** Sets the handlers (once). */
   attach(handlers: LinkHandlers): void {
     if (this.#handlers) throw new Error("MemoryLink.attach: handlers already set");
     this.#handlers = handlers;
   }
 
+  /** Queues bytes for the peer (delivered in a later microtask). */
   write(bytes: Uint8Array): void {
     if (this.#closed || this.#ending) return;
     this.bytesWritten += bytes.length;
@@ -56,16 +58,19 @@ export class MemoryLink implements Link {
     this.#schedule();
   }
 
+  /** Bytes written and not yet delivered. */
   backlog(): number {
     return this.#outboxBytes;
   }
 
+  /** Delivers what is queued, then closes both ends. */
   end(): void {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
     this.#schedule();
   }
 
+  /** Closes both ends now, dropping what is queued. */
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -77,6 +82,7 @@ export class MemoryLink implements Link {
     });
   }
 
+  /** The facts given at construction. */
   tls(): TlsFacts {
     return this.#facts;
   }

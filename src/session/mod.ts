@@ -19,6 +19,7 @@ export {
   type SessionAction,
   type SessionEvent,
   type SessionState,
+  type Transition,
   transition,
 } from "./session_fsm.ts";
 export type { Link, LinkHandlers, TlsFacts } from "./link.ts";

@@ -47,6 +47,7 @@ export function preferSession(
 
 /** A session as the registry sees it. */
 export interface RegisteredSession extends DuplicateFacts {
+  /** The authenticated peer. */
   readonly peer: { readonly id: PeerId; readonly name: string; readonly external: boolean };
 }
 

@@ -63,7 +63,9 @@ export type SessionAction =
 
 /** The outcome of an event in a state. */
 export interface Transition {
+  /** The state after the event. */
   next: SessionState;
+  /** What to do, in order. */
   actions: readonly SessionAction[];
 }
 

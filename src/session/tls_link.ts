@@ -23,6 +23,7 @@ export class TlsLink implements Link {
     this.#secureEvent = isServer ? "secure" : "secureConnect";
   }
 
+  /** Sets the handlers on the socket's events. */
   attach(h: LinkHandlers): void {
     const s = this.#socket;
     s.once(this.#secureEvent, () => h.onSecure());
@@ -33,22 +34,27 @@ export class TlsLink implements Link {
     s.on("close", () => h.onClose("connection closed"));
   }
 
+  /** Writes to the socket (which keeps the buffer). */
   write(bytes: Uint8Array): void {
     this.#socket.write(bytes);
   }
 
+  /** The socket's `writableLength`. */
   backlog(): number {
     return this.#socket.writableLength;
   }
 
+  /** Flushes and half-closes the socket. */
   end(): void {
     this.#socket.end();
   }
 
+  /** Closes the socket now. */
   destroy(): void {
     this.#socket.destroy();
   }
 
+  /** Protocol, peer certificate and Finished messages from the TLS session. */
   tls(): TlsFacts {
     const s = this.#socket;
     const raw = s.getPeerCertificate(true)?.raw;
