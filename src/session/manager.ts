@@ -160,6 +160,7 @@ export class SessionManager implements SessionHandlers {
       });
       this.#listenAddr = await acceptor.listen(this.#opts.listen);
       this.#acceptor = acceptor;
+      if (this.#stopped) await acceptor.close(); // stop() ran while we were binding
     }
     if (!this.#stopped) this.#dialer.start();
   }
