@@ -30,12 +30,12 @@ Deno.test("preferSession() takes the fresh session when the peer restarted or th
 });
 
 interface Fake extends DuplicateFacts {
-  peer: { id: string; name: string };
+  peer: { id: string; name: string; external: boolean };
   label: string;
 }
 const fake = (label: string, id: string, dialedByUs: boolean, peerInstance = "i1"): Fake => ({
   label,
-  peer: { id, name: `n${id.slice(0, 1)}` },
+  peer: { id, name: `n${id.slice(0, 1)}`, external: false },
   dialedByUs,
   peerInstance,
 });
@@ -66,4 +66,19 @@ Deno.test("SessionRegistry lets a restarted peer's new session replace the old o
   r.admit(old);
   assertEquals(r.admit(fresh), { admitted: true, loser: old });
   assertEquals(r.get(HIGH), fresh);
+});
+
+Deno.test("SessionRegistry keeps one session per peer key even when the peer IDs differ", () => {
+  // Two certificates under one node name: different IDs, one peer.
+  const r = new SessionRegistry<Fake>(LOW, (s) => `node:${s.peer.name}`);
+  const first = fake("first", "f1".padEnd(64, "0"), true);
+  const twin = fake("twin", "f2".padEnd(64, "0"), true);
+  assertEquals(first.peer.name, twin.peer.name);
+  r.admit(first);
+  assertEquals(r.admit(twin), { admitted: true, loser: first }, "the same side dialled both");
+  assertEquals(r.sessions(), [twin]);
+  assertEquals(r.get(first.peer.id), undefined, "the replaced ID no longer resolves");
+  assertEquals(r.get(twin.peer.id), twin);
+  assertEquals(r.release(first), true);
+  assertEquals(r.sessions(), [twin], "releasing the replaced one keeps the survivor");
 });
