@@ -47,6 +47,11 @@ Deno.test("a session comes up and carries packets and control frames both ways",
     await waitUntil(() => sa.stats().samples >= 1 && sb.stats().samples >= 1, "RTT samples");
     const st = sb.stats();
     assert(st.rttMs !== null && st.rttMs >= 0 && st.rttMs < 1000, `rtt ${st.rttMs}`);
+    assert(
+      nb.rtt.length >= 1 && nb.rtt.every((e) => e.session === sb),
+      "RTT events from B's session",
+    );
+    assert(nb.rtt.every((e) => e.ms >= 0 && e.ms < 1000), "RTT samples in ms");
     assertEquals(st.counters.packetsOut, 51);
     assertEquals(sa.stats().counters.packetsIn, 51);
     assertEquals(sa.stats().counters.controlIn, 1);

@@ -27,6 +27,8 @@ export interface TestNode {
   control: { session: Session; type: number; payload: Uint8Array }[];
   packets: { session: Session; packets: Uint8Array[]; vnet: boolean[] }[];
   failures: HandshakeFailure[];
+  /** RTT events: session and sample, ms. */
+  rtt: { session: Session; ms: number }[];
   /** The listen address as a peer entry for others. */
   asPeer(): PeerConfig;
 }
@@ -52,6 +54,7 @@ export async function startNode(
     control: [],
     packets: [],
     failures: [],
+    rtt: [],
     asPeer() {
       const a = node.mgr.listenAddr()!;
       return { addr: { host: "127.0.0.1", port: a.port }, name: identity.name };
@@ -74,6 +77,7 @@ export async function startNode(
         vnet: batch.vnet.slice(0, batch.count),
       }),
     onHandshakeFailure: (f) => node.failures.push(f),
+    onRtt: (session, ms) => node.rtt.push({ session, ms }),
   });
   await node.mgr.start();
   return node;

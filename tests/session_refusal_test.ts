@@ -85,7 +85,11 @@ Deno.test("a pinned external certificate is accepted", async () => {
   await withPair(async (na) => {
     const ne = await startNode(identityOf(ext), pki.trust, { peers: [na.asPeer()] });
     try {
-      await waitUntil(() => na.up.some((s) => s.peer.name === ext.name), "external session up");
+      // Both ends: each opens on the other's hello, so one may open a moment before the other.
+      await waitUntil(
+        () => na.up.some((s) => s.peer.name === ext.name) && ne.up.length === 1,
+        "external session up at both ends",
+      );
       const s = na.up.find((s) => s.peer.name === ext.name)!;
       assertEquals(s.peer.external, true);
       assertEquals(ne.up[0].peer.name, a.name);

@@ -4,7 +4,8 @@
  * Event flow:
  * - vif read batches → {@link Forwarder.fromVif}; the packets of a session's TLS chunk or of
  *   its UDP channel's receive batch → `fromPeer(peerId, batch)`.
- * - session up/down, latency samples, route announce/withdraw frames → {@link Router}, which
+ * - session up/down, RTT samples (one event per answered ping), route announce/withdraw
+ *   frames → {@link Router}, which
  *   updates the FIB (shared with the forwarder, mutated in place) at once; what neighbours
  *   must hear is sent by `flush()` within {@link FLUSH_DELAY_MS}.
  * - DC offers and DCs → {@link DcSync}; an accepted DC re-filters routes and is pushed to
@@ -20,7 +21,7 @@ import { type Ipv6Prefix, prefixKey } from "../net/prefix.ts";
 import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
 import { decodeAnnounce, decodeWithdraw, encodeAnnounce, encodeWithdraw } from "../routing/mod.ts";
 import { type Route, Router } from "../routing/mod.ts";
-import { FrameType, type Session, SessionManager } from "../session/mod.ts";
+import { FrameType, type Session, SessionError, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/vif.ts";
 import { DcSync, decodeDcOffer, encodeDcOffer } from "./dc_sync.ts";
 import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";
@@ -30,11 +31,6 @@ const log = getLogger(["vmesh", "node"]);
 
 /** Batching window for route announcements and withdrawals. */
 export const FLUSH_DELAY_MS = 10;
-/**
- * How often sessions are checked for their first RTT sample (which replaces the guess given to
- * the router at session start); later samples go to the router once per ping interval.
- */
-const LATENCY_POLL_MS = 50;
 /** Periodic DC re-offer (covers anything missed). */
 const DC_REOFFER_MS = 30_000;
 /** A peer's offers get the same DC again at most this often (a peer cannot make us stream it). */
@@ -60,8 +56,8 @@ export class Node {
   readonly startedAt = Date.now();
   #config: NodeConfig;
   readonly #inputs: NodeInputs;
-  /** When each session's RTT was last given to the router (absent: not measured yet). */
-  readonly #latencyFedAt = new WeakMap<Session, number>();
+  /** Sessions whose first RTT sample reached the router (it replaced the initial guess). */
+  readonly #measured = new WeakSet<Session>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #flushing = false;
   /** The DC last sent to each session, and when: an offer does not re-send it within a minute. */
@@ -111,6 +107,7 @@ export class Node {
       onSessionDown: (s) => this.#onDown(s),
       onControl: (s, type, payload) => this.#onControl(s, type, payload),
       onPackets: (s, batch) => this.forwarder.fromPeer(s.peer.id, batch),
+      onRtt: (s, ms) => this.#onRtt(s, ms),
     });
   }
 
@@ -135,7 +132,6 @@ export class Node {
     await this.sessions.start();
     this.#timers.push(
       setInterval(guarded("routing timers", () => this.router.tick()), 1000),
-      setInterval(guarded("latency poll", () => this.#pollLatency()), LATENCY_POLL_MS),
       setInterval(guarded("DC re-offer", () => this.#offerDcToAll()), DC_REOFFER_MS),
       setInterval(guarded("UDP channel maintenance", () => this.udp.maintain()), UDP_MAINTAIN_MS),
     );
@@ -200,7 +196,7 @@ export class Node {
     const { id, name, external } = s.peer;
     const wantUdp = this.#config.peers.some((p) => p.name === name && p.udp);
     this.forwarder.attachPeer(id, this.udp.open(s, wantUdp));
-    this.router.peerUp({ id, name, external }, s.stats().rttMs ?? INITIAL_LATENCY_MS);
+    this.router.peerUp({ id, name, external }, INITIAL_LATENCY_MS);
     this.#flushNow();
     s.sendControl(FrameType.DcOffer, this.#dcOffer());
   }
@@ -214,54 +210,53 @@ export class Node {
     this.#flushNow();
   }
 
+  /**
+   * A control frame. A payload that does not decode is the peer's fault: a `SessionError`
+   * closes its session ("malformed-frame"). Anything else thrown here is a bug of ours: the
+   * session logs it as such and stays up.
+   */
   #onControl(s: Session, type: number, payload: Uint8Array): void {
-    try {
-      switch (type) {
-        case FrameType.RouteAnnounce: {
-          const r = this.router.receiveAnnounce(s.peer.id, decodeAnnounce(payload));
-          if (r.rejected > 0) {
-            log.debug("{peer}: {n} route(s) refused: {problems}", {
-              peer: s.peer.name,
-              n: r.rejected,
-              problems: r.problems.join("; "),
-            });
-          }
-          this.#scheduleFlush();
-          return;
-        }
-        case FrameType.RouteWithdraw:
-          this.router.receiveWithdraw(s.peer.id, decodeWithdraw(payload));
-          this.#scheduleFlush();
-          return;
-        case FrameType.DcOffer: {
-          const offer = decodeDcOffer(payload);
-          const current = this.dc.current;
-          if (current && this.dc.shouldSendTo(offer)) this.#sendDc(s, current);
-          return;
-        }
-        case FrameType.Dc:
-          this.dc.receive(payload.slice(), s.peer.name);
-          return;
-        case FrameType.UdpChannelRequest:
-          this.udp.onRequest(s, payload);
-          return;
-        case FrameType.UdpChannelResponse:
-          this.udp.onResponse(s, payload);
-          return;
-        default:
-          log.debug("{peer}: control frame type {type} not used by this node", {
+    switch (type) {
+      case FrameType.RouteAnnounce: {
+        const routes = peerInput("route announce", () => decodeAnnounce(payload));
+        const r = this.router.receiveAnnounce(s.peer.id, routes);
+        if (r.rejected > 0) {
+          log.debug("{peer}: {n} route(s) refused: {problems}", {
             peer: s.peer.name,
-            type,
+            n: r.rejected,
+            problems: r.problems.join("; "),
           });
+        }
+        this.#scheduleFlush();
+        return;
       }
-    } catch (e) {
-      const what = e instanceof Error ? e.message : String(e);
-      log.warn("{peer} sent a malformed control frame (type {type}), closing: {what}", {
-        peer: s.peer.name,
-        type,
-        what,
-      });
-      s.close(`malformed control frame: ${what}`, "malformed-frame");
+      case FrameType.RouteWithdraw:
+        this.router.receiveWithdraw(
+          s.peer.id,
+          peerInput("route withdraw", () => decodeWithdraw(payload)),
+        );
+        this.#scheduleFlush();
+        return;
+      case FrameType.DcOffer: {
+        const offer = peerInput("DC offer", () => decodeDcOffer(payload));
+        const current = this.dc.current;
+        if (current && this.dc.shouldSendTo(offer)) this.#sendDc(s, current);
+        return;
+      }
+      case FrameType.Dc:
+        this.dc.receive(payload.slice(), s.peer.name);
+        return;
+      case FrameType.UdpChannelRequest:
+        peerSyntax("UDP channel request", () => this.udp.onRequest(s, payload));
+        return;
+      case FrameType.UdpChannelResponse:
+        peerSyntax("UDP channel response", () => this.udp.onResponse(s, payload));
+        return;
+      default:
+        log.debug("{peer}: control frame type {type} not used by this node", {
+          peer: s.peer.name,
+          type,
+        });
     }
   }
 
@@ -299,17 +294,17 @@ export class Node {
     for (const s of this.sessions.sessions()) s.sendControl(FrameType.DcOffer, offer);
   }
 
-  #pollLatency(): void {
-    const now = performance.now();
-    for (const s of this.sessions.sessions()) {
-      const rtt = s.stats().rttMs;
-      if (rtt === null) continue;
-      const fedAt = this.#latencyFedAt.get(s);
-      if (fedAt === undefined) this.router.resetLatency(s.peer.id, rtt);
-      else if (now - fedAt >= this.#config.pingIntervalMs) {
-        this.router.updateLatency(s.peer.id, rtt);
-      } else continue;
-      this.#latencyFedAt.set(s, now);
+  /**
+   * One raw RTT sample of a session's link. The router's `LinkLatency` is the one smoothing
+   * (EWMA with a re-advertise threshold); the first sample replaces the guess given at
+   * `peerUp`.
+   */
+  #onRtt(s: Session, ms: number): void {
+    if (this.sessions.session(s.peer.id) !== s) return;
+    if (this.#measured.has(s)) this.router.updateLatency(s.peer.id, ms);
+    else {
+      this.#measured.add(s);
+      this.router.resetLatency(s.peer.id, ms);
     }
     if (this.router.pending) this.#scheduleFlush();
   }
@@ -362,6 +357,34 @@ const RESTART_KEYS = [
   "maxRoutesPerPeer",
   "externalPeersDefault",
 ] as const;
+
+/**
+ * Decodes a peer's payload: whatever the decoder throws is the peer's fault.
+ * @throws {SessionError} "malformed-frame", closing that peer's session
+ */
+function peerInput<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    throw malformed(what, e);
+  }
+}
+
+/** Runs a handler whose `SyntaxError` means a malformed payload (the peer's fault). */
+function peerSyntax(what: string, handle: () => void): void {
+  try {
+    handle();
+  } catch (e) {
+    throw e instanceof SyntaxError ? malformed(what, e) : e;
+  }
+}
+
+function malformed(what: string, e: unknown): SessionError {
+  const why = e instanceof Error ? e.message : String(e);
+  return new SessionError("malformed-frame", `malformed control frame (${what}): ${why}`, {
+    cause: e,
+  });
+}
 
 /** Wraps a timer callback so that a bug in it is logged instead of ending the process. */
 function guarded(what: string, fn: () => void): () => void {

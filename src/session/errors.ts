@@ -27,7 +27,8 @@ export type SessionReason =
   | "dead"
   | "peer-closed"
   | "connection-lost"
-  | "local-close";
+  | "local-close"
+  | "internal-error";
 
 /**
  * A refused handshake or a protocol violation, with a stable {@link SessionReason}.

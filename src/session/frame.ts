@@ -16,9 +16,9 @@ export const FrameType = {
   Hello: 0x10,
   /** Close with a UTF-8 reason; the sender closes the connection after it. */
   Close: 0x11,
-  /** Liveness probe: u32 sequence number. */
+  /** Liveness probe: u32 sequence number and an 8-byte random nonce (12 bytes). */
   Ping: 0x12,
-  /** Answer to a ping: the same u32 sequence number. */
+  /** Answer to a ping: its 12-byte payload echoed unchanged. */
   Pong: 0x13,
   /** Routing: route announcement (payload defined by the routing layer). */
   RouteAnnounce: 0x20,

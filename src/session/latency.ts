@@ -1,6 +1,11 @@
 /**
- * Link quality from pings: a sliding window of the last RTT samples and of the last ping
- * outcomes, giving smoothed RTT, jitter and loss.
+ * Link quality from pings, for `vmesh status`: a sliding window of the last RTT samples and
+ * of the last ping outcomes, giving mean RTT, minimum, jitter and loss.
+ *
+ * This window is a display figure only. Routing does not read it: each raw sample goes to
+ * the node as an `onRtt` event and from there to the router, whose `LinkLatency`
+ * (`src/routing/latency.ts`, an EWMA with a re-advertise threshold) is the one smoothing
+ * between a measurement and a route metric.
  * @module
  */
 

@@ -1,14 +1,26 @@
 /**
  * Ping scheduling and dead-peer detection. Every interval a ping with a new sequence number
- * is sent; a ping still unanswered when the next one is due counts as missed (for the loss
- * figure). The peer is declared dead when no answer has arrived for `deadAfter` intervals
- * since the last one (or since the start): with the defaults, 3 s after a peer freezes at the
- * latest, whatever the phase of the ping timer — counting misses at ping times instead would
- * take 3–4 s. Answers feed a {@link LatencyTracker}.
+ * and a fresh random nonce is sent; a ping still unanswered when the next one is due counts
+ * as missed (for the loss figure). The peer is declared dead when no answer has arrived for
+ * `deadAfter` intervals since the last one (or since the start): with the defaults, 3 s after
+ * a peer freezes at the latest, whatever the phase of the ping timer — counting misses at ping
+ * times instead would take 3–4 s.
+ *
+ * Ping and pong payload (12 bytes): `seq u32 (big-endian) | nonce 8 B`. The nonce comes from
+ * the CSPRNG; a pong counts only when it echoes both the sequence number and the nonce of a
+ * ping still in flight. A peer therefore cannot answer a ping before it has received it (to
+ * look closer than it is): a pong that matches no outstanding ping is ignored and counted
+ * (`unmatchedPongs`), gives no RTT sample and does not keep the session alive. Each answer
+ * gives one RTT sample: to the {@link LatencyTracker} (status figures) and to `onSample`.
  * @module
  */
 import type { Clock, TimerHandle } from "./clock.ts";
 import { LatencyTracker } from "./latency.ts";
+
+/** Length of a ping and of a pong payload. */
+export const PING_LEN = 12;
+/** Pings kept in flight (older ones can no longer be answered). */
+const MAX_IN_FLIGHT = 10;
 
 /** Liveness settings. */
 export interface LivenessOptions {
@@ -20,38 +32,48 @@ export interface LivenessOptions {
   window?: number;
 }
 
+/** What {@link Liveness} calls. */
+export interface LivenessHooks {
+  /** Sends a ping frame with this payload (`PING_LEN` bytes; copy it to keep it). */
+  sendPing(payload: Uint8Array): void;
+  /** Called once when the peer is declared dead. */
+  onDead(missed: number): void;
+  /** Called with each RTT sample, ms. */
+  onSample?(rttMs: number): void;
+}
+
+interface InFlight {
+  sentAt: number;
+  nonce: Uint8Array;
+}
+
 /** Drives pings for one session. */
 export class Liveness {
   readonly tracker: LatencyTracker;
   readonly #clock: Clock;
   readonly #interval: number;
   readonly #deadAfter: number;
-  readonly #sendPing: (seq: number) => void;
-  readonly #onDead: (missed: number) => void;
-  /** seq → send time of pings in flight (at most `window` kept). */
-  readonly #inFlight = new Map<number, number>();
+  readonly #hooks: LivenessHooks;
+  /** seq → send time and nonce of pings in flight (at most `MAX_IN_FLIGHT` kept). */
+  readonly #inFlight = new Map<number, InFlight>();
+  readonly #ping = new Uint8Array(PING_LEN);
   #seq = 0;
   #lastAnswered = true;
   #missed = 0;
+  #unmatched = 0;
   #timer: TimerHandle | undefined;
   #deadline: TimerHandle | undefined;
   #stopped = false;
 
   /**
    * @param clock time source
-   * @param sendPing sends a ping frame with this sequence number
-   * @param onDead called once when the peer is declared dead
+   * @param hooks ping output, death and RTT sample callbacks
    * @param opts settings
+   * @throws {RangeError} when the interval is not > 0 or deadAfter < 1
    */
-  constructor(
-    clock: Clock,
-    sendPing: (seq: number) => void,
-    onDead: (missed: number) => void,
-    opts: LivenessOptions = {},
-  ) {
+  constructor(clock: Clock, hooks: LivenessHooks, opts: LivenessOptions = {}) {
     this.#clock = clock;
-    this.#sendPing = sendPing;
-    this.#onDead = onDead;
+    this.#hooks = hooks;
     this.#interval = opts.intervalMs ?? 1000;
     this.#deadAfter = opts.deadAfter ?? 3;
     this.tracker = new LatencyTracker(opts.window ?? 10);
@@ -63,6 +85,11 @@ export class Liveness {
   /** Consecutive missed pings so far. */
   get missed(): number {
     return this.#missed;
+  }
+
+  /** Pongs ignored because they echoed no ping in flight (wrong sequence or nonce). */
+  get unmatchedPongs(): number {
+    return this.#unmatched;
   }
 
   /** Sends the first ping now and schedules the rest. */
@@ -81,15 +108,25 @@ export class Liveness {
     this.#deadline = undefined;
   }
 
-  /** Handles a pong. Unknown or duplicate sequence numbers are ignored. */
-  onPong(seq: number): void {
-    const sentAt = this.#inFlight.get(seq);
-    if (sentAt === undefined) return;
+  /**
+   * Handles a pong payload (`PING_LEN` bytes, checked by the caller).
+   * @returns true when it answered a ping in flight; false when ignored (counted)
+   */
+  onPong(payload: Uint8Array): boolean {
+    const seq = pingSeq(payload);
+    const ping = this.#inFlight.get(seq);
+    if (ping === undefined || !sameBytes(ping.nonce, payload.subarray(4, PING_LEN))) {
+      this.#unmatched++;
+      return false;
+    }
     this.#inFlight.delete(seq);
-    this.tracker.addSample(this.#clock.now() - sentAt);
+    const rtt = this.#clock.now() - ping.sentAt;
+    this.tracker.addSample(rtt);
     this.#missed = 0;
     if (seq === this.#seq) this.#lastAnswered = true;
     this.#armDeadline();
+    this.#hooks.onSample?.(rtt);
+    return true;
   }
 
   /** (Re)starts the countdown to "dead": `deadAfter` intervals from now. */
@@ -100,7 +137,7 @@ export class Liveness {
       this.#deadline = undefined;
       const missed = Math.max(this.#missed, this.#deadAfter);
       this.stop();
-      this.#onDead(missed);
+      this.#hooks.onDead(missed);
     }, this.#interval * this.#deadAfter);
   }
 
@@ -112,10 +149,28 @@ export class Liveness {
       if (!this.#lastAnswered) this.#missed++;
     }
     this.#seq = (this.#seq + 1) >>> 0;
-    this.#inFlight.set(this.#seq, this.#clock.now());
-    if (this.#inFlight.size > 10) this.#inFlight.delete(this.#inFlight.keys().next().value!);
+    const nonce = crypto.getRandomValues(new Uint8Array(PING_LEN - 4));
+    this.#inFlight.set(this.#seq, { sentAt: this.#clock.now(), nonce });
+    if (this.#inFlight.size > MAX_IN_FLIGHT) {
+      this.#inFlight.delete(this.#inFlight.keys().next().value!);
+    }
     this.#lastAnswered = false;
-    this.#sendPing(this.#seq);
+    new DataView(this.#ping.buffer).setUint32(0, this.#seq);
+    this.#ping.set(nonce, 4);
+    this.#hooks.sendPing(this.#ping);
     if (!this.#stopped) this.#timer = this.#clock.setTimer(() => this.#tick(false), this.#interval);
   }
+}
+
+/** The sequence number of a ping or pong payload. */
+export function pingSeq(payload: Uint8Array): number {
+  return new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0);
+}
+
+/** Equality without an early exit (the time taken does not tell which byte differed). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
 }

@@ -1,72 +1,125 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
 import { ManualClock } from "./clock.ts";
-import { Liveness } from "./liveness.ts";
+import { Liveness, PING_LEN, pingSeq } from "./liveness.ts";
+
+/** A Liveness whose pings are recorded (copies) and whose death time is kept. */
+function probe(clock: ManualClock, opts = {}) {
+  const pings: Uint8Array[] = [];
+  const samples: number[] = [];
+  const r = { pings, samples, deadAt: -1, l: undefined as unknown as Liveness };
+  r.l = new Liveness(clock, {
+    sendPing: (p) => pings.push(p.slice()),
+    onDead: () => (r.deadAt = clock.now()),
+    onSample: (ms) => samples.push(ms),
+  }, opts);
+  return r;
+}
 
 Deno.test("Liveness declares a silent peer dead after 3 missed pings, 3 intervals in", () => {
   const clock = new ManualClock();
-  const sent: number[] = [];
-  let deadAt = -1;
-  const l = new Liveness(clock, (s) => sent.push(s), () => (deadAt = clock.now()));
-  l.start();
-  assertEquals(sent, [1]);
+  const p = probe(clock);
+  p.l.start();
+  assertEquals(p.pings.map(pingSeq), [1]);
   clock.advance(2999);
-  assertEquals(deadAt, -1);
+  assertEquals(p.deadAt, -1);
   clock.advance(1);
-  assertEquals(deadAt, 3000);
-  assertEquals(sent, [1, 2, 3]);
+  assertEquals(p.deadAt, 3000);
+  assertEquals(p.pings.map(pingSeq), [1, 2, 3]);
   assertEquals(clock.pending, 0, "no timer left after death");
-  assertEquals(l.tracker.snapshot().loss, 1);
+  assertEquals(p.l.tracker.snapshot().loss, 1);
 });
 
 Deno.test("Liveness declares a peer dead 3 intervals after its last answer, whatever the phase", () => {
   for (const answerAt of [10, 500, 990]) {
     const clock = new ManualClock();
-    let last = 0;
-    let deadAt = -1;
-    const l = new Liveness(clock, (s) => (last = s), () => (deadAt = clock.now()));
-    l.start();
+    const p = probe(clock);
+    p.l.start();
     clock.advance(1000); // ping 2 goes out at 1000
     clock.advance(answerAt);
-    l.onPong(last); // the last answer; then the peer freezes
+    assert(p.l.onPong(p.pings.at(-1)!)); // the last answer; then the peer freezes
     clock.advance(10_000);
-    assertEquals(deadAt, 1000 + answerAt + 3000);
+    assertEquals(p.deadAt, 1000 + answerAt + 3000);
     assertEquals(clock.pending, 0);
   }
 });
 
-Deno.test("Liveness measures RTT from pongs and stays alive while they come", () => {
+Deno.test("Liveness measures RTT from pongs, reports each sample and stays alive", () => {
   const clock = new ManualClock();
-  let dead = false;
-  let last = 0;
-  const l = new Liveness(clock, (s) => (last = s), () => (dead = true), { intervalMs: 100 });
-  l.start();
+  const p = probe(clock, { intervalMs: 100 });
+  p.l.start();
   for (let i = 0; i < 50; i++) {
     clock.advance(7);
-    l.onPong(last);
+    p.l.onPong(p.pings.at(-1)!);
     clock.advance(93);
   }
-  assert(!dead);
-  const q = l.tracker.snapshot();
+  assertEquals(p.deadAt, -1);
+  const q = p.l.tracker.snapshot();
   assertEquals(q.rttMs, 7);
   assertEquals(q.jitterMs, 0);
   assertEquals(q.loss, 0);
-  l.stop();
+  assertEquals(p.samples.length, 50);
+  assert(p.samples.every((s) => s === 7));
+  p.l.stop();
   assertEquals(clock.pending, 0);
 });
 
 Deno.test("Liveness: a late answer resets the miss count; unknown pongs are ignored", () => {
   const clock = new ManualClock();
-  let dead = false;
-  const seqs: number[] = [];
-  const l = new Liveness(clock, (s) => seqs.push(s), () => (dead = true));
-  l.start();
+  const p = probe(clock);
+  p.l.start();
   clock.advance(2500); // pings 1, 2, 3 sent; 1 and 2 missed
-  assertEquals(l.missed, 2);
-  l.onPong(999);
-  assertEquals(l.missed, 2);
-  l.onPong(2); // late answer to ping 2: the peer is alive
-  assertEquals(l.missed, 0);
+  assertEquals(p.l.missed, 2);
+  const unknown = new Uint8Array(PING_LEN);
+  new DataView(unknown.buffer).setUint32(0, 999);
+  assertEquals(p.l.onPong(unknown), false);
+  assertEquals(p.l.missed, 2);
+  assert(p.l.onPong(p.pings[1])); // late answer to ping 2: the peer is alive
+  assertEquals(p.l.missed, 0);
   clock.advance(500);
-  assert(!dead);
-  assertEquals(l.tracker.snapshot().rttMs, 1500);
+  assertEquals(p.deadAt, -1);
+  assertEquals(p.l.tracker.snapshot().rttMs, 1500);
+  assertEquals(p.l.unmatchedPongs, 1);
+});
+
+Deno.test("Liveness pings carry a fresh random nonce each", () => {
+  const clock = new ManualClock();
+  const p = probe(clock);
+  p.l.start();
+  clock.advance(2000);
+  assertEquals(p.pings.length, 3);
+  assert(p.pings.every((x) => x.length === PING_LEN));
+  const nonces = new Set(p.pings.map((x) => x.subarray(4).toHex()));
+  assertEquals(nonces.size, 3);
+});
+
+Deno.test("Liveness ignores pongs sent ahead of the pings (guessed sequence, no nonce)", () => {
+  const clock = new ManualClock();
+  const p = probe(clock);
+  // The peer "answers" sequence numbers 1..20 before any ping is sent, and again each time.
+  const guesses = (from: number) =>
+    Array.from({ length: 20 }, (_, i) => {
+      const g = new Uint8Array(PING_LEN);
+      new DataView(g.buffer).setUint32(0, from + i);
+      return g;
+    });
+  p.l.start();
+  for (let t = 0; t < 10 && p.deadAt < 0; t++) {
+    for (const g of guesses(1)) p.l.onPong(g);
+    clock.advance(100);
+  }
+  clock.advance(3000);
+  assertEquals(p.samples, [], "no RTT sample from a guessed pong");
+  assertEquals(p.deadAt, 3000, "still dead when the real pings go unanswered");
+  assert(p.l.unmatchedPongs >= 200);
+});
+
+Deno.test("Liveness refuses a pong with the right sequence but a wrong nonce", () => {
+  const clock = new ManualClock();
+  const p = probe(clock);
+  p.l.start();
+  const forged = p.pings[0].slice();
+  forged[11] ^= 1;
+  assertEquals(p.l.onPong(forged), false);
+  assertEquals(p.samples, []);
+  assert(p.l.onPong(p.pings[0]), "the true echo still counts");
 });

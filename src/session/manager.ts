@@ -1,69 +1,34 @@
 /**
- * The session manager: listens for peers, dials configured peers (with backoff), keeps one
- * session per peer, and reports sessions, control frames and packets to the node.
- *
- * One session per pair: a peer is a node name of our CA, or a pinned external certificate
- * (`sessionKeyOf`), so two certificates under one name still make one peer. When two
- * authenticated connections to the same peer exist, both
- * ends keep the same one — the newer if the peer restarted (its hello instance changed) or
- * if the same side dialled both, otherwise the one dialled by the lower PeerID.
+ * The session manager: listens for peers ({@link Acceptor}), dials configured peers with
+ * backoff ({@link Dialer}), keeps one session per peer ({@link SessionRegistry}, with the
+ * duplicate rule `preferSession`), and reports sessions, control frames, packets and RTT
+ * samples to the node. A peer is a node name of our CA, or a pinned external certificate
+ * (`sessionKeyOf`), so two certificates under one name still make one peer.
  * @module
  */
-import net from "node:net";
-import tls from "node:tls";
 import type { KeyObject } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
 import type { PacketBatch } from "../net/packet_batch.ts";
 import { type NodeIdentity, type PeerId, sessionKeyOf, type TrustStore } from "../pki/mod.ts";
-import { Backoff, type BackoffOptions } from "./backoff.ts";
-import { type Clock, realClock, type TimerHandle } from "./clock.ts";
+import { Acceptor } from "./accept.ts";
+import type { BackoffOptions } from "./backoff.ts";
+import { type Clock, realClock } from "./clock.ts";
+import type { Endpoint, SessionContext } from "./context.ts";
+import { Dialer } from "./dial.ts";
 import type { SessionReason } from "./errors.ts";
 import { signingKeyOf } from "./handshake.ts";
+import type { HandshakeFailure, PeerConfig, SessionHandlers } from "./handlers.ts";
 import { Feature } from "./hello.ts";
 import type { LivenessOptions } from "./liveness.ts";
 import { RateLimit } from "./rate_limit.ts";
+import { SessionRegistry } from "./registry.ts";
 import type { SendQueueOptions } from "./send_queue.ts";
-import { type Endpoint, Session, type SessionContext } from "./session.ts";
+import { Session } from "./session.ts";
+import { dialTls, serverContext } from "./tls_link.ts";
+
+export type { HandshakeFailure, PeerConfig, SessionHandlers } from "./handlers.ts";
 
 const log = getLogger(["vmesh", "session"]);
-
-/** A configured peer: where to dial and the name its certificate must carry. */
-export interface PeerConfig {
-  addr: Endpoint;
-  name: string;
-}
-
-/** Event callbacks. Exceptions thrown by them are logged, never break a session. */
-export interface SessionHandlers {
-  /** A session opened (at most one per peer ID, node name or pinned certificate at a time). */
-  onSessionUp?(session: Session): void;
-  /** An open session closed; `reason` is human-readable. */
-  onSessionDown?(session: Session, reason: string): void;
-  /**
-   * A control frame arrived (RouteAnnounce, RouteWithdraw, DcOffer, Dc, UdpChannelRequest,
-   * UdpChannelResponse). `payload` is valid only during the call: copy what you keep.
-   */
-  onControl?(session: Session, type: number, payload: Uint8Array): void;
-  /**
-   * IP frames of one received chunk, in order, as one batch (packet i starts with a
-   * virtio_net_hdr when `batch.vnet[i]`). Borrowed for the call (src/net/packet_batch.ts).
-   */
-  onPackets?(session: Session, batch: PacketBatch): void;
-  /** A connection failed before it became a session (refused, timed out, unreachable). */
-  onHandshakeFailure?(failure: HandshakeFailure): void;
-}
-
-/** A connection that did not become a session. */
-export interface HandshakeFailure {
-  /** Stable reason (also the key of `handshakeFailures()`). */
-  reason: SessionReason;
-  /** What failed, for logs. */
-  message: string;
-  /** The other end's address. */
-  remote: Endpoint;
-  /** For connections we dialled: the configured peer name. */
-  dialedName?: string;
-}
 
 /** Options of {@link SessionManager}. */
 export interface SessionManagerOptions extends SessionHandlers {
@@ -95,19 +60,6 @@ export interface SessionManagerOptions extends SessionHandlers {
   random?: () => number;
 }
 
-interface PeerSlot {
-  config: PeerConfig;
-  backoff: Backoff;
-  timer: TimerHandle | undefined;
-  dialing: Session | undefined;
-  /** Last state logged, so that each change is logged once. */
-  logged: string;
-}
-
-function slotKey(p: PeerConfig): string {
-  return `${p.name}|${p.addr.host}|${p.addr.port}`;
-}
-
 /**
  * Runs all sessions of a node.
  * @example
@@ -118,6 +70,7 @@ function slotKey(p: PeerConfig): string {
  *   peers: [{ addr: { host: "192.0.2.7", port: 3000 }, name: "b.vnet.example.com" }],
  *   onSessionUp: (s) => console.log("up", s.peer.name),
  *   onPackets: (s, batch) => forwarder.fromPeer(s.peer.id, batch),
+ *   onRtt: (s, ms) => router.updateLatency(s.peer.id, ms),
  * });
  * await mgr.start();
  * ```
@@ -127,21 +80,18 @@ export class SessionManager implements SessionHandlers {
   onSessionDown?: (session: Session, reason: string) => void;
   onControl?: (session: Session, type: number, payload: Uint8Array) => void;
   onPackets?: (session: Session, batch: PacketBatch) => void;
+  onRtt?: (session: Session, rttMs: number) => void;
   onHandshakeFailure?: (failure: HandshakeFailure) => void;
 
   readonly #opts: SessionManagerOptions;
   readonly #clock: Clock;
   readonly #ctx: SessionContext;
-  readonly #byId = new Map<PeerId, Session>();
-  readonly #up = new Set<Session>();
+  readonly #registry: SessionRegistry<Session>;
+  readonly #dialer: Dialer;
   readonly #all = new Set<Session>();
-  readonly #slots = new Map<string, PeerSlot>();
-  readonly #unauth = new Map<Session, string>();
-  readonly #unauthPerAddr = new Map<string, number>();
   readonly #failures = new Map<string, number>();
   readonly #refusalLog: RateLimit;
-  #server: net.Server | undefined;
-  #secureContext: tls.SecureContext | undefined;
+  #acceptor: Acceptor | undefined;
   #listenAddr: Endpoint | undefined;
   #started = false;
   #stopped = false;
@@ -153,10 +103,14 @@ export class SessionManager implements SessionHandlers {
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
     this.#refusalLog = new RateLimit(this.#clock);
+    // One session per node name (ours) or per pinned certificate (external), whatever the
+    // encoding of the certificate: see sessionKeyOf.
+    this.#registry = new SessionRegistry(opts.identity.id, (s) => sessionKeyOf(s.peer));
     this.onSessionUp = opts.onSessionUp;
     this.onSessionDown = opts.onSessionDown;
     this.onControl = opts.onControl;
     this.onPackets = opts.onPackets;
+    this.onRtt = opts.onRtt;
     this.onHandshakeFailure = opts.onHandshakeFailure;
     const signingKey: KeyObject = signingKeyOf(opts.identity.keyPem);
     this.#ctx = {
@@ -171,11 +125,23 @@ export class SessionManager implements SessionHandlers {
       queue: opts.queue ?? {},
       onOpen: (s) => this.#onOpen(s),
       onClosed: (s, reason, message) => this.#onClosed(s, reason, message),
-      onControl: (s, type, payload) =>
-        this.#call("onControl", () => this.onControl?.(s, type, payload)),
-      onPackets: (s, b) => this.#call("onPackets", () => this.onPackets?.(s, b)),
+      // Errors pass through: the session tells a peer's fault (SessionError) from our bug.
+      onControl: (s, type, payload) => this.onControl?.(s, type, payload),
+      onPackets: (s, batch) => this.onPackets?.(s, batch),
+      onRtt: (s, ms) => this.onRtt?.(s, ms),
     };
-    for (const p of opts.peers ?? []) this.#addSlot(p);
+    this.#dialer = new Dialer({
+      clock: this.#clock,
+      backoff: opts.backoff,
+      random: opts.random,
+      connect: (p) =>
+        this.#track(
+          new Session(dialTls(p.addr.host, p.addr.port, opts.identity), this.#ctx, "dialer", {
+            ...p.addr,
+          }, p.name),
+        ),
+      connected: (name) => this.#registry.hasName(name),
+    }, opts.peers ?? []);
   }
 
   /**
@@ -185,13 +151,19 @@ export class SessionManager implements SessionHandlers {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    this.#secureContext = tls.createSecureContext({
-      cert: this.#opts.identity.certPem,
-      key: this.#opts.identity.keyPem,
-      minVersion: "TLSv1.3",
-    });
-    if (this.#opts.listen) await this.#listen(this.#opts.listen);
-    for (const slot of this.#slots.values()) this.#dial(slot);
+    if (this.#opts.listen) {
+      const acceptor = new Acceptor({
+        maxUnauthenticated: this.#opts.maxUnauthenticated,
+        maxUnauthenticatedPerAddress: this.#opts.maxUnauthenticatedPerAddress,
+        secureContext: serverContext(this.#opts.identity),
+        session: (link, remote) => this.#track(new Session(link, this.#ctx, "listener", remote)),
+        onRefused: (remote, message) => this.#refused(remote, message),
+      });
+      this.#listenAddr = await acceptor.listen(this.#opts.listen);
+      this.#acceptor = acceptor;
+      if (this.#stopped) await acceptor.close(); // stop() ran while we were binding
+    }
+    if (!this.#stopped) this.#dialer.start();
   }
 
   /** The bound listen address (with the real port), or undefined when not listening. */
@@ -201,12 +173,12 @@ export class SessionManager implements SessionHandlers {
 
   /** Open sessions, one per peer. */
   sessions(): Session[] {
-    return [...this.#byId.values()];
+    return this.#registry.sessions();
   }
 
   /** The open session with a peer, if any. */
   session(id: PeerId): Session | undefined {
-    return this.#byId.get(id);
+    return this.#registry.get(id);
   }
 
   /** Handshake failures (and refused connections) by reason since start. */
@@ -216,7 +188,7 @@ export class SessionManager implements SessionHandlers {
 
   /** Connections accepted but not yet authenticated. */
   get unauthenticated(): number {
-    return this.#unauth.size;
+    return this.#acceptor?.unauthenticated ?? 0;
   }
 
   /**
@@ -224,203 +196,49 @@ export class SessionManager implements SessionHandlers {
    * being dialled and sessions we dialled to them are closed; everything else is untouched.
    */
   updatePeers(peers: PeerConfig[]): void {
-    const wanted = new Map(peers.map((p) => [slotKey(p), p]));
-    for (const [key, slot] of this.#slots) {
-      if (wanted.has(key)) continue;
-      this.#slots.delete(key);
-      if (slot.timer !== undefined) this.#clock.clearTimer(slot.timer);
-      slot.dialing?.close("peer removed from configuration");
-      for (const s of this.#byId.values()) {
-        if (s.dialedByUs && s.peer.name === slot.config.name && !this.#hasSlotFor(s.peer.name)) {
-          s.close("peer removed from configuration");
-        }
+    if (this.#stopped) return;
+    for (const name of this.#dialer.update(peers)) {
+      for (const s of this.#registry.sessions()) {
+        if (s.dialedByUs && s.peer.name === name) s.close("peer removed from configuration");
       }
-      log.info("peer {name} at {addr} removed from configuration", {
-        name: slot.config.name,
-        addr: `${slot.config.addr.host}:${slot.config.addr.port}`,
-      });
-    }
-    for (const [key, p] of wanted) {
-      if (this.#slots.has(key)) continue;
-      const slot = this.#addSlot(p);
-      if (this.#started && !this.#stopped) this.#dial(slot);
     }
   }
 
   /**
    * Closes every session with a close frame carrying `reason`, stops listening and dialling.
-   * Resolves when the listener is closed and all sockets are gone (or after 2 s).
+   * Resolves once the listener has closed; net.Server waits for the connections it accepted
+   * to end, and each closing session destroys its connection at the latest
+   * `CLOSE_GRACE_MS` (1 s) after its close frame, so this takes at most about 1 s.
+   * Sessions we dialled are closed the same way but not awaited: their connections may
+   * still be draining their close frame (for up to 1 s) when this resolves.
    */
   async stop(reason = "node shutting down"): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const slot of this.#slots.values()) {
-      if (slot.timer !== undefined) this.#clock.clearTimer(slot.timer);
-      slot.timer = undefined;
-    }
-    const closing = [...this.#all];
-    for (const s of closing) s.close(reason);
-    const server = this.#server;
-    this.#server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#dialer.stop();
+    for (const s of [...this.#all]) s.close(reason);
+    await this.#acceptor?.close();
   }
 
-  #addSlot(p: PeerConfig): PeerSlot {
-    const slot: PeerSlot = {
-      config: { name: p.name, addr: { host: p.addr.host, port: p.addr.port } },
-      backoff: new Backoff(this.#opts.backoff, this.#opts.random),
-      timer: undefined,
-      dialing: undefined,
-      logged: "",
-    };
-    this.#slots.set(slotKey(p), slot);
-    return slot;
-  }
-
-  #hasSlotFor(name: string): boolean {
-    for (const s of this.#slots.values()) if (s.config.name === name) return true;
-    return false;
-  }
-
-  #hasSessionNamed(name: string): boolean {
-    for (const s of this.#byId.values()) if (s.peer.name === name) return true;
-    return false;
-  }
-
-  async #listen(at: Endpoint): Promise<void> {
-    const server = net.createServer((raw) => this.#accept(raw));
-    server.on("error", (e) => log.error("listener error: {error}", { error: e }));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: at.host, port: at.port }, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    const a = server.address() as net.AddressInfo;
-    this.#server = server;
-    this.#listenAddr = { host: a.address, port: a.port };
-    log.info("listening on {host} port {port}", { host: a.address, port: a.port });
-  }
-
-  #accept(raw: net.Socket): void {
-    const host = raw.remoteAddress ?? "unknown";
-    const remote = { host, port: raw.remotePort ?? 0 };
-    if (this.#stopped) {
-      raw.destroy();
-      return;
-    }
-    const perAddr = this.#unauthPerAddr.get(host) ?? 0;
-    const maxTotal = this.#opts.maxUnauthenticated ?? 64;
-    const maxPer = this.#opts.maxUnauthenticatedPerAddress ?? 8;
-    if (this.#unauth.size >= maxTotal || perAddr >= maxPer) {
-      raw.destroy();
-      this.#countFailure("unauthenticated-limit");
-      const failure: HandshakeFailure = {
-        reason: "unauthenticated-limit",
-        message: "too many unauthenticated connections",
-        remote,
-      };
-      this.#call("onHandshakeFailure", () => this.onHandshakeFailure?.(failure));
-      this.#logRefusal(
-        `refused connection from ${host}: too many unauthenticated connections ` +
-          `(${this.#unauth.size}/${maxTotal} in total, ${perAddr}/${maxPer} from this address)`,
-      );
-      return;
-    }
-    raw.on("error", () => {}); // reported through the TLS socket
-    const socket = new tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.#secureContext,
-      requestCert: true,
-      rejectUnauthorized: false,
-    });
-    const session = new Session(socket, this.#ctx, "listener", remote);
-    this.#all.add(session);
-    this.#unauth.set(session, host);
-    this.#unauthPerAddr.set(host, perAddr + 1);
-    socket.once("secure", () => void session.tlsReady());
-  }
-
-  #dial(slot: PeerSlot): void {
-    slot.timer = undefined;
-    if (this.#stopped || !this.#started || slot.dialing) return;
-    if (this.#slots.get(slotKey(slot.config)) !== slot) return; // removed
-    if (this.#hasSessionNamed(slot.config.name)) return;
-    const { host, port } = slot.config.addr;
-    const socket = tls.connect({
-      host,
-      port,
-      cert: this.#opts.identity.certPem,
-      key: this.#opts.identity.keyPem,
-      rejectUnauthorized: false,
-      minVersion: "TLSv1.3",
-    });
-    const session = new Session(socket, this.#ctx, "dialer", { host, port }, slot.config.name);
-    slot.dialing = session;
-    this.#all.add(session);
-    socket.once("secureConnect", () => void session.tlsReady());
-  }
-
-  #scheduleDial(slot: PeerSlot): void {
-    if (this.#stopped || slot.timer !== undefined || slot.dialing) return;
-    if (this.#slots.get(slotKey(slot.config)) !== slot) return;
-    const delay = slot.backoff.next();
-    slot.timer = this.#clock.setTimer(() => this.#dial(slot), delay);
-  }
-
-  #slotOf(s: Session): PeerSlot | undefined {
-    for (const slot of this.#slots.values()) if (slot.dialing === s) return slot;
-    return undefined;
-  }
-
-  #releaseUnauth(s: Session): void {
-    const host = this.#unauth.get(s);
-    if (host === undefined) return;
-    this.#unauth.delete(s);
-    const n = (this.#unauthPerAddr.get(host) ?? 1) - 1;
-    if (n <= 0) this.#unauthPerAddr.delete(host);
-    else this.#unauthPerAddr.set(host, n);
-  }
-
-  /** Both ends pick the same survivor of two sessions with one peer. */
-  #prefer(existing: Session, fresh: Session): Session {
-    if (existing.peerInstance !== fresh.peerInstance) return fresh; // the peer restarted
-    if (existing.dialedByUs === fresh.dialedByUs) return fresh; // the older one is stale
-    const ownId = this.#opts.identity.id;
-    const lowerDials = ownId < fresh.peer.id ? "us" : "them";
-    return (fresh.dialedByUs ? "us" : "them") === lowerDials ? fresh : existing;
+  #track(s: Session): Session {
+    if (s.state !== "closed") this.#all.add(s);
+    return s;
   }
 
   #onOpen(s: Session): void {
-    this.#releaseUnauth(s);
-    const slot = this.#slotOf(s);
-    if (slot) {
-      slot.dialing = undefined;
-      slot.logged = "";
-    }
+    this.#acceptor?.release(s);
+    this.#dialer.opened(s);
     if (this.#stopped) {
       s.close("node shutting down");
       return;
     }
-    // One session per node name (ours) or per pinned certificate (external), whatever the
-    // encoding of the certificate: see sessionKeyOf.
-    const key = sessionKeyOf(s.peer);
-    const existing = this.#byId.get(s.peer.id) ??
-      [...this.#byId.values()].find((o) => sessionKeyOf(o.peer) === key);
-    if (existing) {
-      const keep = this.#prefer(existing, s);
-      if (keep === existing) {
-        log.debug("dropping duplicate session with {peer}", { peer: s.label });
-        s.close("duplicate session (keeping the one dialled by the lower ID)", "duplicate");
-        return;
-      }
-      this.#byId.delete(existing.peer.id);
-      this.#byId.set(s.peer.id, s);
-      existing.close("duplicate session (replaced)", "duplicate");
+    const { admitted, loser } = this.#registry.admit(s);
+    if (!admitted) {
+      log.debug("dropping duplicate session with {peer}", { peer: s.label });
+      s.close("duplicate session (keeping the one dialled by the lower ID)", "duplicate");
+      return;
     }
-    this.#byId.set(s.peer.id, s);
-    this.#up.add(s);
+    loser?.close("duplicate session (replaced)", "duplicate");
     log.info("session up with {peer} ({dir})", {
       peer: s.label,
       dir: s.dialedByUs ? "dialled" : "accepted",
@@ -430,40 +248,29 @@ export class SessionManager implements SessionHandlers {
 
   #onClosed(s: Session, reason: SessionReason, message: string): void {
     this.#all.delete(s);
-    this.#releaseUnauth(s);
-    const slot = this.#slotOf(s);
-    if (slot) slot.dialing = undefined;
-    if (this.#up.delete(s)) {
-      if (this.#byId.get(s.peer.id) === s) this.#byId.delete(s.peer.id);
-      const uptime = s.stats().uptimeMs;
+    this.#acceptor?.release(s);
+    if (this.#registry.release(s)) {
       log.info("session down with {peer}: {message}", { peer: s.label, message });
       this.#call("onSessionDown", () => this.onSessionDown?.(s, message));
-      for (const other of this.#slots.values()) {
-        if (other.config.name !== s.peer.name) continue;
-        other.backoff.sessionEnded(uptime);
-        this.#scheduleDial(other);
-      }
+      if (!this.#stopped) this.#dialer.sessionEnded(s.peer.name, s.stats().uptimeMs);
       return;
     }
+    const dialedName = this.#dialer.failed(s, reason, message);
     if (reason === "duplicate" || this.#stopped) return;
     this.#countFailure(reason);
     const failure: HandshakeFailure = { reason, message, remote: s.remoteAddr };
-    if (slot) failure.dialedName = slot.config.name;
+    if (dialedName !== undefined) failure.dialedName = dialedName;
     this.#call("onHandshakeFailure", () => this.onHandshakeFailure?.(failure));
-    if (slot) {
-      const state = `failing:${reason}`;
-      if (slot.logged !== state && !this.#stopped) {
-        slot.logged = state;
-        log.warn("cannot establish a session with {name} at {addr}: {message}; retrying", {
-          name: slot.config.name,
-          addr: `${slot.config.addr.host}:${slot.config.addr.port}`,
-          message,
-        });
-      }
-      this.#scheduleDial(slot);
-    } else if (!this.#stopped) {
+    if (dialedName === undefined) {
       this.#logRefusal(`refused connection from ${s.label}: ${message}`);
     }
+  }
+
+  #refused(remote: Endpoint, message: string): void {
+    this.#countFailure("unauthenticated-limit");
+    const failure: HandshakeFailure = { reason: "unauthenticated-limit", message, remote };
+    this.#call("onHandshakeFailure", () => this.onHandshakeFailure?.(failure));
+    this.#logRefusal(`refused connection from ${remote.host}: ${message}`);
   }
 
   #countFailure(reason: string): void {

@@ -1,6 +1,10 @@
 /**
  * Peer sessions: mutually authenticated TLS 1.3 (node:tls) with our own certificate checks,
  * an in-band signed hello, framing, liveness and latency.
+ *
+ * Rooms: `link.ts` (the carrier seam; `tls_link.ts`, `memory_link.ts`), `session.ts` with its
+ * pure life cycle `session_fsm.ts` and its receive side `receive.ts`, and the manager
+ * (`manager.ts`) built from `accept.ts`, `dial.ts` and `registry.ts`.
  * @module
  */
 export {
@@ -10,7 +14,24 @@ export {
   SessionManager,
   type SessionManagerOptions,
 } from "./manager.ts";
-export { type Endpoint, Session, type SessionState } from "./session.ts";
+export { CLOSE_GRACE_MS, type Endpoint, Session, type SessionContext } from "./session.ts";
+export {
+  type SessionAction,
+  type SessionEvent,
+  type SessionState,
+  type Transition,
+  transition,
+} from "./session_fsm.ts";
+export type { Link, LinkHandlers, TlsFacts } from "./link.ts";
+export { acceptTls, dialTls, TlsLink } from "./tls_link.ts";
+export { MemoryLink, type MemoryLinkOptions, memoryLinkPair } from "./memory_link.ts";
+export {
+  type Admission,
+  type DuplicateFacts,
+  preferSession,
+  type RegisteredSession,
+  SessionRegistry,
+} from "./registry.ts";
 export type { SessionCounters, SessionStats } from "./stats.ts";
 export { SessionError, type SessionReason } from "./errors.ts";
 export {
@@ -20,12 +41,13 @@ export {
   FrameDecoder,
   FrameError,
   FrameType,
+  frameTypeName,
   type FrameTypeValue,
   MAX_FRAME_PAYLOAD,
 } from "./frame.ts";
 export { Feature, PROTOCOL_VERSION } from "./hello.ts";
 export { type Clock, ManualClock, realClock } from "./clock.ts";
-export type { LivenessOptions } from "./liveness.ts";
+export { type LivenessOptions, PING_LEN } from "./liveness.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export type { SendQueueOptions } from "./send_queue.ts";
 export type { LinkQuality } from "./latency.ts";

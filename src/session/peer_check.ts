@@ -4,7 +4,6 @@
  * and verified by the PKI module against our CA or pinned certificates only.
  * @module
  */
-import type { TLSSocket } from "node:tls";
 import type { KeyObject } from "node:crypto";
 import {
   CertificateError,
@@ -32,6 +31,7 @@ import {
   PROTOCOL_VERSION,
   type Role,
 } from "./hello.ts";
+import type { TlsFacts } from "./link.ts";
 
 /** The result of {@link checkTlsPeer}. */
 export interface CheckedPeer {
@@ -43,27 +43,26 @@ export interface CheckedPeer {
 }
 
 /**
- * Checks the peer of a secure TLS socket: TLS 1.3, a certificate that passes
+ * Checks the peer of a secure link from its TLS facts: TLS 1.3, a certificate that passes
  * `verifyPeerCertificate` (our CA, or a pinned external outside our domain), not ourselves,
  * and — for a dialer — the configured name as CN and as every DNS SAN.
  * @throws {SessionError} tls-version, no-certificate, certificate, self, name-mismatch,
  *   tls-error
  */
 export async function checkTlsPeer(
-  socket: TLSSocket,
+  tls: TlsFacts,
   role: Role,
   identity: NodeIdentity,
   trust: TrustStore,
   expectedName: string | undefined,
 ): Promise<CheckedPeer> {
-  if (socket.getProtocol() !== "TLSv1.3") {
-    throw new SessionError("tls-version", `peer negotiated ${socket.getProtocol()}, need TLSv1.3`);
+  if (tls.protocol !== "TLSv1.3") {
+    throw new SessionError("tls-version", `peer negotiated ${tls.protocol}, need TLSv1.3`);
   }
-  const raw = socket.getPeerCertificate(true)?.raw;
-  if (!raw || raw.length === 0) {
+  const der = tls.peerCertificate;
+  if (der === undefined || der.length === 0) {
     throw new SessionError("no-certificate", "peer presented no certificate");
   }
-  const der = new Uint8Array(raw);
   let peer: VerifiedPeer;
   try {
     peer = await verifyPeerCertificate(der, trust, {
@@ -95,12 +94,12 @@ export async function checkTlsPeer(
       );
     }
   }
-  const mine = socket.getFinished();
-  const theirs = socket.getPeerFinished();
+  const mine = tls.finished;
+  const theirs = tls.peerFinished;
   if (!mine || !theirs) throw new SessionError("tls-error", "TLS Finished messages unavailable");
   const finished = role === "dialer"
-    ? { client: new Uint8Array(mine), server: new Uint8Array(theirs) }
-    : { client: new Uint8Array(theirs), server: new Uint8Array(mine) };
+    ? { client: mine, server: theirs }
+    : { client: theirs, server: mine };
   return { peer, der, finished };
 }
 
@@ -163,4 +162,74 @@ export function acceptHello(
     listenerBody,
   );
   return { hello, channelSecret };
+}
+
+/** What {@link HelloExchange} needs to know about this node. */
+export interface HelloSettings {
+  identity: NodeIdentity;
+  signingKey: KeyObject;
+  trust: TrustStore;
+  features: number;
+  instance: Uint8Array;
+}
+
+/**
+ * One session's handshake after TLS: our checks on the peer ({@link checkTlsPeer}), our hello
+ * ({@link buildHello}) and the peer's ({@link acceptHello}). Holds the ephemeral key only
+ * until the peer's hello arrived or the session closed.
+ */
+export class HelloExchange {
+  readonly #s: HelloSettings;
+  readonly #role: Role;
+  readonly #expectedName: string | undefined;
+  #checked: CheckedPeer | undefined;
+  #ours: OurHello | undefined;
+
+  /**
+   * @param settings our identity, trust store, features and instance
+   * @param role our end of the TLS connection
+   * @param expectedName for a dialer: the configured peer name
+   */
+  constructor(settings: HelloSettings, role: Role, expectedName: string | undefined) {
+    this.#s = settings;
+    this.#role = role;
+    this.#expectedName = expectedName;
+  }
+
+  /**
+   * Checks the peer from the link's TLS facts and builds our hello.
+   * @returns the verified peer
+   * @throws {SessionError} as {@link checkTlsPeer}
+   */
+  async check(tls: TlsFacts): Promise<VerifiedPeer> {
+    const s = this.#s;
+    const checked = await checkTlsPeer(tls, this.#role, s.identity, s.trust, this.#expectedName);
+    this.#ours = buildHello(s.identity, s.signingKey, this.#role, checked, s.features, s.instance);
+    this.#checked = checked;
+    return checked.peer;
+  }
+
+  /** Our hello frame payload (after {@link check}). */
+  get ourHello(): Uint8Array {
+    if (this.#ours === undefined) throw new Error("HelloExchange: no hello before check()");
+    return this.#ours.payload;
+  }
+
+  /**
+   * Checks the peer's hello and derives the channel secret (then forgets our ephemeral key).
+   * @throws {SessionError} as {@link acceptHello}
+   */
+  accept(payload: Uint8Array): { hello: Hello; channelSecret: Uint8Array } {
+    if (this.#checked === undefined || this.#ours === undefined) {
+      throw new Error("HelloExchange: accept() before check()");
+    }
+    const result = acceptHello(payload, this.#role, this.#checked, this.#ours);
+    this.#ours = undefined;
+    return result;
+  }
+
+  /** Forgets the ephemeral key (the session closed). */
+  clear(): void {
+    this.#ours = undefined;
+  }
 }

@@ -1,98 +1,62 @@
 /**
- * One peer session over a TLS socket, from the end of the TLS handshake to close:
+ * One peer session over a {@link Link}, from the end of the TLS handshake to close:
  *
  * 1. TLS 1.3 is established (by the listener or dialer; no library certificate checks).
- * 2. Our checks: the peer's certificate DER from the TLS session goes through the PKI's
+ * 2. Our checks: the peer's certificate DER from the TLS facts goes through the PKI's
  *    `verifyPeerCertificate`; a dialer also checks the name it dialled; a node refuses itself.
  * 3. Hellos: each side sends its hello (signed proof, X25519 key) once its checks passed and
- *    checks the peer's; both derive the UDP channel secret.
+ *    checks the peer's; both derive the UDP channel secret. A hello that arrives while our
+ *    checks still run is held (at most one hello's worth of bytes).
  * 4. Open: frames flow; pings run; the manager is told (`onOpen`) and may still close it.
  *
  * Everything from TCP accept (or dial) to the peer's valid hello must finish within the
- * handshake timeout. Any violation closes the connection with a {@link SessionReason}.
+ * handshake timeout. Any violation closes the connection with a {@link SessionReason}. The
+ * life cycle is the pure transition function of `session_fsm.ts`; this class runs its
+ * actions and handles frames.
  * @module
  */
-import type { TLSSocket } from "node:tls";
 import { getLogger } from "@logtape/logtape";
-import { newPacketBatch, type PacketBatch, pushPacket } from "../net/packet_batch.ts";
-import { type NodeIdentity, shortId, type TrustStore, type VerifiedPeer } from "../pki/mod.ts";
-import type { Clock, TimerHandle } from "./clock.ts";
+import { shortId, type VerifiedPeer } from "../pki/mod.ts";
+import type { TimerHandle } from "./clock.ts";
+import type { Endpoint, SessionContext } from "./context.ts";
 import { SessionError, type SessionReason } from "./errors.ts";
 import {
   CONTROL_TYPES,
   FRAME_HEADER_LEN,
-  FrameDecoder,
-  FrameError,
-  type FrameSink,
   FrameType,
   frameTypeName,
   MAX_FRAME_PAYLOAD,
 } from "./frame.ts";
-import { type Hello, MAX_HELLO_LEN, type Role } from "./hello.ts";
+import type { Role } from "./hello.ts";
+import type { Link } from "./link.ts";
+import { Liveness } from "./liveness.ts";
+import { HelloExchange } from "./peer_check.ts";
+import { FrameReceiver, MAX_CLOSE_REASON } from "./receive.ts";
+import { SendQueue } from "./send_queue.ts";
 import {
-  acceptHello,
-  buildHello,
-  type CheckedPeer,
-  checkTlsPeer,
-  type OurHello,
-} from "./peer_check.ts";
-import { Liveness, type LivenessOptions } from "./liveness.ts";
-import { SendQueue, type SendQueueOptions } from "./send_queue.ts";
+  describeEvent,
+  linkErrorEvent,
+  type SessionAction,
+  type SessionEvent,
+  type SessionState,
+  transition,
+} from "./session_fsm.ts";
 import { newSessionCounters, type SessionCounters, type SessionStats } from "./stats.ts";
-import type { KeyObject } from "node:crypto";
+
+export type { Endpoint, SessionContext } from "./context.ts";
+export type { SessionState } from "./session_fsm.ts";
 
 const log = getLogger(["vmesh", "session"]);
-/** Fills delivered batch slots so a batch does not keep its chunk alive. */
-const NO_PACKET = new Uint8Array(0);
 
-/** Longest close reason sent or accepted, bytes. */
-const MAX_CLOSE_REASON = 256;
 /** How long a closing session waits for its close frame to drain before destroying. */
-const CLOSE_GRACE_MS = 1000;
-
-/** Error codes of a dial that never reached TLS. */
-const CONNECT_ERRORS =
-  /^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EADDRNOTAVAIL|ENOTFOUND|EAI_.*)$/;
-
-/** Life cycle of a {@link Session}. */
-export type SessionState = "tls" | "verifying" | "hello" | "open" | "closed";
-
-/** Host and port. */
-export interface Endpoint {
-  host: string;
-  port: number;
-}
-
-/** What a session needs from its manager. */
-export interface SessionContext {
-  identity: NodeIdentity;
-  signingKey: KeyObject;
-  trust: TrustStore;
-  clock: Clock;
-  instance: Uint8Array;
-  features: number;
-  handshakeTimeoutMs: number;
-  liveness: LivenessOptions;
-  queue: SendQueueOptions;
-  /** Called when the session opens (after both hellos). */
-  onOpen(s: Session): void;
-  /** Called once when the session ends, whatever its state. */
-  onClosed(s: Session, reason: SessionReason, message: string): void;
-  /** Control frames (announce, withdraw, DC offer, DC, UDP channel request/response). */
-  onControl(s: Session, type: number, payload: Uint8Array): void;
-  /**
-   * The IP frames of one received chunk, as one batch of views into the chunk: borrowed for
-   * the call (src/net/packet_batch.ts).
-   */
-  onPackets(s: Session, batch: PacketBatch): void;
-}
+export const CLOSE_GRACE_MS = 1000;
 
 /**
  * A connection to a peer. Appears in the public API only once open; its `peer`,
  * `channelSecret` and `peerFeatures` are set from then on.
  */
 export class Session {
-  /** The authenticated peer (set when open). */
+  /** The authenticated peer (set once our checks passed). */
   peer!: VerifiedPeer;
   /** The peer's transport address. */
   readonly remoteAddr: Endpoint;
@@ -110,73 +74,75 @@ export class Session {
   peerInstance = "";
 
   readonly #ctx: SessionContext;
-  readonly #socket: TLSSocket;
+  readonly #link: Link;
   readonly #role: Role;
   readonly #expectedName: string | undefined;
-  readonly #decoder = new FrameDecoder();
   readonly #queue: SendQueue;
   readonly #counters: SessionCounters = newSessionCounters();
   #state: SessionState = "tls";
   #liveness: Liveness | undefined;
   #handshakeTimer: TimerHandle | undefined;
   #closeTimer: TimerHandle | undefined;
-  #early: Uint8Array[] = [];
-  #earlyBytes = 0;
-  #checked: CheckedPeer | undefined;
-  #ours: OurHello | undefined;
+  readonly #hellos: HelloExchange;
   #openedAt = 0;
-  readonly #packets: PacketBatch = newPacketBatch(0);
   #closeReason: string | undefined;
+  readonly #receiver = new FrameReceiver({
+    state: () => this.#state,
+    counters: this.#counters,
+    hello: (payload) => this.#onHello(payload),
+    ping: (payload) => this.#sendInternal(FrameType.Pong, payload),
+    pong: (payload) => {
+      if (!this.#liveness!.onPong(payload)) this.#counters.pongsUnmatched++;
+    },
+    control: (type, payload) =>
+      this.#handle(
+        `a ${frameTypeName(type)} frame`,
+        () => this.#ctx.onControl(this, type, payload),
+      ),
+    packets: (batch) => this.#handle("IP frames", () => this.#ctx.onPackets(this, batch)),
+    dispatch: (event) => this.#dispatch(event),
+    failWith: (e) => this.#failWith(e),
+  });
 
   /**
-   * Takes over a TLS socket whose handshake is under way; call {@link tlsReady} when it is
-   * secure.
-   * @param socket the TLS socket
+   * Takes over a link whose TLS handshake is under way and starts the handshake timer.
+   * @param link the carrier (its handlers are set here)
    * @param ctx manager context
    * @param role "dialer" or "listener"
    * @param remoteAddr peer address
    * @param expectedName for a dialer: the configured peer name the certificate must carry
    */
   constructor(
-    socket: TLSSocket,
+    link: Link,
     ctx: SessionContext,
     role: Role,
     remoteAddr: Endpoint,
     expectedName?: string,
   ) {
-    this.#socket = socket;
+    this.#link = link;
     this.#ctx = ctx;
     this.#role = role;
     this.dialedByUs = role === "dialer";
     this.remoteAddr = remoteAddr;
     this.#expectedName = expectedName;
-    this.#queue = new SendQueue({
-      write: (b) => {
-        this.#socket.write(b);
-      },
-      backlog: () => this.#socket.writableLength,
-    }, ctx.queue);
+    this.#hellos = new HelloExchange(ctx, role, expectedName);
+    this.#queue = new SendQueue(link, ctx.queue);
     this.#handshakeTimer = ctx.clock.setTimer(() => {
       this.#handshakeTimer = undefined;
-      this.#fail(
-        "handshake-timeout",
-        `handshake not finished within ${ctx.handshakeTimeoutMs} ms (stage: ${this.#state})`,
-      );
+      this.#dispatch({
+        kind: "fail",
+        reason: "handshake-timeout",
+        message:
+          `handshake not finished within ${ctx.handshakeTimeoutMs} ms (stage: ${this.#state})`,
+      });
     }, ctx.handshakeTimeoutMs);
-    // Plain Uint8Array views: Buffer.slice() would share memory where callers expect a copy.
-    socket.on(
-      "data",
-      (chunk: Uint8Array) =>
-        this.#onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-    );
-    socket.on("error", (e: Error) => this.#onSocketError(e));
-    socket.on("end", () => this.#terminate("connection-lost", "peer ended the connection"));
-    socket.on("close", () => this.#terminate("connection-lost", "connection closed"));
-  }
-
-  /** State test that TypeScript does not narrow across calls. */
-  #is(state: SessionState): boolean {
-    return this.#state === state;
+    link.attach({
+      onSecure: () => this.#dispatch({ kind: "secure" }),
+      onData: (chunk) => this.#receiver.onData(chunk),
+      onError: (message, code) => this.#dispatch(linkErrorEvent(this.#state, role, message, code)),
+      onClose: (message) =>
+        this.#dispatch({ kind: "link-down", reason: "connection-lost", message }),
+    });
   }
 
   /** Current state. */
@@ -191,10 +157,15 @@ export class Session {
 
   /** A short label for logs: name (id prefix) and address. */
   get label(): string {
-    const who = this.#state === "open" || this.peer
+    const who = this.peer
       ? `${this.peer.name} (${shortId(this.peer.id)})`
       : (this.#expectedName ?? "unauthenticated peer");
     return `${who} at ${this.remoteAddr.host}:${this.remoteAddr.port}`;
+  }
+
+  /** Why the session closed (undefined while it is not closed). */
+  get closeReason(): string | undefined {
+    return this.#closeReason;
   }
 
   /**
@@ -265,102 +236,124 @@ export class Session {
   }
 
   /**
-   * Closes the session: sends a close frame with `reason` (when open), lets it drain briefly,
-   * then destroys the connection. Idempotent.
+   * Closes the session: sends a close frame with `reason` (when open), lets it drain for up
+   * to {@link CLOSE_GRACE_MS}, then destroys the link. Idempotent.
    */
   close(reason: string, code: SessionReason = "local-close"): void {
-    if (this.#state === "closed") return;
-    const wasOpen = this.#state === "open";
-    if (wasOpen) {
-      const text = new TextEncoder().encode(reason).subarray(0, MAX_CLOSE_REASON);
-      this.#queue.enqueueControl(FrameType.Close, text);
-      this.#queue.flush();
+    this.#dispatch({ kind: "close", reason: code, message: reason });
+  }
+
+  /** The one place the state changes: runs the transition's actions, logs the change. */
+  #dispatch(event: SessionEvent): void {
+    const from = this.#state;
+    const t = transition(from, event);
+    if (t === undefined) return;
+    this.#state = t.next;
+    if (t.next !== from) {
+      log.debug("session {peer}: {from} → {to} ({reason})", {
+        peer: this.label,
+        from,
+        to: t.next,
+        reason: describeEvent(event),
+      });
     }
-    this.#finish(code, reason);
-    if (wasOpen) {
-      this.#socket.end();
-      this.#closeTimer = this.#ctx.clock.setTimer(() => this.#socket.destroy(), CLOSE_GRACE_MS);
-    } else {
-      this.#socket.destroy();
+    for (const action of t.actions) {
+      // An action may have moved the session on (onOpen closing a duplicate): stop here.
+      if (this.#state !== t.next) return;
+      try {
+        this.#run(action, event);
+      } catch (e) {
+        this.#failWith(e);
+      }
     }
   }
 
-  /** Called once the TLS handshake completed: runs our checks and sends our hello. */
-  async tlsReady(): Promise<void> {
-    if (this.#state !== "tls") return;
-    this.#state = "verifying";
-    try {
-      const ctx = this.#ctx;
-      const checked = await checkTlsPeer(
-        this.#socket,
-        this.#role,
-        ctx.identity,
-        ctx.trust,
-        this.#expectedName,
-      );
-      if (this.#state !== "verifying") return; // closed meanwhile
-      this.peer = checked.peer;
-      this.#checked = checked;
-      this.#ours = buildHello(
-        ctx.identity,
-        ctx.signingKey,
-        this.#role,
-        checked,
-        ctx.features,
-        ctx.instance,
-      );
-      this.#sendInternal(FrameType.Hello, this.#ours.payload);
-      this.#state = "hello";
-      const early = this.#early;
-      this.#early = [];
-      for (const chunk of early) {
-        this.#decode(chunk);
-        if (this.#is("closed")) return;
+  #run(action: SessionAction, event: SessionEvent): void {
+    const ctx = this.#ctx;
+    switch (action) {
+      case "verify-peer":
+        void this.#verifyPeer();
+        return;
+      case "send-hello":
+        this.#sendInternal(FrameType.Hello, this.#hellos.ourHello);
+        return;
+      case "replay-early":
+        this.#receiver.replayEarly();
+        return;
+      case "mark-open":
+        this.#stopHandshakeTimer();
+        this.#openedAt = ctx.clock.now();
+        this.#liveness = new Liveness(ctx.clock, {
+          sendPing: (payload) => this.#ping(payload),
+          onDead: (missed) => this.close(`peer missed ${missed} pings in a row`, "dead"),
+          onSample: (rtt) => this.#handle("an RTT sample", () => ctx.onRtt?.(this, rtt)),
+        }, ctx.liveness);
+        return;
+      case "notify-open":
+        this.#handle("the session opening", () => ctx.onOpen(this));
+        return;
+      case "start-liveness":
+        this.#liveness!.start();
+        return;
+      case "send-close": {
+        const message = (event as { message: string }).message;
+        const text = new TextEncoder().encode(message).subarray(0, MAX_CLOSE_REASON);
+        this.#queue.enqueueControl(FrameType.Close, text);
+        this.#queue.flush();
+        return;
       }
+      case "finish": {
+        const { reason, message } = event as { reason: SessionReason; message: string };
+        this.#finish(reason, message);
+        return;
+      }
+      case "end-link":
+        this.#link.end();
+        this.#closeTimer = ctx.clock.setTimer(() => {
+          this.#closeTimer = undefined;
+          this.#link.destroy();
+        }, CLOSE_GRACE_MS);
+        return;
+      case "destroy-link":
+        this.#link.destroy();
+        return;
+      case "cancel-grace":
+        if (this.#closeTimer !== undefined) ctx.clock.clearTimer(this.#closeTimer);
+        this.#closeTimer = undefined;
+        return;
+    }
+  }
+
+  /** Our checks on the peer (asynchronous); ends in "checked" or "fail". */
+  async #verifyPeer(): Promise<void> {
+    try {
+      const peer = await this.#hellos.check(this.#link.tls());
+      if (this.#state !== "verifying") return; // closed meanwhile
+      this.peer = peer;
     } catch (e) {
       this.#failWith(e);
+      return;
     }
+    this.#dispatch({ kind: "checked" });
   }
 
-  #onHello(payload: Uint8Array): void {
-    const { hello, channelSecret } = acceptHello(payload, this.#role, this.#checked!, this.#ours!);
-    this.channelSecret = channelSecret;
-    this.#ours = undefined;
-    this.#open(hello);
-  }
-
-  #open(hello: Hello): void {
-    const ctx = this.#ctx;
-    this.peerFeatures = hello.features;
-    this.peerInstance = hello.instance.toHex();
-    if (this.#handshakeTimer !== undefined) ctx.clock.clearTimer(this.#handshakeTimer);
-    this.#handshakeTimer = undefined;
-    this.#state = "open";
-    this.#openedAt = ctx.clock.now();
-    const ping = new Uint8Array(4);
-    this.#liveness = new Liveness(
-      ctx.clock,
-      (seq) => {
-        if (Date.now() > this.peer.notAfter.getTime()) {
-          this.close("peer certificate expired", "certificate");
-          return;
-        }
-        new DataView(ping.buffer).setUint32(0, seq);
-        this.#sendInternal(FrameType.Ping, ping);
-      },
-      (missed) => this.close(`peer missed ${missed} pings in a row`, "dead"),
-      ctx.liveness,
-    );
-    ctx.onOpen(this);
-    if (this.#state === "open") this.#liveness.start();
+  /** Sends a ping unless the peer's certificate expired meanwhile (then closes). */
+  #ping(payload: Uint8Array): void {
+    if ((this.#ctx.wallClock ?? Date.now)() > this.peer.notAfter.getTime()) {
+      this.close("peer certificate expired", "certificate");
+      return;
+    }
+    this.#sendInternal(FrameType.Ping, payload);
   }
 
   /** Queues any frame type; on control backlog overflow closes the session. */
   #sendInternal(type: number, payload: Uint8Array): boolean {
     if (!this.#queue.enqueueControl(type, payload)) {
-      if (this.#state !== "closed") {
-        this.#fail("control-backlog", "peer does not read: control backlog limit exceeded");
-      }
+      this.#dispatch({
+        kind: "fail",
+        reason: "control-backlog",
+        message: "peer does not read: control backlog limit exceeded",
+      });
       return false;
     }
     this.#counters.framesOut++;
@@ -368,166 +361,67 @@ export class Session {
     return true;
   }
 
-  #onData(chunk: Uint8Array): void {
-    this.#counters.bytesIn += chunk.length;
-    switch (this.#state) {
-      case "tls":
-      case "verifying":
-        // The peer's hello may arrive while our checks run: hold it, bounded.
-        this.#earlyBytes += chunk.length;
-        if (this.#earlyBytes > FRAME_HEADER_LEN + MAX_HELLO_LEN) {
-          this.#fail("malformed-hello", "too much data before the hello");
-          return;
-        }
-        this.#early.push(chunk.slice());
-        return;
-      case "hello":
-      case "open":
-        this.#decode(chunk);
-        return;
-      case "closed":
-        return;
-    }
+  /** The peer's hello: checked against our TLS session and its certificate, then open. */
+  #onHello(payload: Uint8Array): void {
+    const { hello, channelSecret } = this.#hellos.accept(payload);
+    this.channelSecret = channelSecret;
+    this.peerFeatures = hello.features;
+    this.peerInstance = hello.instance.toHex();
+    this.#dispatch({ kind: "hello" });
   }
 
-  #decode(chunk: Uint8Array): void {
+  /**
+   * Runs one of the manager's handlers. A `SessionError` it throws is the peer's fault and
+   * passes on (the session closes); anything else is a bug in this node: logged as ours,
+   * counted, and the session stays up.
+   */
+  #handle(what: string, fn: () => void): void {
     try {
-      this.#decoder.push(chunk, this.#sink);
+      fn();
     } catch (e) {
-      if (e instanceof FrameError) this.#fail("oversize-frame", e.message);
-      else this.#failWith(e);
-    }
-  }
-
-  readonly #sink: FrameSink = {
-    onFrame: (type, payload) => this.#onFrame(type, payload),
-    onChunkEnd: () => this.#deliverPackets(),
-  };
-
-  #onFrame(type: number, payload: Uint8Array): boolean {
-    this.#counters.framesIn++;
-    if (this.#state === "hello") {
-      if (type !== FrameType.Hello) {
-        throw new SessionError(
-          "malformed-hello",
-          `expected a hello, got a frame of type ${frameTypeName(type)}`,
-        );
-      }
-      this.#onHello(payload);
-      return this.#is("open");
-    }
-    if (this.#state !== "open") return false;
-    const c = this.#counters;
-    switch (type) {
-      case FrameType.IpPacket:
-      case FrameType.IpPacketVnet:
-        c.packetsIn++;
-        pushPacket(this.#packets, payload, type === FrameType.IpPacketVnet);
-        return true;
-      case FrameType.Ping:
-        if (payload.length !== 4) throw this.#malformed("ping", payload.length);
-        this.#sendInternal(FrameType.Pong, payload);
-        return this.#state === "open";
-      case FrameType.Pong:
-        if (payload.length !== 4) throw this.#malformed("pong", payload.length);
-        this.#liveness?.onPong(new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0));
-        return true;
-      case FrameType.Close: {
-        // The peer's words go into our logs: no control characters (no forged log lines).
-        const text = new TextDecoder().decode(payload.subarray(0, MAX_CLOSE_REASON))
-          .replace(/[\p{Cc}\u2028\u2029]/gu, "?");
-        this.#deliverPackets();
-        this.#fail("peer-closed", `peer closed the session: ${text}`);
-        return false;
-      }
-      case FrameType.Hello:
-        throw new SessionError("malformed-frame", "unexpected second hello");
-      default:
-        if (CONTROL_TYPES.has(type)) {
-          this.#deliverPackets();
-          c.controlIn++;
-          this.#ctx.onControl(this, type, payload);
-          return this.#state === "open";
-        }
-        c.unknownIn++;
-        return true;
-    }
-  }
-
-  #malformed(what: string, len: number): SessionError {
-    return new SessionError("malformed-frame", `${what} frame of ${len} bytes (need 4)`);
-  }
-
-  #deliverPackets(): void {
-    const batch = this.#packets;
-    if (batch.count === 0) return;
-    try {
-      if (this.#state === "open") this.#ctx.onPackets(this, batch);
-    } finally {
-      batch.bufs.fill(NO_PACKET, 0, batch.count); // views into the chunk: do not pin it
-      batch.count = 0;
-    }
-  }
-
-  #onSocketError(e: Error): void {
-    const code = (e as { code?: string }).code ?? "";
-    const early = this.#state === "tls";
-    if (early && this.#role === "dialer" && CONNECT_ERRORS.test(code)) {
-      this.#fail("connect-failed", `cannot connect: ${e.message}`);
-    } else if (early) {
-      this.#fail("tls-error", `TLS handshake failed: ${e.message}`);
-    } else {
-      this.#fail("connection-lost", `connection error: ${e.message}`);
+      if (e instanceof SessionError) throw e;
+      this.#counters.internalErrors++;
+      log.error("internal error handling {what} from {peer} (a bug in this node): {error}", {
+        what,
+        peer: this.label,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
     }
   }
 
   #failWith(e: unknown): void {
-    if (e instanceof SessionError) this.#fail(e.reason, e.message);
-    else this.#fail("malformed-frame", `unexpected error: ${e instanceof Error ? e.message : e}`);
+    if (e instanceof SessionError) {
+      this.#dispatch({ kind: "fail", reason: e.reason, message: e.message });
+    } else {
+      const what = e instanceof Error ? e.message : String(e);
+      log.error("internal error in the session with {peer}: {error}", {
+        peer: this.label,
+        error: e instanceof Error ? (e.stack ?? what) : what,
+      });
+      this.#dispatch({
+        kind: "fail",
+        reason: "internal-error",
+        message: `internal error: ${what}`,
+      });
+    }
   }
 
-  /** Ends the session because of a problem: open sessions still get a close frame. */
-  #fail(reason: SessionReason, message: string): void {
-    if (this.#state === "closed") return;
-    if (this.#state === "open" && reason !== "peer-closed" && reason !== "control-backlog") {
-      this.close(message, reason);
-      return;
-    }
-    this.#finish(reason, message);
-    this.#socket.destroy();
-  }
-
-  /** The socket went away underneath us. */
-  #terminate(reason: SessionReason, message: string): void {
-    if (this.#state === "closed") {
-      if (this.#closeTimer !== undefined) this.#ctx.clock.clearTimer(this.#closeTimer);
-      this.#closeTimer = undefined;
-      return;
-    }
-    this.#finish(reason, message);
-    this.#socket.destroy();
+  #stopHandshakeTimer(): void {
+    if (this.#handshakeTimer !== undefined) this.#ctx.clock.clearTimer(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
   }
 
   #finish(reason: SessionReason, message: string): void {
-    this.#state = "closed";
     this.#closeReason = message;
     this.#liveness?.stop();
     this.#queue.close();
-    this.#early = [];
-    this.#ours = undefined;
-    this.#packets.count = 0;
-    this.#packets.bufs.length = 0;
-    if (this.#handshakeTimer !== undefined) this.#ctx.clock.clearTimer(this.#handshakeTimer);
-    this.#handshakeTimer = undefined;
+    this.#receiver.clear();
+    this.#hellos.clear();
+    this.#stopHandshakeTimer();
     try {
       this.#ctx.onClosed(this, reason, message);
     } catch (e) {
       log.error("onClosed handler threw: {error}", { error: e });
     }
-  }
-
-  /** Why the session closed (undefined while it is not closed). */
-  get closeReason(): string | undefined {
-    return this.#closeReason;
   }
 }

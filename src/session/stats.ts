@@ -30,6 +30,10 @@ export interface SessionCounters {
   dropOversize: number;
   /** IP packets dropped because the session was not open. */
   dropClosed: number;
+  /** Pongs ignored because they echoed no ping in flight (wrong sequence or nonce). */
+  pongsUnmatched: number;
+  /** Frames whose handling threw in this node's own code (a bug; logged, session kept). */
+  internalErrors: number;
 }
 
 /** Fresh zeroed counters. */
@@ -47,6 +51,8 @@ export function newSessionCounters(): SessionCounters {
     dropQueueFull: 0,
     dropOversize: 0,
     dropClosed: 0,
+    pongsUnmatched: 0,
+    internalErrors: 0,
   };
 }
 
