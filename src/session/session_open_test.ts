@@ -6,6 +6,7 @@ import {
   sessionFixture,
   until,
 } from "../../tests/_harness/session_fixture.ts";
+import type { PacketBatch } from "../net/packet_batch.ts";
 import { SessionError } from "./errors.ts";
 import { concatBytes } from "./bytes.ts";
 import { encodeFrame, FrameType } from "./frame.ts";
@@ -204,4 +205,36 @@ Deno.test("IP frames of one chunk arrive in one call, in order, split where a co
   const batches = f.recorded.packets.map((p) => p.map((x) => x[0]).join(","));
   assertEquals(batches, ["1,2", "3"]);
   assertEquals(f.recorded.control.length, 1);
+});
+
+Deno.test("the packet batch is borrowed: one object reused, its delivered slots emptied so the chunk is not pinned", async () => {
+  const seen: { batch: PacketBatch; first: number; count: number }[] = [];
+  const f = await open({
+    ctx: {
+      onPackets: (_s, batch) => seen.push({ batch, first: batch.bufs[0][0], count: batch.count }),
+    },
+  });
+  f.peerLink.write(concatBytes([
+    encodeFrame(FrameType.IpPacket, new Uint8Array([1])),
+    encodeFrame(FrameType.IpPacketVnet, new Uint8Array([2])),
+  ]));
+  await until(f, () => seen.length === 1, "first chunk");
+  f.send(FrameType.IpPacket, new Uint8Array([3]));
+  await until(f, () => seen.length === 2, "second chunk");
+  assertEquals(seen.map((s) => [s.first, s.count]), [[1, 2], [3, 1]]);
+  assert(seen[0].batch === seen[1].batch, "one batch object");
+  const batch = seen[1].batch;
+  assertEquals(batch.count, 0, "emptied after the call");
+  assert(batch.bufs.every((b) => b.length === 0), "no view into a received chunk is kept");
+});
+
+Deno.test("queued packets leave at the session's flush, not on their own", async () => {
+  const f = await open();
+  const ipFrames = () => f.frames.filter((x) => x.type === FrameType.IpPacket).length;
+  assert(f.session.sendPacket(new Uint8Array([0x60, 0, 0, 0])));
+  assert(f.session.sendPacket(new Uint8Array([0x60, 0, 0, 1])));
+  await f.settle();
+  assertEquals(ipFrames(), 0, "nothing written before the flush");
+  f.session.flush();
+  await until(f, () => ipFrames() === 2, "both packets after the flush");
 });
