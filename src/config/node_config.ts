@@ -8,6 +8,7 @@ import { Checker, join, type Json } from "./json_checker.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
 import { isValidNodeName } from "../pki/names.ts";
+import { canonicalName } from "../net/dns_name.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "./addr.ts";
 import { ConfigError } from "./errors.ts";
 
@@ -190,7 +191,7 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
   const cert = c.path(o.cert, "cert", true);
   const privateKey = c.path(o.private_key, "private_key", true);
   const serverName = c.string(o.server_name, "server_name", false) || undefined;
-  if (serverName !== undefined && !isValidNodeName(serverName)) {
+  if (serverName !== undefined && !isValidNodeName(canonicalName(serverName))) {
     c.problem("server_name", `"${serverName}" is not a node name like "a.vnet.example.com"`);
   }
 
@@ -264,7 +265,7 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
       }
     }
     const name = c.string(po.name, `${p}.name`, true);
-    if (name !== undefined && !isValidNodeName(name)) {
+    if (name !== undefined && !isValidNodeName(canonicalName(name))) {
       c.problem(`${p}.name`, `"${name}" is not a node name like "b.vnet.example.com"`);
     }
     const udp = c.bool(po.udp, `${p}.udp`) ?? false;
@@ -275,10 +276,10 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
       seenAddr.set(k, i);
     }
     if (name) {
-      const d = seenName.get(name.toLowerCase());
+      const d = seenName.get(canonicalName(name));
       if (d !== undefined) c.problem(`${p}.name`, `duplicate of peers[${d}].name "${name}"`);
-      seenName.set(name.toLowerCase(), i);
-      if (serverName && name.toLowerCase() === serverName.toLowerCase()) {
+      seenName.set(canonicalName(name), i);
+      if (serverName && canonicalName(name) === canonicalName(serverName)) {
         c.problem(`${p}.name`, `"${name}" is this node's own server_name`);
       }
     }

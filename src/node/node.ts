@@ -22,6 +22,7 @@ import { decodeAnnounce, decodeWithdraw, encodeAnnounce, encodeWithdraw } from "
 import { type Route, Router } from "../routing/mod.ts";
 import { FrameType, type Session, SessionError, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/vif.ts";
+import { sameName } from "../net/dns_name.ts";
 import { DcSync, decodeDcOffer, encodeDcOffer } from "./dc_sync.ts";
 import { UdpLinks } from "./udp_links.ts";
 import { pumpVif } from "./vif_pump.ts";
@@ -198,7 +199,7 @@ export class Node {
 
   #onUp(s: Session): void {
     const { id, name, external } = s.peer;
-    const wantUdp = this.#config.peers.some((p) => p.name === name && p.udp);
+    const wantUdp = this.#config.peers.some((p) => sameName(p.name, name) && p.udp);
     this.forwarder.attachPeer(id, this.udp.open(s, wantUdp));
     this.router.peerUp({ id, name, external }, INITIAL_LATENCY_MS);
     this.#flushNow();

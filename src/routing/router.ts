@@ -19,12 +19,28 @@
  *   A learned route that is not announced again within `routeTimeoutMs` (60 s) expires.
  * - An announcement that fails the checks (first hop, loop, length, latency) or the filter
  *   replaces (withdraws) the route the neighbour sent earlier for that prefix.
+ *
+ * Trust boundary of the metric: the latency of the first hop (the neighbour's link to us) is
+ * always our own smoothed measurement of that link; what the neighbour claims for it is
+ * replaced. Hops further away can only be taken as announced (each was measured by the node
+ * that prepended it, and we cannot check it), so a neighbour can still lie about the rest of
+ * the path, but never about how close it is to us.
+ *
+ * Limits: at most `maxRoutesPerPeer` candidates per neighbour, and at most
+ * `maxRoutesPerOrigin` per neighbour for one origin node (the path's last hop), so a node that
+ * floods through a neighbour exhausts only its own quota. Refusals are counted
+ * ({@link Router.quotaRefusals}).
+ *
+ * The router also keeps the source table for uRPF ({@link Router.sources}), rebuilt in
+ * `flush()` after the candidates or local prefixes changed.
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { filterRoute } from "../filter/prefix_filter.ts";
-import type { PrefixWhitelist } from "../filter/whitelist.ts";
-import { formatPrefix, type Ipv6Prefix, prefixKey } from "../net/prefix.ts";
+import { ClaimedSpace } from "../filter/claimed_space.ts";
+import { filterRoute, type FilterVerdict } from "../filter/prefix_filter.ts";
+import { canonicalWhitelist, type PrefixWhitelist } from "../filter/whitelist.ts";
+import { canonicalName } from "../net/dns_name.ts";
+import { formatPrefix, type Ipv6Prefix, prefixCovers, prefixKey } from "../net/prefix.ts";
 import { type PeerId, shortId } from "../pki/peer_id.ts";
 import { decide } from "./decision.ts";
 import { Fib } from "./fib.ts";
@@ -47,6 +63,7 @@ import {
   syncPrefix,
 } from "./router_state.ts";
 import { routeViews } from "./route_views.ts";
+import { SourceTable } from "./source_table.ts";
 import type { RouteView } from "./table_view.ts";
 
 export type { FlushResult, PeerInfo, PeerMessages, ReceiveResult, RouterOptions };
@@ -54,6 +71,18 @@ export type { FlushResult, PeerInfo, PeerMessages, ReceiveResult, RouterOptions 
 const log = getLogger(["vmesh", "routing"]);
 
 const MAX_PROBLEMS = 8;
+/** Origins whose refusals are counted one by one per neighbour; the rest share one counter. */
+const MAX_COUNTED_ORIGINS = 64;
+
+/** Routes refused by the quotas, per neighbour, for `vmesh status`. */
+export interface QuotaRefusals {
+  readonly peer: string;
+  readonly id: PeerId;
+  /** Refused because the neighbour reached `maxRoutesPerPeer`. */
+  readonly overPeerLimit: number;
+  /** Refused because the origin reached `maxRoutesPerOrigin` through this neighbour. */
+  readonly byOrigin: readonly { readonly origin: PeerId | "other"; readonly count: number }[];
+}
 
 /** The routing core of one node. See the module documentation. */
 export class Router {
@@ -67,7 +96,17 @@ export class Router {
   readonly #names = new Map<PeerId, string>();
   readonly #dirty = new Set<string>();
   readonly #localHops = new Map<string, NextHop>();
+  /** This node's local prefixes by key. */
+  readonly #locals = new Map<string, Ipv6Prefix>();
+  /** The space the DC whitelist claims; undefined while no DC is in force. */
+  #claimed: ClaimedSpace | undefined;
   #fibChanged = false;
+  #sourcesDirty = false;
+  /**
+   * The uRPF source table (feasible peers per source prefix); a stable object whose contents
+   * are swapped in `flush()`. Give it to the forwarder once.
+   */
+  readonly sources: SourceTable = new SourceTable();
 
   /**
    * Creates a router with no routes and no neighbours.
@@ -80,23 +119,31 @@ export class Router {
       now: options.now,
       hysteresisMs: options.hysteresisMs ?? 10,
       maxRoutesPerPeer: options.maxRoutesPerPeer ?? 65536,
+      maxRoutesPerOrigin: options.maxRoutesPerOrigin ?? 16384,
       externalPeersDefault: options.externalPeersDefault ?? "reject",
       refreshIntervalMs: options.refreshIntervalMs ?? 30_000,
       routeTimeoutMs: options.routeTimeoutMs ?? 60_000,
       maxRejectedPerPeer: options.maxRejectedPerPeer ?? 1024,
     };
-    for (const k of ["hysteresisMs", "maxRoutesPerPeer", "refreshIntervalMs"] as const) {
+    const checked = [
+      "hysteresisMs",
+      "maxRoutesPerPeer",
+      "maxRoutesPerOrigin",
+      "refreshIntervalMs",
+    ] as const;
+    for (const k of checked) {
       const v = this.#o[k];
       if (!Number.isFinite(v) || v < 0) throw new RangeError(`router option ${k}: ${v} is not ≥ 0`);
     }
     this.#latencyOptions = options.latency ?? {};
-    this.#whitelist = options.whitelist ?? new Map();
+    this.#whitelist = canonicalWhitelist(options.whitelist ?? new Map());
+    if (options.whitelist !== undefined) this.#claimed = new ClaimedSpace(this.#whitelist);
     this.#names.set(options.localId, options.localName);
   }
 
   /** True when {@link Router.flush} has something to return. */
   get pending(): boolean {
-    if (this.#dirty.size > 0 || this.#fibChanged) return true;
+    if (this.#dirty.size > 0 || this.#fibChanged || this.#sourcesDirty) return true;
     for (const p of this.#peers.values()) if (p.refreshAll) return true;
     return false;
   }
@@ -109,8 +156,14 @@ export class Router {
   addLocal(prefix: Ipv6Prefix, target: string): void {
     if (!isValidPrefix(prefix)) throw new RangeError("addLocal: malformed prefix");
     const dest = this.#dest(prefix);
+    const key = prefixKey(prefix);
+    const added = !this.#locals.has(key);
     dest.local = target;
+    this.#locals.set(key, dest.prefix);
+    this.#sourcesDirty = true;
     this.#recompute(dest);
+    // While a DC is in force, unlisted neighbours may not hold more-specifics of it.
+    if (added && this.#claimed !== undefined) this.#refilter();
   }
 
   /** Removes a local prefix; learned routes for it (if any) take over at once. */
@@ -118,6 +171,8 @@ export class Router {
     const dest = this.#dests.get(prefixKey(prefix));
     if (dest?.local === undefined) return;
     dest.local = undefined;
+    this.#locals.delete(prefixKey(prefix));
+    this.#sourcesDirty = true;
     this.#recompute(dest);
   }
 
@@ -141,6 +196,9 @@ export class Router {
       refreshAll: true,
       lastRefresh: this.#o.now(),
       limitLogged: false,
+      origins: new Map(),
+      refusedPeerLimit: 0,
+      refusedByOrigin: new Map(),
     });
     this.#names.set(info.id, info.name);
   }
@@ -150,6 +208,7 @@ export class Router {
     const peer = this.#peers.get(id);
     if (peer === undefined) return;
     this.#peers.delete(id);
+    if (peer.keys.size > 0) this.#sourcesDirty = true;
     for (const key of peer.keys) {
       const dest = this.#dests.get(key)!;
       dest.cands.delete(id);
@@ -159,12 +218,13 @@ export class Router {
 
   /**
    * A latency sample (RTT, ms) for the link to a neighbour. When the smoothed value moves past
-   * the threshold, that neighbour gets every route again with the new first-hop latency.
+   * the threshold, that neighbour gets every route again with the new first-hop latency, and
+   * the routes learned from it are re-decided with the new value as their first hop.
    * @throws {RangeError} on a sample that is not a finite number ≥ 0
    */
   updateLatency(id: PeerId, sampleMs: number): void {
     const peer = this.#peers.get(id);
-    if (peer !== undefined && peer.latency.sample(sampleMs)) peer.refreshAll = true;
+    if (peer !== undefined && peer.latency.sample(sampleMs)) this.#latencyChanged(peer);
   }
 
   /**
@@ -174,7 +234,7 @@ export class Router {
    */
   resetLatency(id: PeerId, sampleMs: number): void {
     const peer = this.#peers.get(id);
-    if (peer !== undefined && peer.latency.reset(sampleMs)) peer.refreshAll = true;
+    if (peer !== undefined && peer.latency.reset(sampleMs)) this.#latencyChanged(peer);
   }
 
   /** The latency this node currently advertises for the link to `id`, ms. */
@@ -214,20 +274,16 @@ export class Router {
         refuse(route.prefix, problem);
         continue;
       }
-      const verdict = filterRoute(
-        peer.info,
-        route.prefix,
-        this.#whitelist,
-        this.#o.externalPeersDefault,
-      );
+      const verdict = this.#verdict(peer, route.prefix);
       if (!verdict.accept) {
         this.#forget(peer, key);
         this.#keepRejected(peer, key, route, now);
         refuse(route.prefix, verdict.reason);
         continue;
       }
-      if (this.#learn(peer, key, route, now)) result.accepted++;
-      else refuse(route.prefix, `over the limit of ${this.#o.maxRoutesPerPeer} routes`);
+      const over = this.#learn(peer, key, route, now);
+      if (over === undefined) result.accepted++;
+      else refuse(route.prefix, over);
     }
     if (result.rejected > 0) {
       log.debug("Refused {count} routes from {peer}: {problems}", {
@@ -256,7 +312,13 @@ export class Router {
    * kept rejected routes it now allows are accepted at once (others on the next refresh).
    */
   setWhitelist(whitelist: PrefixWhitelist): void {
-    this.#whitelist = whitelist;
+    this.#whitelist = canonicalWhitelist(whitelist);
+    this.#claimed = new ClaimedSpace(this.#whitelist);
+    this.#refilter();
+  }
+
+  /** Re-applies the filter to every learned and every kept rejected route. */
+  #refilter(): void {
     const now = this.#o.now();
     for (const peer of this.#peers.values()) {
       for (const key of [...peer.keys]) {
@@ -314,6 +376,10 @@ export class Router {
       }
     }
     this.#dirty.clear();
+    if (this.#sourcesDirty) {
+      this.#sourcesDirty = false;
+      this.sources.rebuild(this.#sourcePrefixes());
+    }
     const now = this.#o.now();
     for (const peer of this.#peers.values()) {
       if (!peer.refreshAll) continue;
@@ -350,8 +416,63 @@ export class Router {
     return [...this.#peers.values()].map((p) => p.info);
   }
 
+  /** Routes refused by the per-peer and per-origin limits, per neighbour with any refusal. */
+  quotaRefusals(): QuotaRefusals[] {
+    const out: QuotaRefusals[] = [];
+    for (const p of this.#peers.values()) {
+      if (p.refusedPeerLimit === 0 && p.refusedByOrigin.size === 0) continue;
+      out.push({
+        peer: p.info.name,
+        id: p.info.id,
+        overPeerLimit: p.refusedPeerLimit,
+        byOrigin: [...p.refusedByOrigin].map(([origin, count]) => ({ origin, count })),
+      });
+    }
+    return out;
+  }
+
+  *#sourcePrefixes() {
+    for (const d of this.#dests.values()) {
+      yield { prefix: d.prefix, peers: d.cands.keys(), own: d.local !== undefined };
+    }
+  }
+
   #allowed(peer: PeerState, prefix: Ipv6Prefix): boolean {
-    return filterRoute(peer.info, prefix, this.#whitelist, this.#o.externalPeersDefault).accept;
+    return this.#verdict(peer, prefix).accept;
+  }
+
+  /**
+   * The filter's verdict, plus: while a DC is in force, a neighbour without a whitelist entry
+   * may not announce a more-specific of one of our local prefixes.
+   */
+  #verdict(peer: PeerState, prefix: Ipv6Prefix): FilterVerdict {
+    const ext = this.#o.externalPeersDefault;
+    const v = filterRoute(peer.info, prefix, this.#whitelist, ext, this.#claimed);
+    if (!v.accept || this.#claimed === undefined) return v;
+    if (this.#whitelist.has(canonicalName(peer.info.name))) return v;
+    for (const local of this.#locals.values()) {
+      if (local.len < prefix.len && prefixCovers(local, prefix)) {
+        return {
+          accept: false,
+          reason: `${formatPrefix(prefix)} lies inside this node's local prefix ` +
+            `${formatPrefix(local)} and "${peer.info.name}" has no whitelist entry`,
+        };
+      }
+    }
+    return v;
+  }
+
+  /** The advertised latency of `peer`'s link moved: re-base its routes' first hop on it. */
+  #latencyChanged(peer: PeerState): void {
+    peer.refreshAll = true;
+    const ms = peer.latency.advertisedMs;
+    for (const key of peer.keys) {
+      const dest = this.#dests.get(key)!;
+      const c = dest.cands.get(peer.info.id)!;
+      const path = [{ id: c.path[0].id, latencyMs: ms }, ...c.path.slice(1)];
+      dest.cands.set(peer.info.id, { ...c, path, metricUs: pathMetricUs(path) });
+      this.#recompute(dest);
+    }
   }
 
   #dest(prefix: Ipv6Prefix): Dest {
@@ -365,9 +486,17 @@ export class Router {
     return dest;
   }
 
-  /** Stores a checked, allowed route. Returns false when the per-peer limit refuses it. */
-  #learn(peer: PeerState, key: string, route: Route, at: number): boolean {
-    if (!peer.keys.has(key) && peer.keys.size >= this.#o.maxRoutesPerPeer) {
+  /**
+   * Stores a checked, allowed route, its first hop's latency replaced by our own measurement.
+   * @returns undefined, or why a limit refuses it
+   */
+  #learn(peer: PeerState, key: string, route: Route, at: number): string | undefined {
+    const id = peer.info.id;
+    const old = this.#dests.get(key)?.cands.get(id);
+    const origin = route.path[route.path.length - 1].id;
+    const oldOrigin = old?.path[old.path.length - 1].id;
+    if (old === undefined && peer.keys.size >= this.#o.maxRoutesPerPeer) {
+      peer.refusedPeerLimit++;
       if (!peer.limitLogged) {
         peer.limitLogged = true;
         log.warn(
@@ -375,27 +504,51 @@ export class Router {
           { peer: peer.info.name, id: shortId(peer.info.id), max: this.#o.maxRoutesPerPeer },
         );
       }
-      return false;
+      return `over the limit of ${this.#o.maxRoutesPerPeer} routes`;
+    }
+    if (origin !== oldOrigin && (peer.origins.get(origin) ?? 0) >= this.#o.maxRoutesPerOrigin) {
+      this.#countOriginRefusal(peer, origin);
+      if (old !== undefined) this.#forget(peer, key);
+      return `origin ${shortId(origin)} is over the limit of ${this.#o.maxRoutesPerOrigin} ` +
+        "routes through this peer";
     }
     const dest = this.#dest(route.prefix);
     const path = route.path.map((h) => ({ id: h.id, latencyMs: h.latencyMs }));
-    dest.cands.set(peer.info.id, {
-      peer: peer.info.id,
-      path,
-      metricUs: pathMetricUs(path),
-      receivedAt: at,
-    });
-    peer.keys.add(key);
+    path[0].latencyMs = peer.latency.advertisedMs; // the first hop is ours to measure
+    dest.cands.set(id, { peer: id, path, metricUs: pathMetricUs(path), receivedAt: at });
+    if (old === undefined) {
+      peer.keys.add(key);
+      this.#sourcesDirty = true;
+    }
+    if (origin !== oldOrigin) {
+      if (oldOrigin !== undefined) countDown(peer.origins, oldOrigin);
+      peer.origins.set(origin, (peer.origins.get(origin) ?? 0) + 1);
+    }
     peer.rejected.delete(key);
     this.#recompute(dest);
-    return true;
+    return undefined;
+  }
+
+  #countOriginRefusal(peer: PeerState, origin: PeerId): void {
+    const counts = peer.refusedByOrigin;
+    const k = counts.has(origin) || counts.size < MAX_COUNTED_ORIGINS ? origin : "other";
+    if (!counts.has(k)) {
+      log.warn(
+        "Origin {origin} sent more than {max} routes through {peer}; refusing the rest from it",
+        { origin: shortId(origin), max: this.#o.maxRoutesPerOrigin, peer: peer.info.name },
+      );
+    }
+    counts.set(k, (counts.get(k) ?? 0) + 1);
   }
 
   /** Drops the candidate `peer` gave for `key`, if any. */
   #forget(peer: PeerState, key: string): void {
     if (!peer.keys.delete(key)) return;
     const dest = this.#dests.get(key)!;
+    const old = dest.cands.get(peer.info.id)!;
+    countDown(peer.origins, old.path[old.path.length - 1].id);
     dest.cands.delete(peer.info.id);
+    this.#sourcesDirty = true;
     this.#recompute(dest);
   }
 
@@ -439,4 +592,10 @@ export class Router {
     }
     return hop;
   }
+}
+
+function countDown(counts: Map<PeerId, number>, key: PeerId): void {
+  const n = (counts.get(key) ?? 0) - 1;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }

@@ -23,9 +23,14 @@ export interface RouterOptions {
   readonly hysteresisMs?: number;
   /** Routes accepted from one neighbour before it is refused more (default 65 536). */
   readonly maxRoutesPerPeer?: number;
+  /**
+   * Routes accepted from one neighbour for one origin node (the last hop of the path) before
+   * that origin is refused more through that neighbour (default 16 384).
+   */
+  readonly maxRoutesPerOrigin?: number;
   /** Filter default for external peers without a whitelist entry (default "reject"). */
   readonly externalPeersDefault?: ExternalDefault;
-  /** Prefix whitelist from the distributed config (default: none). */
+  /** Prefix whitelist from the distributed config (default: no DC in force). */
   readonly whitelist?: PrefixWhitelist;
   /** Full re-announcement period per neighbour, ms (default 30 000). */
   readonly refreshIntervalMs?: number;
@@ -99,6 +104,12 @@ export interface PeerState {
   refreshAll: boolean;
   lastRefresh: number;
   limitLogged: boolean;
+  /** Accepted candidates from this peer per origin node (last hop). */
+  readonly origins: Map<PeerId, number>;
+  /** Routes refused because the per-peer limit was reached (monotonic). */
+  refusedPeerLimit: number;
+  /** Routes refused per origin because its per-origin limit was reached (monotonic, bounded). */
+  readonly refusedByOrigin: Map<PeerId | "other", number>;
 }
 
 export function sameNextHop(a: Selected | undefined, b: Selected | undefined): boolean {
