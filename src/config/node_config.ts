@@ -52,6 +52,7 @@ const TOP_KEYS = [
   "hysteresis_ms",
   "ping_interval_ms",
   "max_routes_per_peer",
+  "max_routes_per_origin",
 ] as const;
 
 function parsePrefixAt(c: Checker, v: Json, path: string): Ipv6Prefix | undefined {
@@ -299,6 +300,9 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
     CONFIG_DEFAULTS.pingIntervalMs;
   const maxRoutesPerPeer = c.int(o.max_routes_per_peer, "max_routes_per_peer", 1, 10_000_000) ??
     CONFIG_DEFAULTS.maxRoutesPerPeer;
+  const maxRoutesPerOrigin =
+    c.int(o.max_routes_per_origin, "max_routes_per_origin", 1, 10_000_000) ??
+      CONFIG_DEFAULTS.maxRoutesPerOrigin;
 
   if (c.problems.length > 0) throw new ConfigError(source, c.problems, c.warnings);
   return {
@@ -320,6 +324,7 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
       hysteresisMs,
       pingIntervalMs,
       maxRoutesPerPeer,
+      maxRoutesPerOrigin,
     },
     warnings: c.warnings,
   };

@@ -1,6 +1,11 @@
 /**
  * The forwarder: moves IPv6 packets between vifs and peer sessions by FIB lookup.
  *
+ * Packets from a peer first pass source address validation (feasible-path uRPF, RFC 3704):
+ * the control plane's {@link SourceCheck} says whether the peer is a feasible next hop for the
+ * source; a source inside our own prefixes or one the peer could not have routed to us is
+ * dropped and counted (`dropSourceOwn`, `dropSourceUnfeasible`), never logged per packet.
+ *
  * Pipeline for every batch (from a vif read or a session's receive chunk), in order:
  *   1. check   — version 6 and a payload length that matches the buffer, else drop + count
  *   2. scope   — multicast, link-local, unspecified and loopback addresses, as source or
@@ -44,6 +49,20 @@ export interface RouteLookup {
   lookup(buf: Uint8Array, off: number): NextHop | undefined;
 }
 
+/** uRPF verdict: accept, the source is one of ours, or the peer is no feasible next hop. */
+export type SourceVerdict = "ok" | "own" | "unfeasible";
+
+/**
+ * Source address validation as the forwarder sees it (the control plane's source table).
+ * `check` reads the 16 source bytes at `buf[off..off+16]` of a packet from peer `peerId`.
+ */
+export interface SourceCheck {
+  check(buf: Uint8Array, off: number, peerId: string): SourceVerdict;
+}
+
+/** Until the node installs its table, nothing from a peer is accepted (fail closed). */
+const NO_SOURCES: SourceCheck = { check: () => "unfeasible" };
+
 /** A peer session as the forwarder sees it. */
 export interface PeerSink {
   /**
@@ -67,6 +86,10 @@ export interface ForwarderStats {
   dropNoTarget: number;
   dropPeerQueue: number;
   dropVnet: number;
+  /** From a peer, with a source inside this node's own prefixes. */
+  dropSourceOwn: number;
+  /** From a peer that is no feasible next hop for the source (uRPF). */
+  dropSourceUnfeasible: number;
   icmpSent: number;
   icmpRateLimited: number;
 }
@@ -149,10 +172,13 @@ export class Forwarder {
     dropNoTarget: 0,
     dropPeerQueue: 0,
     dropVnet: 0,
+    dropSourceOwn: 0,
+    dropSourceUnfeasible: 0,
     icmpSent: 0,
     icmpRateLimited: 0,
   };
   #fib: RouteLookup = { lookup: () => undefined };
+  #sources: SourceCheck = NO_SOURCES;
   readonly #vifs = new Map<string, VifQueue>();
   readonly #peers = new Map<string, PeerSink>();
   readonly #dirty: VifQueue[] = [];
@@ -171,6 +197,11 @@ export class Forwarder {
   /** Installs a new FIB (one reference swap; the control plane builds it). */
   setFib(fib: RouteLookup): void {
     this.#fib = fib;
+  }
+
+  /** Installs the source table for packets from peers (set once; the control plane updates it). */
+  setSourceCheck(sources: SourceCheck): void {
+    this.#sources = sources;
   }
 
   /** Makes a vif reachable as local target `key`. */
@@ -203,14 +234,29 @@ export class Forwarder {
     this.#flush();
   }
 
-  /** Forwards packets received from a peer (each view is one packet, vnet when flagged). */
-  fromPeer(pkts: readonly Uint8Array[], vnet: readonly boolean[]): void {
+  /**
+   * Forwards packets received from peer `peerId` (each view is one packet, vnet when flagged),
+   * after source address validation.
+   */
+  fromPeer(peerId: string, pkts: readonly Uint8Array[], vnet: readonly boolean[]): void {
     this.stats.fromPeer += pkts.length;
     for (let i = 0; i < pkts.length; i++) {
       const p = pkts[i];
+      if (this.#sourceRefused(peerId, p, vnet[i])) continue;
       this.#route(p, 0, p.length, vnet[i]);
     }
     this.#flush();
+  }
+
+  /** uRPF: true (and counted) when `peerId` may not send packets with this source. */
+  #sourceRefused(peerId: string, pkt: Uint8Array, vnet: boolean): boolean {
+    const ip = vnet ? VNET_HDR_LEN : 0;
+    if (pkt.length < ip + 40) return false; // too short: #route counts it as malformed
+    const v = this.#sources.check(pkt, ip + OFF_SRC, peerId);
+    if (v === "ok") return false;
+    if (v === "own") this.stats.dropSourceOwn++;
+    else this.stats.dropSourceUnfeasible++;
+    return true;
   }
 
   #route(buf: Uint8Array, off: number, len: number, vnet: boolean): void {

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../../tests/_harness/assert.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { addressInPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
 import { newVifStats, type Vif } from "../vif/vif.ts";
-import { Forwarder, type NextHop, type RouteLookup } from "./forwarder.ts";
+import { Forwarder, type NextHop, type RouteLookup, type SourceCheck } from "./forwarder.ts";
 import { icmpv6Checksum } from "./icmpv6.ts";
 import { superPacket } from "../../tests/_harness/packets.ts";
 
@@ -53,6 +53,7 @@ function setup() {
   const vif = new CaptureVif("tun0");
   const sent: { pkt: Uint8Array; vnet: boolean }[] = [];
   const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1"), now: () => 0 });
+  fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);
   fwd.attachPeer("b", {
     sendPacket(pkt, vnet) {
@@ -67,6 +68,9 @@ function setup() {
   return { vif, sent, fwd };
 }
 
+/** Accepts every source: these tests are about forwarding, not uRPF. */
+const ACCEPT_ALL: SourceCheck = { check: () => "ok" };
+
 Deno.test("Forwarder sends a packet for a peer's prefix to that peer with hop limit - 1", () => {
   const { sent, fwd } = setup();
   const p = packet("fd00:1::5", "fd00:2::7", 64);
@@ -80,7 +84,7 @@ Deno.test("Forwarder writes packets for local prefixes to the vif in one batch",
   const { vif, fwd } = setup();
   const a = packet("fd00:2::7", "fd00:1::5");
   const b = packet("fd00:2::7", "fd00:1::6");
-  fwd.fromPeer([a, b], [false, false]);
+  fwd.fromPeer("b", [a, b], [false, false]);
   assertEquals(vif.written.length, 2);
   assertEquals(vif.writeCalls, 1);
   assertEquals(vif.written[1][7], 63);
@@ -139,6 +143,7 @@ Deno.test("Forwarder rate-limits ICMPv6 errors", () => {
     icmpRate: 10,
     now: () => t,
   });
+  fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);
   fwd.setFib(fib([["fd00:1::/48", { kind: "local", target: "tun0" }]]));
   const p = packet("fd00:1::5", "fd00:99::1");
@@ -182,7 +187,7 @@ Deno.test("Forwarder never forwards a link-local, multicast, unspecified or loop
     ["::/0", { kind: "peer", id: "b" }],
     ["fd00:1::/48", { kind: "local", target: "tun0" }],
   ]));
-  fwd.fromPeer(pkts, pkts.map(() => false));
+  fwd.fromPeer("b", pkts, pkts.map(() => false));
   assertEquals(fwd.stats.dropScope, 6);
   assertEquals(fwd.stats.icmpSent, 0);
   assertEquals(sent.length + vif.written.length, 0);
@@ -191,10 +196,11 @@ Deno.test("Forwarder never forwards a link-local, multicast, unspecified or loop
 Deno.test("Forwarder prepends a zero virtio header for a vnet vif and strips nothing else", () => {
   const vif = new CaptureVif("tun0", true);
   const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1") });
+  fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);
   fwd.setFib(fib([["fd00:1::/48", { kind: "local", target: "tun0" }]]));
   const p = packet("fd00:2::7", "fd00:1::5");
-  fwd.fromPeer([p], [false]);
+  fwd.fromPeer("b", [p], [false]);
   assertEquals(vif.written[0].length, p.length + 10);
   assertEquals(vif.written[0].subarray(0, 10), new Uint8Array(10));
   assertEquals(vif.written[0][10 + 7], 63);
@@ -223,10 +229,11 @@ Deno.test("Forwarder drops packets for a detached peer as dropNoTarget", () => {
 Deno.test("Forwarder splits a vnet super-packet for a plain vif into MSS-sized packets", () => {
   const vif = new CaptureVif("tun0");
   const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1") });
+  fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);
   fwd.setFib(fib([["fd00::/16", { kind: "local", target: "tun0" }]]));
   const sp = superPacket(new Uint8Array(3000).fill(7), { gsoSize: 1000, thl: 20 });
-  fwd.fromPeer([sp], [true]);
+  fwd.fromPeer("b", [sp], [true]);
   assertEquals(vif.written.length, 3);
   for (const seg of vif.written) {
     assertEquals(seg[0] >> 4, 6);

@@ -82,15 +82,17 @@ export class Node {
       now: () => performance.now(),
       hysteresisMs: config.hysteresisMs,
       maxRoutesPerPeer: config.maxRoutesPerPeer,
+      maxRoutesPerOrigin: config.maxRoutesPerOrigin,
       externalPeersDefault: config.externalPeersDefault,
     });
     this.forwarder.setFib(this.router.fib);
+    this.forwarder.setSourceCheck(this.router.sources);
     for (const [key, vif] of vifs) this.forwarder.attachVif(key, vif);
     for (const a of config.localAnnouncements) this.#announce(a);
     this.udp = new UdpLinks(
       config.listenAddr,
       identity.id,
-      (pkts, vnet) => this.forwarder.fromPeer(pkts, vnet),
+      (peerId, pkts, vnet) => this.forwarder.fromPeer(peerId, pkts, vnet),
     );
     this.dc = new DcSync<VerifiedDc>(
       (raw) => verifyDc(raw, trust, new Date()),
@@ -106,7 +108,7 @@ export class Node {
       onSessionUp: (s) => this.#onUp(s),
       onSessionDown: (s) => this.#onDown(s),
       onControl: (s, type, payload) => this.#onControl(s, type, payload),
-      onPackets: (_s, pkts, vnet) => this.forwarder.fromPeer(pkts, vnet),
+      onPackets: (s, pkts, vnet) => this.forwarder.fromPeer(s.peer.id, pkts, vnet),
       onRtt: (s, ms) => this.#onRtt(s, ms),
     });
   }
@@ -360,6 +362,7 @@ const RESTART_KEYS = [
   "hysteresisMs",
   "pingIntervalMs",
   "maxRoutesPerPeer",
+  "maxRoutesPerOrigin",
   "externalPeersDefault",
 ] as const;
 

@@ -38,7 +38,7 @@ export class UdpLinks {
   constructor(
     listen: { host: string; port: number },
     private readonly localId: PeerId,
-    private readonly deliver: (pkts: Uint8Array[], vnet: boolean[]) => void,
+    private readonly deliver: (peerId: PeerId, pkts: Uint8Array[], vnet: boolean[]) => void,
   ) {
     try {
       this.#endpoint = UdpEndpoint.open({ hostname: listen.host || "::", port: listen.port });
@@ -68,7 +68,7 @@ export class UdpLinks {
         remoteId: s.peer.id,
         channelSecret: s.channelSecret,
         peerHost: s.remoteAddr.host,
-        onPackets: this.deliver,
+        onPackets: (pkts, vnet) => this.deliver(s.peer.id, pkts, vnet),
         onState: (usable) =>
           log.info("UDP channel with {peer} {state}", {
             peer: s.peer.name,

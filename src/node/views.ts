@@ -127,6 +127,7 @@ export function statusView(node: Node, version: string): Record<string, unknown>
     },
     peers: peerStatus(node),
     routes: node.router.table().length,
+    routeRefusals: node.router.quotaRefusals(),
     dc: dc ? { signedAt: dc.notBefore.toISOString(), contentHash: dc.contentHash } : null,
     vifs: [...node.vifs].map(([key, v]) => ({
       key,
