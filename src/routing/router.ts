@@ -101,7 +101,8 @@ export class Router {
   /** The space the DC whitelist claims; undefined while no DC is in force. */
   #claimed: ClaimedSpace | undefined;
   #fibChanged = false;
-  #sourcesDirty = false;
+  /** Prefixes whose feasible peers or own mark changed since the last flush. */
+  readonly #sourceDirty = new Map<string, Ipv6Prefix>();
   /**
    * The uRPF source table (feasible peers per source prefix); a stable object whose contents
    * are swapped in `flush()`. Give it to the forwarder once.
@@ -143,7 +144,7 @@ export class Router {
 
   /** True when {@link Router.flush} has something to return. */
   get pending(): boolean {
-    if (this.#dirty.size > 0 || this.#fibChanged || this.#sourcesDirty) return true;
+    if (this.#dirty.size > 0 || this.#fibChanged || this.#sourceDirty.size > 0) return true;
     for (const p of this.#peers.values()) if (p.refreshAll) return true;
     return false;
   }
@@ -160,7 +161,7 @@ export class Router {
     const added = !this.#locals.has(key);
     dest.local = target;
     this.#locals.set(key, dest.prefix);
-    this.#sourcesDirty = true;
+    this.#sourceDirty.set(key, dest.prefix);
     this.#recompute(dest);
     // While a DC is in force, unlisted neighbours may not hold more-specifics of it.
     if (added && this.#claimed !== undefined) this.#refilter();
@@ -172,7 +173,7 @@ export class Router {
     if (dest?.local === undefined) return;
     dest.local = undefined;
     this.#locals.delete(prefixKey(prefix));
-    this.#sourcesDirty = true;
+    this.#sourceDirty.set(prefixKey(prefix), dest.prefix);
     this.#recompute(dest);
   }
 
@@ -208,9 +209,9 @@ export class Router {
     const peer = this.#peers.get(id);
     if (peer === undefined) return;
     this.#peers.delete(id);
-    if (peer.keys.size > 0) this.#sourcesDirty = true;
     for (const key of peer.keys) {
       const dest = this.#dests.get(key)!;
+      this.#sourceDirty.set(key, dest.prefix);
       dest.cands.delete(id);
       this.#recompute(dest);
     }
@@ -376,10 +377,7 @@ export class Router {
       }
     }
     this.#dirty.clear();
-    if (this.#sourcesDirty) {
-      this.#sourcesDirty = false;
-      this.sources.rebuild(this.#sourcePrefixes());
-    }
+    this.#syncSources();
     const now = this.#o.now();
     for (const peer of this.#peers.values()) {
       if (!peer.refreshAll) continue;
@@ -429,6 +427,24 @@ export class Router {
       });
     }
     return out;
+  }
+
+  /**
+   * Brings the source table up to date: prefix by prefix for a few changes, a rebuild for many
+   * (a rebuild costs O(n log n); each update an array insert and a walk of the prefixes inside).
+   */
+  #syncSources(): void {
+    const dirty = this.#sourceDirty;
+    if (dirty.size === 0) return;
+    if (dirty.size > 64 + this.sources.size / 16) {
+      this.sources.rebuild(this.#sourcePrefixes());
+    } else {
+      for (const [key, prefix] of dirty) {
+        const d = this.#dests.get(key);
+        this.sources.update(prefix, d?.cands.keys() ?? [], d?.local !== undefined);
+      }
+    }
+    dirty.clear();
   }
 
   *#sourcePrefixes() {
@@ -518,7 +534,7 @@ export class Router {
     dest.cands.set(id, { peer: id, path, metricUs: pathMetricUs(path), receivedAt: at });
     if (old === undefined) {
       peer.keys.add(key);
-      this.#sourcesDirty = true;
+      this.#sourceDirty.set(key, dest.prefix);
     }
     if (origin !== oldOrigin) {
       if (oldOrigin !== undefined) countDown(peer.origins, oldOrigin);
@@ -548,7 +564,7 @@ export class Router {
     const old = dest.cands.get(peer.info.id)!;
     countDown(peer.origins, old.path[old.path.length - 1].id);
     dest.cands.delete(peer.info.id);
-    this.#sourcesDirty = true;
+    this.#sourceDirty.set(key, dest.prefix);
     this.#recompute(dest);
   }
 
