@@ -31,8 +31,9 @@
  * floods through a neighbour exhausts only its own quota. Refusals are counted
  * ({@link Router.quotaRefusals}).
  *
- * The router also keeps the source table for uRPF ({@link Router.sources}), rebuilt in
- * `flush()` after the candidates or local prefixes changed.
+ * The router also keeps the source table for uRPF ({@link Router.sources}) current at the end
+ * of every event that changes candidates or local prefixes (so a neighbour's packets that follow
+ * its announcement on the same session find its prefix feasible).
  * @module
  */
 import { getLogger } from "@logtape/logtape";
@@ -104,8 +105,8 @@ export class Router {
   /** Prefixes whose feasible peers or own mark changed since the last flush. */
   readonly #sourceDirty = new Map<string, Ipv6Prefix>();
   /**
-   * The uRPF source table (feasible peers per source prefix); a stable object whose contents
-   * are swapped in `flush()`. Give it to the forwarder once.
+   * The uRPF source table (feasible peers per source prefix); a stable object, updated at the
+   * end of every event. Give it to the forwarder once.
    */
   readonly sources: SourceTable = new SourceTable();
 
@@ -165,6 +166,7 @@ export class Router {
     this.#recompute(dest);
     // While a DC is in force, unlisted neighbours may not hold more-specifics of it.
     if (added && this.#claimed !== undefined) this.#refilter();
+    this.#syncSources();
   }
 
   /** Removes a local prefix; learned routes for it (if any) take over at once. */
@@ -175,6 +177,7 @@ export class Router {
     this.#locals.delete(prefixKey(prefix));
     this.#sourceDirty.set(prefixKey(prefix), dest.prefix);
     this.#recompute(dest);
+    this.#syncSources();
   }
 
   /**
@@ -215,6 +218,7 @@ export class Router {
       dest.cands.delete(id);
       this.#recompute(dest);
     }
+    this.#syncSources();
   }
 
   /**
@@ -293,6 +297,7 @@ export class Router {
         problems: result.problems.join("; "),
       });
     }
+    this.#syncSources();
     return result;
   }
 
@@ -306,6 +311,7 @@ export class Router {
       this.#forget(peer, key);
       peer.rejected.delete(key);
     }
+    this.#syncSources();
   }
 
   /**
@@ -316,6 +322,7 @@ export class Router {
     this.#whitelist = canonicalWhitelist(whitelist);
     this.#claimed = new ClaimedSpace(this.#whitelist);
     this.#refilter();
+    this.#syncSources();
   }
 
   /** Re-applies the filter to every learned and every kept rejected route. */
@@ -354,6 +361,7 @@ export class Router {
       }
       if (now - peer.lastRefresh >= this.#o.refreshIntervalMs) peer.refreshAll = true;
     }
+    this.#syncSources();
   }
 
   /**
