@@ -21,10 +21,15 @@ export class ClaimedSpace {
   /** Every claim, sorted by address. */
   readonly #sorted: Claim[];
 
-  /** Indexes every entry of `whitelist` (names as given). */
-  constructor(whitelist: PrefixWhitelist) {
+  /**
+   * Indexes every entry of `whitelist` (names as given) except those of `exclude` (the node
+   * itself: its own entry says what it may announce, and its local prefixes are guarded
+   * separately).
+   */
+  constructor(whitelist: PrefixWhitelist, exclude?: string) {
     const all: Claim[] = [];
     for (const [owner, entries] of whitelist) {
+      if (owner === exclude) continue;
       for (const e of entries) {
         const claim = { owner, prefix: e.prefix };
         all.push(claim);

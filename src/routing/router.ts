@@ -139,7 +139,9 @@ export class Router {
     }
     this.#latencyOptions = options.latency ?? {};
     this.#whitelist = canonicalWhitelist(options.whitelist ?? new Map());
-    if (options.whitelist !== undefined) this.#claimed = new ClaimedSpace(this.#whitelist);
+    if (options.whitelist !== undefined) {
+      this.#claimed = new ClaimedSpace(this.#whitelist, canonicalName(this.#o.localName));
+    }
     this.#names.set(options.localId, options.localName);
   }
 
@@ -320,7 +322,7 @@ export class Router {
    */
   setWhitelist(whitelist: PrefixWhitelist): void {
     this.#whitelist = canonicalWhitelist(whitelist);
-    this.#claimed = new ClaimedSpace(this.#whitelist);
+    this.#claimed = new ClaimedSpace(this.#whitelist, canonicalName(this.#o.localName));
     this.#refilter();
     this.#syncSources();
   }

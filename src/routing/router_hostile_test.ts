@@ -186,3 +186,10 @@ Deno.test("Router source table: ::/0 through a peer makes any source feasible th
   assertEquals(src(r, "2001:db8::1", C), "unfeasible");
   assertEquals(src(r, "fd00:a::1", B), "own");
 });
+
+Deno.test("Router under a DC does not guard its own whitelist entry against unlisted neighbours (it may carry transit)", () => {
+  const wl = new Map([["a", [{ prefix: P("fd00::/16"), maxPrefixLen: 48 }]]]);
+  const { r } = setup({ whitelist: wl });
+  r.peerUp({ id: M, name: "m.vnet.example.com", external: false }, 5);
+  assertEquals(r.receiveAnnounce(M, [route("fd00:e::/48", [M, 1])]).accepted, 1);
+});
