@@ -56,7 +56,7 @@ Deno.test("Router re-decides routes with the new first-hop latency when its meas
 });
 
 Deno.test("Router counts routes per origin: a flooding origin behind B cannot crowd out another origin through B", () => {
-  const { r } = setup({ maxRoutesPerOrigin: 10, maxRoutesPerPeer: 1000 });
+  const { r } = setup({ maxRoutesPerOrigin: 10, maxRoutesPerPeer: 50 });
   r.peerUp({ id: B, name: "b", external: false }, 5);
   const flood = Array.from(
     { length: 50 },
