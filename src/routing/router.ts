@@ -64,27 +64,15 @@ import {
   syncPrefix,
 } from "./router_state.ts";
 import { routeViews } from "./route_views.ts";
+import { PeerQuota, type QuotaRefusals } from "./route_quota.ts";
 import { SourceTable } from "./source_table.ts";
 import type { RouteView } from "./table_view.ts";
 
-export type { FlushResult, PeerInfo, PeerMessages, ReceiveResult, RouterOptions };
+export type { FlushResult, PeerInfo, PeerMessages, QuotaRefusals, ReceiveResult, RouterOptions };
 
 const log = getLogger(["vmesh", "routing"]);
 
 const MAX_PROBLEMS = 8;
-/** Origins whose refusals are counted one by one per neighbour; the rest share one counter. */
-const MAX_COUNTED_ORIGINS = 64;
-
-/** Routes refused by the quotas, per neighbour, for `vmesh status`. */
-export interface QuotaRefusals {
-  readonly peer: string;
-  readonly id: PeerId;
-  /** Refused because the neighbour reached `maxRoutesPerPeer`. */
-  readonly overPeerLimit: number;
-  /** Refused because the origin reached `maxRoutesPerOrigin` through this neighbour. */
-  readonly byOrigin: readonly { readonly origin: PeerId | "other"; readonly count: number }[];
-}
-
 /** The routing core of one node. See the module documentation. */
 export class Router {
   /** The forwarding table, kept current after every event (mutated in place). */
@@ -201,10 +189,7 @@ export class Router {
       rejected: new Map(),
       refreshAll: true,
       lastRefresh: this.#o.now(),
-      limitLogged: false,
-      origins: new Map(),
-      refusedPeerLimit: 0,
-      refusedByOrigin: new Map(),
+      quota: new PeerQuota(this.#o.maxRoutesPerPeer, this.#o.maxRoutesPerOrigin),
     });
     this.#names.set(info.id, info.name);
   }
@@ -428,13 +413,8 @@ export class Router {
   quotaRefusals(): QuotaRefusals[] {
     const out: QuotaRefusals[] = [];
     for (const p of this.#peers.values()) {
-      if (p.refusedPeerLimit === 0 && p.refusedByOrigin.size === 0) continue;
-      out.push({
-        peer: p.info.name,
-        id: p.info.id,
-        overPeerLimit: p.refusedPeerLimit,
-        byOrigin: [...p.refusedByOrigin].map(([origin, count]) => ({ origin, count })),
-      });
+      const r = p.quota.refusals(p.info.name, p.info.id);
+      if (r !== undefined) out.push(r);
     }
     return out;
   }
@@ -521,22 +501,27 @@ export class Router {
     const old = this.#dests.get(key)?.cands.get(id);
     const origin = route.path[route.path.length - 1].id;
     const oldOrigin = old?.path[old.path.length - 1].id;
-    if (old === undefined && peer.keys.size >= this.#o.maxRoutesPerPeer) {
-      peer.refusedPeerLimit++;
-      if (!peer.limitLogged) {
-        peer.limitLogged = true;
+    const refusal = peer.quota.admit(peer.keys.size, old === undefined, origin, oldOrigin);
+    if (refusal?.limit === "peer") {
+      const max = this.#o.maxRoutesPerPeer;
+      if (refusal.first) {
         log.warn(
           "Peer {peer} ({id}) sent more than {max} routes; refusing the rest until its session restarts",
-          { peer: peer.info.name, id: shortId(peer.info.id), max: this.#o.maxRoutesPerPeer },
+          { peer: peer.info.name, id: shortId(peer.info.id), max },
         );
       }
-      return `over the limit of ${this.#o.maxRoutesPerPeer} routes`;
+      return `over the limit of ${max} routes`;
     }
-    if (origin !== oldOrigin && (peer.origins.get(origin) ?? 0) >= this.#o.maxRoutesPerOrigin) {
-      this.#countOriginRefusal(peer, origin);
+    if (refusal?.limit === "origin") {
+      const max = this.#o.maxRoutesPerOrigin;
+      if (refusal.first) {
+        log.warn(
+          "Origin {origin} sent more than {max} routes through {peer}; refusing the rest from it",
+          { origin: shortId(origin), max, peer: peer.info.name },
+        );
+      }
       if (old !== undefined) this.#forget(peer, key);
-      return `origin ${shortId(origin)} is over the limit of ${this.#o.maxRoutesPerOrigin} ` +
-        "routes through this peer";
+      return `origin ${shortId(origin)} is over the limit of ${max} routes through this peer`;
     }
     const dest = this.#dest(route.prefix);
     const path = route.path.map((h) => ({ id: h.id, latencyMs: h.latencyMs }));
@@ -546,25 +531,10 @@ export class Router {
       peer.keys.add(key);
       this.#sourceDirty.set(key, dest.prefix);
     }
-    if (origin !== oldOrigin) {
-      if (oldOrigin !== undefined) countDown(peer.origins, oldOrigin);
-      peer.origins.set(origin, (peer.origins.get(origin) ?? 0) + 1);
-    }
+    peer.quota.stored(origin, oldOrigin);
     peer.rejected.delete(key);
     this.#recompute(dest);
     return undefined;
-  }
-
-  #countOriginRefusal(peer: PeerState, origin: PeerId): void {
-    const counts = peer.refusedByOrigin;
-    const k = counts.has(origin) || counts.size < MAX_COUNTED_ORIGINS ? origin : "other";
-    if (!counts.has(k)) {
-      log.warn(
-        "Origin {origin} sent more than {max} routes through {peer}; refusing the rest from it",
-        { origin: shortId(origin), max: this.#o.maxRoutesPerOrigin, peer: peer.info.name },
-      );
-    }
-    counts.set(k, (counts.get(k) ?? 0) + 1);
   }
 
   /** Drops the candidate `peer` gave for `key`, if any. */
@@ -572,7 +542,7 @@ export class Router {
     if (!peer.keys.delete(key)) return;
     const dest = this.#dests.get(key)!;
     const old = dest.cands.get(peer.info.id)!;
-    countDown(peer.origins, old.path[old.path.length - 1].id);
+    peer.quota.released(old.path[old.path.length - 1].id);
     dest.cands.delete(peer.info.id);
     this.#sourceDirty.set(key, dest.prefix);
     this.#recompute(dest);
@@ -618,10 +588,4 @@ export class Router {
     }
     return hop;
   }
-}
-
-function countDown(counts: Map<PeerId, number>, key: PeerId): void {
-  const n = (counts.get(key) ?? 0) - 1;
-  if (n > 0) counts.set(key, n);
-  else counts.delete(key);
 }

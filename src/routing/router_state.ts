@@ -9,6 +9,7 @@ import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
 import type { PeerId } from "../pki/peer_id.ts";
 import type { Candidate, DecisionReason } from "./decision.ts";
 import type { LatencyOptions, LinkLatency } from "./latency.ts";
+import type { PeerQuota } from "./route_quota.ts";
 import { MAX_PATH_HOPS, type NextHop, type Route } from "./route.ts";
 
 /** Settings of a {@link Router}. */
@@ -103,13 +104,8 @@ export interface PeerState {
   readonly rejected: Map<string, { route: Route; at: number }>;
   refreshAll: boolean;
   lastRefresh: number;
-  limitLogged: boolean;
-  /** Accepted candidates from this peer per origin node (last hop). */
-  readonly origins: Map<PeerId, number>;
-  /** Routes refused because the per-peer limit was reached (monotonic). */
-  refusedPeerLimit: number;
-  /** Routes refused per origin because its per-origin limit was reached (monotonic, bounded). */
-  readonly refusedByOrigin: Map<PeerId | "other", number>;
+  /** The per-peer and per-origin route limits and their refusal counters. */
+  readonly quota: PeerQuota;
 }
 
 export function sameNextHop(a: Selected | undefined, b: Selected | undefined): boolean {
