@@ -16,7 +16,7 @@
  * forwarder holds this object and never sees a half-made table.
  * @module
  */
-import { type Ipv6Prefix, maskAddress, prefixCovers, prefixKey } from "../net/prefix.ts";
+import { type Ipv6Prefix, prefixCovers } from "../net/prefix.ts";
 import type { PeerId } from "../pki/peer_id.ts";
 import { Fib } from "./fib.ts";
 import { comparePrefixes } from "./router_state.ts";
@@ -86,7 +86,7 @@ export class SourceTable {
    * array insert or removal, and one step per prefix inside it.
    */
   update(prefix: Ipv6Prefix, peers: Iterable<PeerId>, own: boolean): void {
-    const key = prefixKey(prefix);
+    const key = keyOf(prefix.addr, prefix.len);
     const set = new Set(peers);
     const remove = set.size === 0 && !own;
     let node = this.#nodes.get(key);
@@ -144,7 +144,7 @@ export class SourceTable {
       }
       node.entry = merge(stack.length > 0 ? stack[stack.length - 1].entry : EMPTY, node);
       fib.set(node.prefix, node.entry);
-      nodes.set(prefixKey(node.prefix), node);
+      nodes.set(keyOf(node.prefix.addr, node.prefix.len), node);
       lens[node.prefix.len]++;
       stack.push(node);
     }
@@ -182,7 +182,7 @@ export class SourceTable {
   #parentOf(p: Ipv6Prefix): Node | undefined {
     for (let len = p.len - 1; len >= 0; len--) {
       if (this.#lens[len] === 0) continue;
-      const n = this.#nodes.get(prefixKey({ addr: maskAddress(p.addr, len), len }));
+      const n = this.#nodes.get(keyOf(p.addr, len));
       if (n !== undefined) return n;
     }
     return undefined;
@@ -199,6 +199,17 @@ export class SourceTable {
     }
     return lo;
   }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Map key of the first `len` bits of `addr` (no allocation besides the string). */
+function keyOf(addr: Uint8Array, len: number): string {
+  let s = "";
+  const full = len >> 3, rest = len & 7;
+  for (let i = 0; i < full; i++) s += HEX[addr[i]];
+  if (rest !== 0) s += HEX[addr[full] & (0xff << (8 - rest)) & 0xff];
+  return s + "/" + len;
 }
 
 /** A node's entry: its parent's, plus its own peers and mark (sharing the set when it can). */
