@@ -115,8 +115,15 @@ Deno.test("the DC whitelist takes effect: a route it does not allow disappears a
     const [a, b, c] = await chain(mesh, ["fd00:1::/48", "fd00:99::/48", "fd00:1:5::/64"]);
     await mesh.waitRoute(c, "fd00:99::/48");
     await mesh.waitRoute(c, "fd00:1:5::/64");
+    // B carries A's routes to C: under a DC an unlisted neighbour may not announce a listed
+    // node's space, so B's entry lists what it may pass on.
     const raw = await mesh.signDc(
-      { prefix_whitelist: { "a.vnet.test": ["fd00:1::/48,max_prefix_len=56"] } },
+      {
+        prefix_whitelist: {
+          "a.vnet.test": ["fd00:1::/48,max_prefix_len=56"],
+          "b.vnet.test": ["fd00:1::/48,max_prefix_len=56", "fd00:2::/48"],
+        },
+      },
       new Date(Date.now() - MINUTE),
     );
     assert(await a.node.dc.applyInitial(raw));
@@ -134,7 +141,7 @@ Deno.test("the DC whitelist takes effect: a route it does not allow disappears a
     assert(prefixes(a).includes("fd00:99::/48"));
     // A newer DC that allows them brings them back from the routes B kept.
     const wider = await mesh.signDc(
-      { prefix_whitelist: { "a.vnet.test": ["fd00::/16"] } },
+      { prefix_whitelist: { "a.vnet.test": ["fd00::/16"], "b.vnet.test": ["fd00::/16"] } },
       new Date(Date.now() - MINUTE / 2),
     );
     assert(await a.node.dc.applyInitial(wider));

@@ -27,10 +27,17 @@ Deno.test("malformed control frames close only the sending peer's session", asyn
       const aToBNow = () => a.node.sessions.sessions().find((s) => s.peer.name === b.name);
       await waitUntil(() => aToBNow() !== undefined, "A's session with B");
       const aToB = aToBNow()!;
+      const sentAt = performance.now();
       aToB.sendControl(type, payload);
       await waitUntil(() => aToB.state === "closed", `B to close A's session (type ${type})`);
       assertEquals(bToC(), original, "B's session with C stays up");
-      await mesh.waitRoute(c, "fd00:1::/48"); // A reconnects and its prefix comes back
+      // C still holds the old route until B's withdrawal arrives: wait for a route to A that C
+      // installed after the close (the old one withdrawn, then the new one through A's new
+      // session), which a fast reconnect cannot skip the way polling for the gap could.
+      await waitUntil(() => {
+        const r = c.node.router.table().find((v) => v.prefix === "fd00:1::/48");
+        return r !== undefined && r.ageMs < performance.now() - sentAt;
+      }, `C to lose A's prefix and learn it again (type ${type})`);
     }
     assert(b.node.sessions.sessions().length === 2);
   } finally {

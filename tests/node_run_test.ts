@@ -31,6 +31,7 @@ Deno.test("runNode with a bad --initial-dc still runs and serves status, routes 
         "forwarding",
         "node",
         "peers",
+        "routeRefusals",
         "routes",
         "sessions",
         "vifs",

@@ -94,6 +94,15 @@ export function formatStatus(st: Record<string, any>): string {
       `to peers ${f.toPeer}, ICMPv6 errors ${f.icmpSent}` +
       (drops.length ? `; dropped: ${drops.join(", ")}` : ""),
   );
+  for (const q of st.routeRefusals ?? []) {
+    const origins = q.byOrigin.map((o: { origin: string; count: number }) =>
+      `${o.origin === "other" ? "other origins" : o.origin.slice(0, 16) + "…"} ${o.count}`
+    );
+    lines.push(
+      `routes refused from ${q.peer}: over max_routes_per_peer ${q.overPeerLimit}` +
+        (origins.length ? `; over max_routes_per_origin: ${origins.join(", ")}` : ""),
+    );
+  }
   for (const v of st.vifs) {
     lines.push(
       `vif ${v.key} (${v.name}, mtu ${v.mtu}${v.offload ? ", offload" : ""}): ` +
@@ -112,7 +121,8 @@ export const status: Command = {
   help: `Usage: vmesh status [--control <socket> | --config <path>] [--json]
 
 Shows this node, its peers (state, address, smoothed RTT, jitter, loss, uptime, routes via
-each, packets) and its forwarding counters.
+each, packets), its forwarding counters (drops by reason, uRPF drops included) and the routes
+refused by max_routes_per_peer and max_routes_per_origin.
 
 ${WHERE}`,
   async run(args) {

@@ -293,7 +293,59 @@ Deno.test("config.example.json uses every key and parses without warnings", asyn
       "hysteresis_ms",
       "ping_interval_ms",
       "max_routes_per_peer",
+      "max_routes_per_origin",
     ]
   ) assert(k in json, k);
   assertEquals([...config.vifs.values()].map((v) => v.type).sort(), ["dummy", "service", "tun"]);
+});
+
+Deno.test("parseNodeConfig() compares peer names as DNS names (case, trailing dot)", () => {
+  const peer = (name: string, port: number) => ({ addr: `[::1]:${port}`, name });
+  const { config } = parseNodeConfig(
+    JSON.stringify({ ...MIN, peers: [peer("B.Vnet.Test.", 1)] }),
+    { path: "/etc/vmesh/node.json" },
+  );
+  assertEquals(config.peers[0].name, "B.Vnet.Test.");
+  assertEquals(
+    problems({
+      ...MIN,
+      server_name: "a.vnet.test",
+      peers: [peer("b.vnet.test", 1), peer("B.VNET.TEST.", 2), peer("A.Vnet.Test.", 3)],
+    }),
+    [
+      'peers[1].name: duplicate of peers[0].name "B.VNET.TEST."',
+      'peers[2].name: "A.Vnet.Test." is this node\'s own server_name',
+    ],
+  );
+});
+
+Deno.test("parseNodeConfig() reads max_routes_per_origin, default 16384", () => {
+  const parse = (o: object) =>
+    parseNodeConfig(JSON.stringify({ ...MIN, ...o }), { path: "/n.json" }).config;
+  assertEquals(parse({}).maxRoutesPerOrigin, CONFIG_DEFAULTS.maxRoutesPerOrigin);
+  assertEquals(CONFIG_DEFAULTS.maxRoutesPerOrigin, 16384);
+  assertEquals(parse({ max_routes_per_origin: 100 }).maxRoutesPerOrigin, 100);
+  assertEquals(problems({ ...MIN, max_routes_per_origin: 0 }), [
+    "max_routes_per_origin: expected an integer 1..10000000, got 0",
+  ]);
+});
+
+Deno.test("prepareNode() accepts a server_name that is the certificate's CN as a DNS name", async () => {
+  const pki = await makeTestPki();
+  const a = await pki.issue("a");
+  const files = await pki.writeFiles([a]);
+  try {
+    const cfg = {
+      listen_addr: "[::1]:5120",
+      ca: "ca.crt",
+      cert: `${a.name}.crt`,
+      private_key: `${a.name}.key`,
+      server_name: a.name.toUpperCase() + ".",
+    };
+    await Deno.writeTextFile(`${files.dir}/n.json`, JSON.stringify(cfg));
+    const ok = await prepareNode(`${files.dir}/n.json`);
+    assertEquals(ok.identity.name, a.name);
+  } finally {
+    await Deno.remove(files.dir, { recursive: true });
+  }
 });

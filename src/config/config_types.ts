@@ -14,6 +14,7 @@ export const CONFIG_DEFAULTS = {
   hysteresisMs: 10,
   pingIntervalMs: 1000,
   maxRoutesPerPeer: 65536,
+  maxRoutesPerOrigin: 16384,
 } as const;
 
 /** A prefix this node originates, and the vif that receives its packets. */
@@ -113,6 +114,12 @@ export interface NodeConfig {
   readonly pingIntervalMs: number;
   /** `max_routes_per_peer`: routes accepted from one peer before it is refused more. */
   readonly maxRoutesPerPeer: number;
+  /**
+   * `max_routes_per_origin`: routes accepted through one peer for one origin node (the last hop
+   * of the path) before that origin is refused more, so one flooding node behind a neighbour
+   * cannot use up the neighbour's whole `max_routes_per_peer`.
+   */
+  readonly maxRoutesPerOrigin: number;
 }
 
 /** A parse result: the config and non-fatal warnings (unknown keys, ...). */

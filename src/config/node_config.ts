@@ -8,6 +8,7 @@ import { Checker, join, type Json } from "./json_checker.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
 import { isValidNodeName } from "../pki/names.ts";
+import { canonicalName } from "../net/dns_name.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "./addr.ts";
 import { ConfigError } from "./errors.ts";
 
@@ -51,6 +52,7 @@ const TOP_KEYS = [
   "hysteresis_ms",
   "ping_interval_ms",
   "max_routes_per_peer",
+  "max_routes_per_origin",
 ] as const;
 
 function parsePrefixAt(c: Checker, v: Json, path: string): Ipv6Prefix | undefined {
@@ -190,7 +192,7 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
   const cert = c.path(o.cert, "cert", true);
   const privateKey = c.path(o.private_key, "private_key", true);
   const serverName = c.string(o.server_name, "server_name", false) || undefined;
-  if (serverName !== undefined && !isValidNodeName(serverName)) {
+  if (serverName !== undefined && !isValidNodeName(canonicalName(serverName))) {
     c.problem("server_name", `"${serverName}" is not a node name like "a.vnet.example.com"`);
   }
 
@@ -264,7 +266,7 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
       }
     }
     const name = c.string(po.name, `${p}.name`, true);
-    if (name !== undefined && !isValidNodeName(name)) {
+    if (name !== undefined && !isValidNodeName(canonicalName(name))) {
       c.problem(`${p}.name`, `"${name}" is not a node name like "b.vnet.example.com"`);
     }
     const udp = c.bool(po.udp, `${p}.udp`) ?? false;
@@ -275,10 +277,10 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
       seenAddr.set(k, i);
     }
     if (name) {
-      const d = seenName.get(name.toLowerCase());
+      const d = seenName.get(canonicalName(name));
       if (d !== undefined) c.problem(`${p}.name`, `duplicate of peers[${d}].name "${name}"`);
-      seenName.set(name.toLowerCase(), i);
-      if (serverName && name.toLowerCase() === serverName.toLowerCase()) {
+      seenName.set(canonicalName(name), i);
+      if (serverName && canonicalName(name) === canonicalName(serverName)) {
         c.problem(`${p}.name`, `"${name}" is this node's own server_name`);
       }
     }
@@ -298,6 +300,9 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
     CONFIG_DEFAULTS.pingIntervalMs;
   const maxRoutesPerPeer = c.int(o.max_routes_per_peer, "max_routes_per_peer", 1, 10_000_000) ??
     CONFIG_DEFAULTS.maxRoutesPerPeer;
+  const maxRoutesPerOrigin =
+    c.int(o.max_routes_per_origin, "max_routes_per_origin", 1, 10_000_000) ??
+      CONFIG_DEFAULTS.maxRoutesPerOrigin;
 
   if (c.problems.length > 0) throw new ConfigError(source, c.problems, c.warnings);
   return {
@@ -319,6 +324,7 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
       hysteresisMs,
       pingIntervalMs,
       maxRoutesPerPeer,
+      maxRoutesPerOrigin,
     },
     warnings: c.warnings,
   };

@@ -14,6 +14,7 @@ import {
   pemCertificates,
   type TrustStore,
 } from "../pki/mod.ts";
+import { sameName } from "../net/dns_name.ts";
 import { ConfigError } from "./errors.ts";
 import { loadNodeConfig, type NodeConfig } from "./node_config.ts";
 
@@ -95,7 +96,7 @@ export async function prepareNode(
   }
   if (
     identity && config.serverName !== undefined &&
-    config.serverName.toLowerCase() !== identity.name.toLowerCase()
+    !sameName(config.serverName, identity.name)
   ) {
     problems.push(
       `server_name: "${config.serverName}" differs from the certificate's CN "${identity.name}"`,

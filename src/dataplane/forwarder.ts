@@ -3,8 +3,14 @@
  *
  * Packets arrive as {@link PacketBatch}es (src/net/packet_batch.ts) — a vif read
  * (`fromVif`), or the packets one peer's TLS chunk or UDP receive batch carried
- * (`fromPeer(peerId, batch)`) — and are borrowed only until the call returns. Pipeline for
- * every packet of a batch, in order:
+ * (`fromPeer(peerId, batch)`) — and are borrowed only until the call returns.
+ *
+ * Packets from a peer first pass source address validation (feasible-path uRPF, RFC 3704):
+ * the control plane's {@link SourceCheck} says whether the peer is a feasible next hop for the
+ * source; a source inside our own prefixes or one the peer could not have routed to us is
+ * dropped and counted (`dropSourceOwn`, `dropSourceUnfeasible`), never logged per packet.
+ *
+ * Pipeline for every packet of a batch, in order:
  *   1. check   — version 6 and a payload length that matches the buffer, else drop + count
  *   2. scope   — multicast, link-local, unspecified and loopback addresses, as source or
  *                destination, never cross the mesh (RFC 4291)
@@ -51,6 +57,20 @@ export interface RouteLookup {
   lookup(buf: Uint8Array, off: number): NextHop | undefined;
 }
 
+/** uRPF verdict: accept, the source is one of ours, or the peer is no feasible next hop. */
+export type SourceVerdict = "ok" | "own" | "unfeasible";
+
+/**
+ * Source address validation as the forwarder sees it (the control plane's source table).
+ * `check` reads the 16 source bytes at `buf[off..off+16]` of a packet from peer `peerId`.
+ */
+export interface SourceCheck {
+  check(buf: Uint8Array, off: number, peerId: string): SourceVerdict;
+}
+
+/** Until the node installs its table, nothing from a peer is accepted (fail closed). */
+const NO_SOURCES: SourceCheck = { check: () => "unfeasible" };
+
 /** A peer (its TLS session, or its UDP channel with TLS as fallback) as the forwarder sees it. */
 export interface PeerSink {
   /**
@@ -80,6 +100,10 @@ export interface ForwarderStats {
   dropVnet: number;
   /** Dropped: a peer's virtio_net_hdr that the kernel must not see (see `checkPeerVnetHdr`). */
   dropBadVnetHdr: number;
+  /** From a peer, with a source inside this node's own prefixes. */
+  dropSourceOwn: number;
+  /** From a peer that is no feasible next hop for the source (uRPF). */
+  dropSourceUnfeasible: number;
   icmpSent: number;
   icmpRateLimited: number;
 }
@@ -174,10 +198,13 @@ export class Forwarder {
     dropPeerQueue: 0,
     dropVnet: 0,
     dropBadVnetHdr: 0,
+    dropSourceOwn: 0,
+    dropSourceUnfeasible: 0,
     icmpSent: 0,
     icmpRateLimited: 0,
   };
   #fib: RouteLookup = { lookup: () => undefined };
+  #sources: SourceCheck = NO_SOURCES;
   readonly #vifs = new Map<string, VifQueue>();
   readonly #peers = new Map<string, PeerQueue>();
   readonly #dirty: VifQueue[] = [];
@@ -197,6 +224,11 @@ export class Forwarder {
   /** Installs a new FIB (one reference swap; the control plane builds it). */
   setFib(fib: RouteLookup): void {
     this.#fib = fib;
+  }
+
+  /** Installs the source table for packets from peers (set once; the control plane updates it). */
+  setSourceCheck(sources: SourceCheck): void {
+    this.#sources = sources;
   }
 
   /** Makes a vif reachable as local target `key`. */
@@ -228,14 +260,29 @@ export class Forwarder {
   }
 
   /**
-   * Forwards a batch of packets that peer `peerId` sent (over TLS or UDP). Its virtio_net_hdrs
-   * are checked before any reaches a vif (see the module doc).
+   * Forwards a batch of packets that peer `peerId` sent (over TLS or UDP), after source
+   * address validation. Its virtio_net_hdrs are checked before any reaches a vif (see the
+   * module doc).
    */
   fromPeer(peerId: string, batch: PacketBatch): void {
     const { bufs, sizes, vnet, count } = batch;
     this.stats.fromPeer += count;
-    for (let i = 0; i < count; i++) this.#route(bufs[i], sizes[i], vnet[i], peerId);
+    for (let i = 0; i < count; i++) {
+      if (this.#sourceRefused(peerId, bufs[i], sizes[i], vnet[i])) continue;
+      this.#route(bufs[i], sizes[i], vnet[i], peerId);
+    }
     this.#flush();
+  }
+
+  /** uRPF: true (and counted) when `peerId` may not send packets with this source. */
+  #sourceRefused(peerId: string, pkt: Uint8Array, len: number, vnet: boolean): boolean {
+    const ip = vnet ? VNET_HDR_LEN : 0;
+    if (len < ip + 40) return false; // too short: #route counts it as malformed
+    const v = this.#sources.check(pkt, ip + OFF_SRC, peerId);
+    if (v === "ok") return false;
+    if (v === "own") this.stats.dropSourceOwn++;
+    else this.stats.dropSourceUnfeasible++;
+    return true;
   }
 
   /** One packet through stages 1–6; `peer` is the PeerId it came from, "" from a vif. */

@@ -3,7 +3,7 @@ import { parseIpv6 } from "../net/ipv6.ts";
 import { addressInPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
 import { type PacketBatch, packetBatchOf } from "../net/packet_batch.ts";
 import { newVifStats, type Vif } from "../vif/vif.ts";
-import { Forwarder, type NextHop, type RouteLookup } from "./forwarder.ts";
+import { Forwarder, type NextHop, type RouteLookup, type SourceCheck } from "./forwarder.ts";
 import { icmpv6Checksum } from "./icmpv6.ts";
 import { superPacket } from "../../tests/_harness/packets.ts";
 
@@ -64,6 +64,7 @@ function setup(vnetVif = false) {
   const sent: { pkt: Uint8Array; vnet: boolean }[] = [];
   const flushes = { b: 0 };
   const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1"), now: () => 0 });
+  fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);
   fwd.attachPeer("b", {
     sendPacket(pkt, vnet) {
@@ -78,6 +79,9 @@ function setup(vnetVif = false) {
   ]));
   return { vif, sent, fwd, flushes };
 }
+
+/** Accepts every source: these tests are about forwarding, not uRPF. */
+const ACCEPT_ALL: SourceCheck = { check: () => "ok" };
 
 Deno.test("Forwarder sends a packet for a peer's prefix to that peer with hop limit - 1", () => {
   const { sent, fwd } = setup();
@@ -151,6 +155,7 @@ Deno.test("Forwarder rate-limits ICMPv6 errors", () => {
     icmpRate: 10,
     now: () => t,
   });
+  fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);
   fwd.setFib(fib([["fd00:1::/48", { kind: "local", target: "tun0" }]]));
   const p = packet("fd00:1::5", "fd00:99::1");
@@ -203,6 +208,7 @@ Deno.test("Forwarder never forwards a link-local, multicast, unspecified or loop
 Deno.test("Forwarder prepends a zero virtio header for a vnet vif and strips nothing else", () => {
   const vif = new CaptureVif("tun0", true);
   const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1") });
+  fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);
   fwd.setFib(fib([["fd00:1::/48", { kind: "local", target: "tun0" }]]));
   const p = packet("fd00:2::7", "fd00:1::5");
@@ -235,6 +241,7 @@ Deno.test("Forwarder drops packets for a detached peer as dropNoTarget", () => {
 Deno.test("Forwarder splits a vnet super-packet for a plain vif into MSS-sized packets", () => {
   const vif = new CaptureVif("tun0");
   const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1") });
+  fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);
   fwd.setFib(fib([["fd00::/16", { kind: "local", target: "tun0" }]]));
   const sp = superPacket(new Uint8Array(3000).fill(7), { gsoSize: 1000, thl: 20 });

@@ -1,6 +1,8 @@
 import { assertEquals } from "../../tests/_harness/assert.ts";
 import { parsePrefix } from "../net/prefix.ts";
+import { ClaimedSpace } from "./claimed_space.ts";
 import { filterRoute } from "./prefix_filter.ts";
+import { canonicalWhitelist } from "./whitelist.ts";
 import type { PrefixWhitelist } from "./whitelist.ts";
 
 const wl: PrefixWhitelist = new Map([
@@ -60,4 +62,42 @@ Deno.test("filterRoute() applies the entries of an external peer that has one", 
     filterRoute(external("alice"), parsePrefix("fd00:c::/40"), wl, "accept").accept,
     false,
   );
+});
+
+Deno.test("filterRoute() looks peers up as DNS names in a canonical whitelist", () => {
+  const dc = canonicalWhitelist(
+    new Map([["B.Vnet.Example.Com.", [{ prefix: parsePrefix("fd00:b::/32"), maxPrefixLen: 48 }]]]),
+  );
+  const b = internal("b.vnet.example.com");
+  assertEquals(filterRoute(b, parsePrefix("fd00:b::/48"), dc).accept, true);
+  assertEquals(filterRoute(b, parsePrefix("fd00:c::/48"), dc).accept, false);
+  assertEquals(
+    filterRoute(internal("B.VNET.example.com."), parsePrefix("fd00:c::/48"), dc).accept,
+    false,
+  );
+});
+
+Deno.test("canonicalWhitelist() merges keys that are the same name", () => {
+  const e1 = { prefix: parsePrefix("fd00:1::/32"), maxPrefixLen: 48 };
+  const e2 = { prefix: parsePrefix("fd00:2::/32"), maxPrefixLen: 48 };
+  const dc = canonicalWhitelist(new Map([["b.x.y", [e1]], ["B.X.Y.", [e2]]]));
+  assertEquals([...dc.keys()], ["b.x.y"]);
+  assertEquals(dc.get("b.x.y"), [e1, e2]);
+});
+
+Deno.test("filterRoute() with a DC in force refuses an unlisted peer's prefix that overlaps a listed node's space", () => {
+  const claimed = new ClaimedSpace(wl);
+  const carol = internal("carol");
+  for (const p of ["fd00:a::/32", "fd00:a:1::/48", "fd00::/16", "::/0", "fd00:bb::1/128"]) {
+    const v = filterRoute(carol, parsePrefix(p), wl, "reject", claimed);
+    assertEquals(v.accept, false, p);
+  }
+  for (const p of ["fd00:c::/32", "fd00:ab::/32", "fd01::/16"]) {
+    assertEquals(filterRoute(carol, parsePrefix(p), wl, "reject", claimed).accept, true, p);
+  }
+  // Without a DC in force (no claimed space) the Go behaviour stays.
+  assertEquals(filterRoute(carol, parsePrefix("fd00:a::/32"), wl).accept, true);
+  // External peers accepted by default get the same limit.
+  const v = filterRoute(external("dave"), parsePrefix("fd00:a::/40"), wl, "accept", claimed);
+  assertEquals(v.accept, false);
 });

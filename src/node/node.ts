@@ -23,6 +23,7 @@ import { decodeAnnounce, decodeWithdraw, encodeAnnounce, encodeWithdraw } from "
 import { type Route, Router } from "../routing/mod.ts";
 import { FrameType, type Session, SessionError, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/vif.ts";
+import { sameName } from "../net/dns_name.ts";
 import { DcSync, decodeDcOffer, encodeDcOffer } from "./dc_sync.ts";
 import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";
 import { pumpVif } from "./vif_pump.ts";
@@ -82,9 +83,11 @@ export class Node {
       now: () => performance.now(),
       hysteresisMs: config.hysteresisMs,
       maxRoutesPerPeer: config.maxRoutesPerPeer,
+      maxRoutesPerOrigin: config.maxRoutesPerOrigin,
       externalPeersDefault: config.externalPeersDefault,
     });
     this.forwarder.setFib(this.router.fib);
+    this.forwarder.setSourceCheck(this.router.sources);
     for (const [key, vif] of vifs) this.forwarder.attachVif(key, vif);
     for (const a of config.localAnnouncements) this.#announce(a);
     this.udp = new UdpLinks(
@@ -194,7 +197,7 @@ export class Node {
 
   #onUp(s: Session): void {
     const { id, name, external } = s.peer;
-    const wantUdp = this.#config.peers.some((p) => p.name === name && p.udp);
+    const wantUdp = this.#config.peers.some((p) => sameName(p.name, name) && p.udp);
     this.forwarder.attachPeer(id, this.udp.open(s, wantUdp));
     this.router.peerUp({ id, name, external }, INITIAL_LATENCY_MS);
     this.#flushNow();
@@ -355,6 +358,7 @@ const RESTART_KEYS = [
   "hysteresisMs",
   "pingIntervalMs",
   "maxRoutesPerPeer",
+  "maxRoutesPerOrigin",
   "externalPeersDefault",
 ] as const;
 

@@ -2,6 +2,7 @@
  * What the control socket returns: `status`, `routes` and `dc` of a running node.
  * @module
  */
+import { sameName } from "../net/dns_name.ts";
 import type { VerifiedDc } from "../dc/mod.ts";
 import { formatHostPort } from "../config/mod.ts";
 import { dcToJson } from "../cli/dc.ts";
@@ -77,7 +78,7 @@ export function peerStatus(node: Node): PeerStatus[] {
   const open = node.sessions.sessions();
   for (const p of node.config.peers) {
     const addr = `${p.addr.host}:${p.addr.port}`;
-    const s = open.find((x) => !seen.has(x) && x.peer.name === p.name);
+    const s = open.find((x) => !seen.has(x) && sameName(x.peer.name, p.name));
     if (s) {
       out.push(fromSession(s, true, addr));
       continue;
@@ -126,6 +127,7 @@ export function statusView(node: Node, version: string): Record<string, unknown>
     },
     peers: peerStatus(node),
     routes: node.router.table().length,
+    routeRefusals: node.router.quotaRefusals(),
     dc: dc ? { signedAt: dc.notBefore.toISOString(), contentHash: dc.contentHash } : null,
     vifs: [...node.vifs].map(([key, v]) => ({
       key,

@@ -13,10 +13,12 @@
  *   for (const p of encodeAnnounce(m.announce)) session(id).send("route announce", p);
  * }
  * forwarder.setFib(router.fib); // mutated in place: set once
+ * forwarder.setSourceCheck(router.sources); // uRPF table, kept current: set once
  * ```
  * @module
  */
-export { Router } from "./router.ts";
+export { type QuotaRefusals, Router } from "./router.ts";
+export { type SourcePrefix, SourceTable, type SourceVerdict } from "./source_table.ts";
 export type {
   FlushResult,
   PeerInfo,

@@ -19,12 +19,29 @@
  *   A learned route that is not announced again within `routeTimeoutMs` (60 s) expires.
  * - An announcement that fails the checks (first hop, loop, length, latency) or the filter
  *   replaces (withdraws) the route the neighbour sent earlier for that prefix.
+ *
+ * Trust boundary of the metric: the latency of the first hop (the neighbour's link to us) is
+ * always our own smoothed measurement of that link; what the neighbour claims for it is
+ * replaced. Hops further away can only be taken as announced (each was measured by the node
+ * that prepended it, and we cannot check it), so a neighbour can still lie about the rest of
+ * the path, but never about how close it is to us.
+ *
+ * Limits: at most `maxRoutesPerPeer` candidates per neighbour, and at most
+ * `maxRoutesPerOrigin` per neighbour for one origin node (the path's last hop), so a node that
+ * floods through a neighbour exhausts only its own quota. Refusals are counted
+ * ({@link Router.quotaRefusals}).
+ *
+ * The router also keeps the source table for uRPF ({@link Router.sources}) current at the end
+ * of every event that changes candidates or local prefixes (so a neighbour's packets that follow
+ * its announcement on the same session find its prefix feasible).
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { filterRoute } from "../filter/prefix_filter.ts";
-import type { PrefixWhitelist } from "../filter/whitelist.ts";
-import { formatPrefix, type Ipv6Prefix, prefixKey } from "../net/prefix.ts";
+import { ClaimedSpace } from "../filter/claimed_space.ts";
+import { filterRoute, type FilterVerdict } from "../filter/prefix_filter.ts";
+import { canonicalWhitelist, type PrefixWhitelist } from "../filter/whitelist.ts";
+import { canonicalName } from "../net/dns_name.ts";
+import { formatPrefix, type Ipv6Prefix, prefixCovers, prefixKey } from "../net/prefix.ts";
 import { type PeerId, shortId } from "../pki/peer_id.ts";
 import { decide } from "./decision.ts";
 import { Fib } from "./fib.ts";
@@ -47,14 +64,15 @@ import {
   syncPrefix,
 } from "./router_state.ts";
 import { routeViews } from "./route_views.ts";
+import { PeerQuota, type QuotaRefusals } from "./route_quota.ts";
+import { SourceTable } from "./source_table.ts";
 import type { RouteView } from "./table_view.ts";
 
-export type { FlushResult, PeerInfo, PeerMessages, ReceiveResult, RouterOptions };
+export type { FlushResult, PeerInfo, PeerMessages, QuotaRefusals, ReceiveResult, RouterOptions };
 
 const log = getLogger(["vmesh", "routing"]);
 
 const MAX_PROBLEMS = 8;
-
 /** The routing core of one node. See the module documentation. */
 export class Router {
   /** The forwarding table, kept current after every event (mutated in place). */
@@ -67,7 +85,18 @@ export class Router {
   readonly #names = new Map<PeerId, string>();
   readonly #dirty = new Set<string>();
   readonly #localHops = new Map<string, NextHop>();
+  /** This node's local prefixes by key. */
+  readonly #locals = new Map<string, Ipv6Prefix>();
+  /** The space the DC whitelist claims; undefined while no DC is in force. */
+  #claimed: ClaimedSpace | undefined;
   #fibChanged = false;
+  /** Prefixes whose feasible peers or own mark changed since the last flush. */
+  readonly #sourceDirty = new Map<string, Ipv6Prefix>();
+  /**
+   * The uRPF source table (feasible peers per source prefix); a stable object, updated at the
+   * end of every event. Give it to the forwarder once.
+   */
+  readonly sources: SourceTable = new SourceTable();
 
   /**
    * Creates a router with no routes and no neighbours.
@@ -80,23 +109,33 @@ export class Router {
       now: options.now,
       hysteresisMs: options.hysteresisMs ?? 10,
       maxRoutesPerPeer: options.maxRoutesPerPeer ?? 65536,
+      maxRoutesPerOrigin: options.maxRoutesPerOrigin ?? 16384,
       externalPeersDefault: options.externalPeersDefault ?? "reject",
       refreshIntervalMs: options.refreshIntervalMs ?? 30_000,
       routeTimeoutMs: options.routeTimeoutMs ?? 60_000,
       maxRejectedPerPeer: options.maxRejectedPerPeer ?? 1024,
     };
-    for (const k of ["hysteresisMs", "maxRoutesPerPeer", "refreshIntervalMs"] as const) {
+    const checked = [
+      "hysteresisMs",
+      "maxRoutesPerPeer",
+      "maxRoutesPerOrigin",
+      "refreshIntervalMs",
+    ] as const;
+    for (const k of checked) {
       const v = this.#o[k];
       if (!Number.isFinite(v) || v < 0) throw new RangeError(`router option ${k}: ${v} is not ≥ 0`);
     }
     this.#latencyOptions = options.latency ?? {};
-    this.#whitelist = options.whitelist ?? new Map();
+    this.#whitelist = canonicalWhitelist(options.whitelist ?? new Map());
+    if (options.whitelist !== undefined) {
+      this.#claimed = new ClaimedSpace(this.#whitelist, canonicalName(this.#o.localName));
+    }
     this.#names.set(options.localId, options.localName);
   }
 
   /** True when {@link Router.flush} has something to return. */
   get pending(): boolean {
-    if (this.#dirty.size > 0 || this.#fibChanged) return true;
+    if (this.#dirty.size > 0 || this.#fibChanged || this.#sourceDirty.size > 0) return true;
     for (const p of this.#peers.values()) if (p.refreshAll) return true;
     return false;
   }
@@ -109,8 +148,15 @@ export class Router {
   addLocal(prefix: Ipv6Prefix, target: string): void {
     if (!isValidPrefix(prefix)) throw new RangeError("addLocal: malformed prefix");
     const dest = this.#dest(prefix);
+    const key = prefixKey(prefix);
+    const added = !this.#locals.has(key);
     dest.local = target;
+    this.#locals.set(key, dest.prefix);
+    this.#sourceDirty.set(key, dest.prefix);
     this.#recompute(dest);
+    // While a DC is in force, unlisted neighbours may not hold more-specifics of it.
+    if (added && this.#claimed !== undefined) this.#refilter();
+    this.#syncSources();
   }
 
   /** Removes a local prefix; learned routes for it (if any) take over at once. */
@@ -118,7 +164,10 @@ export class Router {
     const dest = this.#dests.get(prefixKey(prefix));
     if (dest?.local === undefined) return;
     dest.local = undefined;
+    this.#locals.delete(prefixKey(prefix));
+    this.#sourceDirty.set(prefixKey(prefix), dest.prefix);
     this.#recompute(dest);
+    this.#syncSources();
   }
 
   /**
@@ -140,7 +189,7 @@ export class Router {
       rejected: new Map(),
       refreshAll: true,
       lastRefresh: this.#o.now(),
-      limitLogged: false,
+      quota: new PeerQuota(this.#o.maxRoutesPerPeer, this.#o.maxRoutesPerOrigin),
     });
     this.#names.set(info.id, info.name);
   }
@@ -152,19 +201,22 @@ export class Router {
     this.#peers.delete(id);
     for (const key of peer.keys) {
       const dest = this.#dests.get(key)!;
+      this.#sourceDirty.set(key, dest.prefix);
       dest.cands.delete(id);
       this.#recompute(dest);
     }
+    this.#syncSources();
   }
 
   /**
    * A latency sample (RTT, ms) for the link to a neighbour. When the smoothed value moves past
-   * the threshold, that neighbour gets every route again with the new first-hop latency.
+   * the threshold, that neighbour gets every route again with the new first-hop latency, and
+   * the routes learned from it are re-decided with the new value as their first hop.
    * @throws {RangeError} on a sample that is not a finite number ≥ 0
    */
   updateLatency(id: PeerId, sampleMs: number): void {
     const peer = this.#peers.get(id);
-    if (peer !== undefined && peer.latency.sample(sampleMs)) peer.refreshAll = true;
+    if (peer !== undefined && peer.latency.sample(sampleMs)) this.#latencyChanged(peer);
   }
 
   /**
@@ -174,7 +226,7 @@ export class Router {
    */
   resetLatency(id: PeerId, sampleMs: number): void {
     const peer = this.#peers.get(id);
-    if (peer !== undefined && peer.latency.reset(sampleMs)) peer.refreshAll = true;
+    if (peer !== undefined && peer.latency.reset(sampleMs)) this.#latencyChanged(peer);
   }
 
   /** The latency this node currently advertises for the link to `id`, ms. */
@@ -214,20 +266,16 @@ export class Router {
         refuse(route.prefix, problem);
         continue;
       }
-      const verdict = filterRoute(
-        peer.info,
-        route.prefix,
-        this.#whitelist,
-        this.#o.externalPeersDefault,
-      );
+      const verdict = this.#verdict(peer, route.prefix);
       if (!verdict.accept) {
         this.#forget(peer, key);
         this.#keepRejected(peer, key, route, now);
         refuse(route.prefix, verdict.reason);
         continue;
       }
-      if (this.#learn(peer, key, route, now)) result.accepted++;
-      else refuse(route.prefix, `over the limit of ${this.#o.maxRoutesPerPeer} routes`);
+      const over = this.#learn(peer, key, route, now);
+      if (over === undefined) result.accepted++;
+      else refuse(route.prefix, over);
     }
     if (result.rejected > 0) {
       log.debug("Refused {count} routes from {peer}: {problems}", {
@@ -236,6 +284,7 @@ export class Router {
         problems: result.problems.join("; "),
       });
     }
+    this.#syncSources();
     return result;
   }
 
@@ -249,6 +298,7 @@ export class Router {
       this.#forget(peer, key);
       peer.rejected.delete(key);
     }
+    this.#syncSources();
   }
 
   /**
@@ -256,7 +306,14 @@ export class Router {
    * kept rejected routes it now allows are accepted at once (others on the next refresh).
    */
   setWhitelist(whitelist: PrefixWhitelist): void {
-    this.#whitelist = whitelist;
+    this.#whitelist = canonicalWhitelist(whitelist);
+    this.#claimed = new ClaimedSpace(this.#whitelist, canonicalName(this.#o.localName));
+    this.#refilter();
+    this.#syncSources();
+  }
+
+  /** Re-applies the filter to every learned and every kept rejected route. */
+  #refilter(): void {
     const now = this.#o.now();
     for (const peer of this.#peers.values()) {
       for (const key of [...peer.keys]) {
@@ -291,6 +348,7 @@ export class Router {
       }
       if (now - peer.lastRefresh >= this.#o.refreshIntervalMs) peer.refreshAll = true;
     }
+    this.#syncSources();
   }
 
   /**
@@ -314,6 +372,7 @@ export class Router {
       }
     }
     this.#dirty.clear();
+    this.#syncSources();
     const now = this.#o.now();
     for (const peer of this.#peers.values()) {
       if (!peer.refreshAll) continue;
@@ -350,8 +409,76 @@ export class Router {
     return [...this.#peers.values()].map((p) => p.info);
   }
 
+  /** Routes refused by the per-peer and per-origin limits, per neighbour with any refusal. */
+  quotaRefusals(): QuotaRefusals[] {
+    const out: QuotaRefusals[] = [];
+    for (const p of this.#peers.values()) {
+      const r = p.quota.refusals(p.info.name, p.info.id);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+
+  /**
+   * Brings the source table up to date: prefix by prefix for a few changes, a rebuild for many
+   * (a rebuild costs O(n log n); each update an array insert and a walk of the prefixes inside).
+   */
+  #syncSources(): void {
+    const dirty = this.#sourceDirty;
+    if (dirty.size === 0) return;
+    if (dirty.size > 64 + this.sources.size / 16) {
+      this.sources.rebuild(this.#sourcePrefixes());
+    } else {
+      for (const [key, prefix] of dirty) {
+        const d = this.#dests.get(key);
+        this.sources.update(prefix, d?.cands.keys() ?? [], d?.local !== undefined);
+      }
+    }
+    dirty.clear();
+  }
+
+  *#sourcePrefixes() {
+    for (const d of this.#dests.values()) {
+      yield { prefix: d.prefix, peers: d.cands.keys(), own: d.local !== undefined };
+    }
+  }
+
   #allowed(peer: PeerState, prefix: Ipv6Prefix): boolean {
-    return filterRoute(peer.info, prefix, this.#whitelist, this.#o.externalPeersDefault).accept;
+    return this.#verdict(peer, prefix).accept;
+  }
+
+  /**
+   * The filter's verdict, plus: while a DC is in force, a neighbour without a whitelist entry
+   * may not announce a more-specific of one of our local prefixes.
+   */
+  #verdict(peer: PeerState, prefix: Ipv6Prefix): FilterVerdict {
+    const ext = this.#o.externalPeersDefault;
+    const v = filterRoute(peer.info, prefix, this.#whitelist, ext, this.#claimed);
+    if (!v.accept || this.#claimed === undefined) return v;
+    if (this.#whitelist.has(canonicalName(peer.info.name))) return v;
+    for (const local of this.#locals.values()) {
+      if (local.len < prefix.len && prefixCovers(local, prefix)) {
+        return {
+          accept: false,
+          reason: `${formatPrefix(prefix)} lies inside this node's local prefix ` +
+            `${formatPrefix(local)} and "${peer.info.name}" has no whitelist entry`,
+        };
+      }
+    }
+    return v;
+  }
+
+  /** The advertised latency of `peer`'s link moved: re-base its routes' first hop on it. */
+  #latencyChanged(peer: PeerState): void {
+    peer.refreshAll = true;
+    const ms = peer.latency.advertisedMs;
+    for (const key of peer.keys) {
+      const dest = this.#dests.get(key)!;
+      const c = dest.cands.get(peer.info.id)!;
+      const path = [{ id: c.path[0].id, latencyMs: ms }, ...c.path.slice(1)];
+      dest.cands.set(peer.info.id, { ...c, path, metricUs: pathMetricUs(path) });
+      this.#recompute(dest);
+    }
   }
 
   #dest(prefix: Ipv6Prefix): Dest {
@@ -365,37 +492,59 @@ export class Router {
     return dest;
   }
 
-  /** Stores a checked, allowed route. Returns false when the per-peer limit refuses it. */
-  #learn(peer: PeerState, key: string, route: Route, at: number): boolean {
-    if (!peer.keys.has(key) && peer.keys.size >= this.#o.maxRoutesPerPeer) {
-      if (!peer.limitLogged) {
-        peer.limitLogged = true;
+  /**
+   * Stores a checked, allowed route, its first hop's latency replaced by our own measurement.
+   * @returns undefined, or why a limit refuses it
+   */
+  #learn(peer: PeerState, key: string, route: Route, at: number): string | undefined {
+    const id = peer.info.id;
+    const old = this.#dests.get(key)?.cands.get(id);
+    const origin = route.path[route.path.length - 1].id;
+    const oldOrigin = old?.path[old.path.length - 1].id;
+    const refusal = peer.quota.admit(peer.keys.size, old === undefined, origin, oldOrigin);
+    if (refusal?.limit === "peer") {
+      const max = this.#o.maxRoutesPerPeer;
+      if (refusal.first) {
         log.warn(
           "Peer {peer} ({id}) sent more than {max} routes; refusing the rest until its session restarts",
-          { peer: peer.info.name, id: shortId(peer.info.id), max: this.#o.maxRoutesPerPeer },
+          { peer: peer.info.name, id: shortId(peer.info.id), max },
         );
       }
-      return false;
+      return `over the limit of ${max} routes`;
+    }
+    if (refusal?.limit === "origin") {
+      const max = this.#o.maxRoutesPerOrigin;
+      if (refusal.first) {
+        log.warn(
+          "Origin {origin} sent more than {max} routes through {peer}; refusing the rest from it",
+          { origin: shortId(origin), max, peer: peer.info.name },
+        );
+      }
+      if (old !== undefined) this.#forget(peer, key);
+      return `origin ${shortId(origin)} is over the limit of ${max} routes through this peer`;
     }
     const dest = this.#dest(route.prefix);
     const path = route.path.map((h) => ({ id: h.id, latencyMs: h.latencyMs }));
-    dest.cands.set(peer.info.id, {
-      peer: peer.info.id,
-      path,
-      metricUs: pathMetricUs(path),
-      receivedAt: at,
-    });
-    peer.keys.add(key);
+    path[0].latencyMs = peer.latency.advertisedMs; // the first hop is ours to measure
+    dest.cands.set(id, { peer: id, path, metricUs: pathMetricUs(path), receivedAt: at });
+    if (old === undefined) {
+      peer.keys.add(key);
+      this.#sourceDirty.set(key, dest.prefix);
+    }
+    peer.quota.stored(origin, oldOrigin);
     peer.rejected.delete(key);
     this.#recompute(dest);
-    return true;
+    return undefined;
   }
 
   /** Drops the candidate `peer` gave for `key`, if any. */
   #forget(peer: PeerState, key: string): void {
     if (!peer.keys.delete(key)) return;
     const dest = this.#dests.get(key)!;
+    const old = dest.cands.get(peer.info.id)!;
+    peer.quota.released(old.path[old.path.length - 1].id);
     dest.cands.delete(peer.info.id);
+    this.#sourceDirty.set(key, dest.prefix);
     this.#recompute(dest);
   }
 

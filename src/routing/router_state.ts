@@ -9,6 +9,7 @@ import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
 import type { PeerId } from "../pki/peer_id.ts";
 import type { Candidate, DecisionReason } from "./decision.ts";
 import type { LatencyOptions, LinkLatency } from "./latency.ts";
+import type { PeerQuota } from "./route_quota.ts";
 import { MAX_PATH_HOPS, type NextHop, type Route } from "./route.ts";
 
 /** Settings of a {@link Router}. */
@@ -23,9 +24,14 @@ export interface RouterOptions {
   readonly hysteresisMs?: number;
   /** Routes accepted from one neighbour before it is refused more (default 65 536). */
   readonly maxRoutesPerPeer?: number;
+  /**
+   * Routes accepted from one neighbour for one origin node (the last hop of the path) before
+   * that origin is refused more through that neighbour (default 16 384).
+   */
+  readonly maxRoutesPerOrigin?: number;
   /** Filter default for external peers without a whitelist entry (default "reject"). */
   readonly externalPeersDefault?: ExternalDefault;
-  /** Prefix whitelist from the distributed config (default: none). */
+  /** Prefix whitelist from the distributed config (default: no DC in force). */
   readonly whitelist?: PrefixWhitelist;
   /** Full re-announcement period per neighbour, ms (default 30 000). */
   readonly refreshIntervalMs?: number;
@@ -98,7 +104,8 @@ export interface PeerState {
   readonly rejected: Map<string, { route: Route; at: number }>;
   refreshAll: boolean;
   lastRefresh: number;
-  limitLogged: boolean;
+  /** The per-peer and per-origin route limits and their refusal counters. */
+  readonly quota: PeerQuota;
 }
 
 export function sameNextHop(a: Selected | undefined, b: Selected | undefined): boolean {

@@ -40,11 +40,11 @@ Deno.test("Router installs a learned route and passes it on, never back to its s
   r.peerUp({ id: B, name: "b", external: false }, 5);
   r.peerUp({ id: C, name: "c", external: false }, 7);
   r.flush();
-  const res = r.receiveAnnounce(B, [route("fd00:d::/48", [B, 3], [D, 4])]);
+  const res = r.receiveAnnounce(B, [route("fd00:d::/48", [B, 5], [D, 4])]);
   assertEquals(res.accepted, 1);
   assertEquals(hopOf(r, "fd00:d::9"), { kind: "peer", id: B });
   const f = r.flush();
-  assertEquals(f.messages.get(C)?.announce, [route("fd00:d::/48", [A, 7], [B, 3], [D, 4])]);
+  assertEquals(f.messages.get(C)?.announce, [route("fd00:d::/48", [A, 7], [B, 5], [D, 4])]);
   assertEquals(f.messages.get(B), undefined);
 });
 
@@ -87,8 +87,8 @@ Deno.test("Router treats a refused re-announcement as a withdrawal of the earlie
 
 Deno.test("Router switches to the next best route at once when a peer goes down", () => {
   const { r } = setup({ hysteresisMs: 10 });
-  r.peerUp({ id: B, name: "b", external: false }, 5);
-  r.peerUp({ id: C, name: "c", external: false }, 5);
+  r.peerUp({ id: B, name: "b", external: false }, 10);
+  r.peerUp({ id: C, name: "c", external: false }, 15);
   r.peerUp({ id: D, name: "d", external: false }, 5);
   r.receiveAnnounce(B, [route("fd00:e::/48", [B, 10])]);
   r.receiveAnnounce(C, [route("fd00:e::/48", [C, 15])]);
@@ -110,11 +110,11 @@ Deno.test("Router keeps the current route unless another is at least hysteresisM
   const { r } = setup({ hysteresisMs: 10 });
   r.peerUp({ id: B, name: "b", external: false }, 5);
   r.peerUp({ id: C, name: "c", external: false }, 5);
-  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 30])]);
-  r.receiveAnnounce(C, [route("fd00:e::/48", [C, 21])]);
+  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 5], [D, 30])]);
+  r.receiveAnnounce(C, [route("fd00:e::/48", [C, 5], [D, 21])]);
   assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: B });
   assertEquals(r.table()[0].reason, "hysteresis");
-  r.receiveAnnounce(C, [route("fd00:e::/48", [C, 20])]);
+  r.receiveAnnounce(C, [route("fd00:e::/48", [C, 5], [D, 20])]);
   assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: C });
   assertEquals(r.table()[0].reason, "lowest latency");
 });
@@ -234,8 +234,10 @@ Deno.test("Router sends only changes: an unchanged re-announcement produces noth
   r.flush();
   r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
   assert(!r.pending);
-  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 2])]);
-  assertEquals(r.flush().messages.get(C)?.announce, [route("fd00:b::/48", [A, 5], [B, 2])]);
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1], [D, 2])]);
+  assertEquals(r.flush().messages.get(C)?.announce, [
+    route("fd00:b::/48", [A, 5], [B, 5], [D, 2]),
+  ]);
 });
 
 Deno.test("Router.fullRefresh() returns everything a new session needs", () => {
@@ -246,7 +248,7 @@ Deno.test("Router.fullRefresh() returns everything a new session needs", () => {
   r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
   assertEquals(r.fullRefresh(C), [
     route("fd00:a::/48", [A, 6]),
-    route("fd00:b::/48", [A, 6], [B, 1]),
+    route("fd00:b::/48", [A, 6], [B, 5]),
   ]);
   assertEquals(r.flush().messages.get(C), undefined);
 });
@@ -259,7 +261,7 @@ Deno.test("Router.table() names hops it knows and says why each route won", () =
   const t = r.table();
   assertEquals(t.map((v) => v.prefix), ["fd00:a::/48", "fd00:d::/48"]);
   assertEquals(t[1].nextHop, { kind: "peer", id: B, name: "bee" });
-  assertEquals(t[1].latencyMs, 7.5);
+  assertEquals(t[1].latencyMs, 9.5); // our 5 ms to B (its claim of 3 is ignored) + 4.5
   assertEquals(t[1].path.map((h) => h.name), ["bee", undefined]);
   assertEquals(t[1].reason, "only route");
 });

@@ -4,6 +4,7 @@
  * while a session with that name is open.
  * @module
  */
+import { sameName } from "../net/dns_name.ts";
 import { getLogger } from "@logtape/logtape";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
@@ -97,7 +98,7 @@ export class Dialer {
 
   /** True when some configured entry carries this name. */
   hasSlotFor(name: string): boolean {
-    for (const s of this.#slots.values()) if (s.config.name === name) return true;
+    for (const s of this.#slots.values()) if (sameName(s.config.name, name)) return true;
     return false;
   }
 
@@ -139,7 +140,7 @@ export class Dialer {
   /** An open session with `name` ended after `uptimeMs`: redial with backoff. */
   sessionEnded(name: string, uptimeMs: number): void {
     for (const slot of this.#slots.values()) {
-      if (slot.config.name !== name) continue;
+      if (!sameName(slot.config.name, name)) continue;
       slot.backoff.sessionEnded(uptimeMs);
       this.#schedule(slot);
     }

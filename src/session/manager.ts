@@ -6,6 +6,7 @@
  * (`sessionKeyOf`), so two certificates under one name still make one peer.
  * @module
  */
+import { sameName } from "../net/dns_name.ts";
 import type { KeyObject } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
 import type { PacketBatch } from "../net/packet_batch.ts";
@@ -199,7 +200,7 @@ export class SessionManager implements SessionHandlers {
     if (this.#stopped) return;
     for (const name of this.#dialer.update(peers)) {
       for (const s of this.#registry.sessions()) {
-        if (s.dialedByUs && s.peer.name === name) s.close("peer removed from configuration");
+        if (s.dialedByUs && sameName(s.peer.name, name)) s.close("peer removed from configuration");
       }
     }
   }

@@ -13,6 +13,7 @@ import {
   type VerifiedPeer,
   verifyPeerCertificate,
 } from "../pki/mod.ts";
+import { sameName } from "../net/dns_name.ts";
 import { SessionError } from "./errors.ts";
 import {
   checkHelloMatchesPeer,
@@ -80,13 +81,16 @@ export async function checkTlsPeer(
   if (peer.id === identity.id) {
     throw new SessionError("self", "the peer is this node itself");
   }
-  if (peer.name.toLowerCase() === identity.name.toLowerCase()) {
+  if (sameName(peer.name, identity.name)) {
     // Another certificate under our own name: a second key for this node, or an impostor.
     throw new SessionError("self", `the peer uses this node's own name "${identity.name}"`);
   }
   if (expectedName !== undefined) {
     const names = certificateNames(der);
-    if (names.cn !== expectedName || names.dnsSans.some((n) => n !== expectedName)) {
+    if (
+      names.cn === undefined || !sameName(names.cn, expectedName) ||
+      names.dnsSans.some((n) => !sameName(n, expectedName))
+    ) {
       throw new SessionError(
         "name-mismatch",
         `dialled "${expectedName}" but the certificate is for CN "${names.cn}"` +

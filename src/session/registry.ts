@@ -6,6 +6,7 @@
  * by {@link preferSession} from facts both ends know.
  * @module
  */
+import { sameName } from "../net/dns_name.ts";
 import type { PeerId } from "../pki/mod.ts";
 
 /** What the duplicate rule looks at in a session. */
@@ -122,7 +123,7 @@ export class SessionRegistry<S extends RegisteredSession> {
 
   /** True when a current session's peer carries this name. */
   hasName(name: string): boolean {
-    for (const s of this.#byKey.values()) if (s.peer.name === name) return true;
+    for (const s of this.#byKey.values()) if (sameName(s.peer.name, name)) return true;
     return false;
   }
 }

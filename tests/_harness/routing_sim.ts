@@ -51,6 +51,8 @@ export class RoutingSim {
   readonly nodes: SimNode[] = [];
   /** "a-b" (a < b) → latency ms, for links that are up. */
   readonly links = new Map<string, number>();
+  /** Nodes that announce 0 ms for every hop (a hostile neighbour trying to attract traffic). */
+  readonly liars = new Set<number>();
   now = 0;
   readonly #queue: Event[] = [];
   #seq = 0;
@@ -236,6 +238,11 @@ export class RoutingSim {
     const { messages, fibChanged } = node.router.flush();
     if (fibChanged) this.#mark();
     for (const [peerId, m] of messages) {
+      if (this.liars.has(i)) {
+        m.announce.forEach((r, k) => {
+          m.announce[k] = { prefix: r.prefix, path: r.path.map((h) => ({ ...h, latencyMs: 0 })) };
+        });
+      }
       const j = this.nodes.findIndex((n) => n.id === peerId);
       const latency = this.links.get(linkKey(i, j));
       if (latency === undefined) continue;
