@@ -38,12 +38,8 @@ export interface SimStats {
   entries: number;
   /** Payload bytes sent. */
   bytes: number;
-}
-
-interface Event {
-  readonly t: number;
-  readonly seq: number;
-  readonly run: () => void;
+  /** Most payloads sent over one link (both directions together). */
+  maxLinkMessages: number;
 }
 
 /** The simulation. */
@@ -53,12 +49,21 @@ export class RoutingSim {
   readonly links = new Map<string, number>();
   /** Nodes that announce 0 ms for every hop (a hostile neighbour trying to attract traffic). */
   readonly liars = new Set<number>();
+  /** Neighbours of each node over the links that are up. */
+  readonly adjacent: Set<number>[] = [];
   now = 0;
-  readonly #queue: Event[] = [];
+  /**
+   * Called after anything that may have changed node i's FIB (a delivery, a link going down),
+   * with the simulated clock at that moment: the hook of the loop watcher.
+   */
+  onFibTouched: ((i: number) => void) | undefined;
+  readonly #queue = new MinHeap<() => void>();
+  readonly #indexOf = new Map<string, number>();
+  #linkMessages = new Map<string, number>();
   #seq = 0;
   readonly #flushScheduled = new Set<number>();
   readonly flushDelayMs: number;
-  #stats: SimStats = { convergenceMs: 0, messages: 0, entries: 0, bytes: 0 };
+  #stats: SimStats = emptyStats();
   #runStart = 0;
 
   /** Creates `n` nodes, each with a local prefix fd00:<i>::/48. */
@@ -79,12 +84,16 @@ export class RoutingSim {
       const prefix = { addr, len: 48 };
       router.addLocal(prefix, "tun0");
       this.nodes.push({ index: i, id, name: `n${i}`, router, prefix, alive: true });
+      this.adjacent.push(new Set());
+      this.#indexOf.set(id, i);
     }
   }
 
   /** Brings a link (session) up between a and b with the given RTT. */
   linkUp(a: number, b: number, latencyMs: number): void {
     this.links.set(linkKey(a, b), latencyMs);
+    this.adjacent[a].add(b);
+    this.adjacent[b].add(a);
     const [na, nb] = [this.nodes[a], this.nodes[b]];
     na.router.peerUp({ id: nb.id, name: nb.name, external: false }, latencyMs);
     nb.router.peerUp({ id: na.id, name: na.name, external: false }, latencyMs);
@@ -95,19 +104,20 @@ export class RoutingSim {
   /** Takes a link down (both sessions close at once). */
   linkDown(a: number, b: number): void {
     if (!this.links.delete(linkKey(a, b))) return;
+    this.adjacent[a].delete(b);
+    this.adjacent[b].delete(a);
     this.nodes[a].router.peerDown(this.nodes[b].id);
     this.nodes[b].router.peerDown(this.nodes[a].id);
+    this.onFibTouched?.(a);
+    this.onFibTouched?.(b);
     this.#kick(a);
     this.#kick(b);
   }
 
   /** A node dies: all its links go down and it sends nothing more. */
   nodeDown(i: number): void {
-    for (const key of [...this.links.keys()]) {
-      const [a, b] = key.split("-").map(Number);
-      if (a === i || b === i) this.linkDown(a, b);
-    }
     this.nodes[i].alive = false;
+    for (const j of [...this.adjacent[i]]) this.linkDown(i, j);
   }
 
   /** Feeds `samples` latency samples for a link (both directions), as a node measuring it. */
@@ -132,7 +142,8 @@ export class RoutingSim {
   /** Starts counting a run (call before the events whose convergence you measure). */
   startRun(): void {
     this.#runStart = this.now;
-    this.#stats = { convergenceMs: 0, messages: 0, entries: 0, bytes: 0 };
+    this.#stats = emptyStats();
+    this.#linkMessages = new Map();
   }
 
   /**
@@ -140,13 +151,20 @@ export class RoutingSim {
    * @returns the counters since {@link RoutingSim.startRun}
    */
   runUntilQuiet(maxMs = 600_000): SimStats {
-    while (this.#queue.length > 0) {
+    while (this.#queue.size > 0) {
       const ev = this.#pop();
       if (ev.t - this.#runStart > maxMs) throw new Error(`no convergence within ${maxMs} ms`);
       this.now = ev.t;
       ev.run();
     }
-    return { ...this.#stats };
+    return this.stats();
+  }
+
+  /** The counters since {@link RoutingSim.startRun}. */
+  stats(): SimStats {
+    let max = 0;
+    for (const n of this.#linkMessages.values()) max = Math.max(max, n);
+    return { ...this.#stats, maxLinkMessages: max };
   }
 
   /** Advances time to `t`, calling every live router's tick() each second on the way. */
@@ -160,18 +178,17 @@ export class RoutingSim {
         }
       });
     }
-    while (this.#queue.length > 0 && this.#queue[0].t <= untilMs) {
+    while (this.#queue.size > 0 && this.#queue.peekKey()! <= untilMs) {
       const ev = this.#pop();
       this.now = ev.t;
       ev.run();
     }
     this.now = untilMs;
-    return { ...this.#stats };
+    return this.stats();
   }
 
   /** Follows FIB next hops from node `from` towards `addr`; the visited nodes, or "loop". */
   forwardPath(from: number, addr: Uint8Array): number[] | "loop" {
-    const byId = new Map(this.nodes.map((n) => [n.id, n.index]));
     const seen: number[] = [];
     let at = from;
     for (;;) {
@@ -179,8 +196,13 @@ export class RoutingSim {
       seen.push(at);
       const hop: NextHop | undefined = this.nodes[at].router.fib.lookupAddress(addr);
       if (hop === undefined || hop.kind === "local") return seen;
-      at = byId.get(hop.id)!;
+      at = this.#indexOf.get(hop.id)!;
     }
+  }
+
+  /** The node index of a router ID. */
+  indexOf(id: string): number | undefined {
+    return this.#indexOf.get(id);
   }
 
   /** Shortest-path latencies from `src` over the links that are up (Dijkstra on linkMetric). */
@@ -188,21 +210,21 @@ export class RoutingSim {
     const dist = this.nodes.map(() => Infinity);
     const done = this.nodes.map(() => false);
     dist[src] = 0;
-    for (;;) {
-      let u = -1;
-      for (let i = 0; i < dist.length; i++) {
-        if (!done[i] && dist[i] < Infinity && (u < 0 || dist[i] < dist[u])) u = i;
-      }
-      if (u < 0) return dist;
+    const heap = new MinHeap<number>();
+    heap.push(0, 0, src);
+    while (heap.size > 0) {
+      const u = heap.pop()!;
+      if (done[u]) continue;
       done[u] = true;
-      for (const key of this.links.keys()) {
-        const [a, b] = key.split("-").map(Number);
-        const v = a === u ? b : b === u ? a : -1;
-        if (v >= 0 && dist[u] + this.linkMetric(u, v) < dist[v]) {
-          dist[v] = dist[u] + this.linkMetric(u, v);
+      for (const v of this.adjacent[u]) {
+        const d = dist[u] + this.linkMetric(u, v);
+        if (d < dist[v]) {
+          dist[v] = d;
+          heap.push(d, 0, v);
         }
       }
     }
+    return dist;
   }
 
   /** Sum of link metrics along a node sequence. */
@@ -243,8 +265,9 @@ export class RoutingSim {
           m.announce[k] = { prefix: r.prefix, path: r.path.map((h) => ({ ...h, latencyMs: 0 })) };
         });
       }
-      const j = this.nodes.findIndex((n) => n.id === peerId);
-      const latency = this.links.get(linkKey(i, j));
+      const j = this.#indexOf.get(peerId)!;
+      const link = linkKey(i, j);
+      const latency = this.links.get(link);
       if (latency === undefined) continue;
       const payloads = [
         ...encodeWithdraw(m.withdraw).map((p) => ({ kind: "w", p })),
@@ -254,12 +277,14 @@ export class RoutingSim {
       for (const { kind, p } of payloads) {
         this.#stats.messages++;
         this.#stats.bytes += p.length;
+        this.#linkMessages.set(link, (this.#linkMessages.get(link) ?? 0) + 1);
         this.#push(this.now + latency / 2, () => {
           // Dropped when the link went down meanwhile (the session is gone).
           if (this.links.get(linkKey(i, j)) === undefined || !this.nodes[j].alive) return;
           const r = this.nodes[j].router;
           if (kind === "w") r.receiveWithdraw(node.id, decodeWithdraw(p));
           else r.receiveAnnounce(node.id, decodeAnnounce(p));
+          this.onFibTouched?.(j);
           this.#mark();
           this.#kick(j);
         });
@@ -272,19 +297,74 @@ export class RoutingSim {
   }
 
   #push(t: number, run: () => void): void {
-    const ev = { t, seq: this.#seq++, run };
-    const q = this.#queue;
-    let lo = 0, hi = q.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (q[mid].t < t || (q[mid].t === t && q[mid].seq < ev.seq)) lo = mid + 1;
-      else hi = mid;
-    }
-    q.splice(lo, 0, ev);
+    this.#queue.push(t, this.#seq++, run);
   }
 
-  #pop(): Event {
-    return this.#queue.shift()!;
+  #pop(): { t: number; run: () => void } {
+    const t = this.#queue.peekKey()!;
+    return { t, run: this.#queue.pop()! };
+  }
+}
+
+function emptyStats(): SimStats {
+  return { convergenceMs: 0, messages: 0, entries: 0, bytes: 0, maxLinkMessages: 0 };
+}
+
+/** A binary min-heap ordered by (key, tie); equal keys pop in tie order. */
+export class MinHeap<T> {
+  readonly #keys: number[] = [];
+  readonly #ties: number[] = [];
+  readonly #items: T[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  peekKey(): number | undefined {
+    return this.#keys[0];
+  }
+
+  push(key: number, tie: number, item: T): void {
+    const k = this.#keys, s = this.#ties, it = this.#items;
+    let i = it.length;
+    k.push(key);
+    s.push(tie);
+    it.push(item);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (k[p] < key || (k[p] === key && s[p] <= tie)) break;
+      k[i] = k[p];
+      s[i] = s[p];
+      it[i] = it[p];
+      i = p;
+    }
+    k[i] = key;
+    s[i] = tie;
+    it[i] = item;
+  }
+
+  pop(): T | undefined {
+    const k = this.#keys, s = this.#ties, it = this.#items;
+    if (it.length === 0) return undefined;
+    const top = it[0];
+    const key = k.pop()!, tie = s.pop()!, item = it.pop()!;
+    const n = it.length;
+    if (n === 0) return top;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && (k[c + 1] < k[c] || (k[c + 1] === k[c] && s[c + 1] < s[c]))) c++;
+      if (key < k[c] || (key === k[c] && tie <= s[c])) break;
+      k[i] = k[c];
+      s[i] = s[c];
+      it[i] = it[c];
+      i = c;
+    }
+    k[i] = key;
+    s[i] = tie;
+    it[i] = item;
+    return top;
   }
 }
 
