@@ -14,6 +14,11 @@
  *   learned from, nor to a neighbour that appears in its path (that neighbour would refuse it as
  *   a loop). When the best route for a prefix moves onto such a neighbour, that neighbour gets a
  *   WITHDRAW if it had our earlier route, so it never keeps a route that points back through it.
+ * - Withdraw before announcing a worse route: when the best route for a prefix moves to a
+ *   different path with a higher latency, neighbours get a WITHDRAW at once and the new route
+ *   only after `worseRouteHoldMs` (100 ms), or as soon as a route as good as the old one comes
+ *   back. Path hunting after a failure then runs as one fast wave of withdrawals instead of
+ *   every node trying every stale alternative in turn (docs/routing.md, "Path hunting").
  * - Each neighbour gets the full table when its session comes up, when the latency this node
  *   advertises for the link changes, and every `refreshIntervalMs` (30 s) as a safety net.
  *   A learned route that is not announced again within `routeTimeoutMs` (60 s) expires.
@@ -59,7 +64,9 @@ import {
   type RouterOptions,
   sameAnnouncement,
   sameNextHop,
+  samePath,
   type Selected,
+  selectedMetricUs,
   syncAll,
   syncPrefix,
 } from "./router_state.ts";
@@ -67,6 +74,13 @@ import { routeViews } from "./route_views.ts";
 import { PeerQuota, type QuotaRefusals } from "./route_quota.ts";
 import { SourceTable } from "./source_table.ts";
 import type { RouteView } from "./table_view.ts";
+
+/** Whether the candidate `sel` was chosen from is gone or slower now (a local route: removed). */
+function lostOrSlower(dest: Dest, sel: Selected): boolean {
+  if (sel.kind === "local") return dest.local === undefined;
+  const now = dest.cands.get(sel.cand.peer);
+  return now === undefined || now.metricUs > sel.cand.metricUs;
+}
 
 export type { FlushResult, PeerInfo, PeerMessages, QuotaRefusals, ReceiveResult, RouterOptions };
 
@@ -84,6 +98,8 @@ export class Router {
   readonly #peers = new Map<PeerId, PeerState>();
   readonly #names = new Map<PeerId, string>();
   readonly #dirty = new Set<string>();
+  /** Prefixes whose announcement is held back (see `worseRouteHoldMs`). */
+  readonly #held = new Set<string>();
   readonly #localHops = new Map<string, NextHop>();
   /** This node's local prefixes by key. */
   readonly #locals = new Map<string, Ipv6Prefix>();
@@ -114,12 +130,14 @@ export class Router {
       refreshIntervalMs: options.refreshIntervalMs ?? 30_000,
       routeTimeoutMs: options.routeTimeoutMs ?? 60_000,
       maxRejectedPerPeer: options.maxRejectedPerPeer ?? 1024,
+      worseRouteHoldMs: options.worseRouteHoldMs ?? 100,
     };
     const checked = [
       "hysteresisMs",
       "maxRoutesPerPeer",
       "maxRoutesPerOrigin",
       "refreshIntervalMs",
+      "worseRouteHoldMs",
     ] as const;
     for (const k of checked) {
       const v = this.#o[k];
@@ -135,7 +153,11 @@ export class Router {
 
   /** True when {@link Router.flush} has something to return. */
   get pending(): boolean {
-    if (this.#dirty.size > 0 || this.#fibChanged || this.#sourceDirty.size > 0) return true;
+    if (
+      this.#dirty.size > 0 || this.#held.size > 0 || this.#fibChanged || this.#sourceDirty.size > 0
+    ) {
+      return true;
+    }
     for (const p of this.#peers.values()) if (p.refreshAll) return true;
     return false;
   }
@@ -353,9 +375,18 @@ export class Router {
 
   /**
    * Collects what each neighbour must be sent since the previous flush. Call shortly after
-   * events (batching window ≤ 100 ms) and send the result.
+   * events (batching window ≤ 100 ms) and send the result; while `pending` stays true after a
+   * flush (an announcement is held back), call it again after the same window.
    */
   flush(): FlushResult {
+    const now = this.#o.now();
+    for (const key of this.#held) {
+      const dest = this.#dests.get(key);
+      if (dest?.holdUntil !== undefined && now < dest.holdUntil) continue;
+      if (dest !== undefined) dest.holdUntil = dest.holdMetricUs = undefined;
+      this.#held.delete(key);
+      this.#dirty.add(key);
+    }
     const messages = new Map<PeerId, PeerMessages>();
     const out = (id: PeerId): PeerMessages => {
       let m = messages.get(id);
@@ -365,7 +396,7 @@ export class Router {
     for (const key of this.#dirty) {
       const dest = this.#dests.get(key);
       for (const peer of this.#peers.values()) {
-        if (!peer.refreshAll) syncPrefix(this.#o.localId, peer, key, dest, false, out);
+        if (!peer.refreshAll) syncPrefix(this.#o.localId, peer, key, dest, false, out, now);
       }
       if (dest !== undefined && dest.local === undefined && dest.cands.size === 0) {
         this.#dests.delete(key);
@@ -373,10 +404,9 @@ export class Router {
     }
     this.#dirty.clear();
     this.#syncSources();
-    const now = this.#o.now();
     for (const peer of this.#peers.values()) {
       if (!peer.refreshAll) continue;
-      syncAll(this.#o.localId, peer, this.#dests, out);
+      syncAll(this.#o.localId, peer, this.#dests, out, now);
       peer.refreshAll = false;
       peer.lastRefresh = now;
     }
@@ -393,7 +423,7 @@ export class Router {
     const peer = this.#peers.get(id);
     if (peer === undefined) return [];
     const m: PeerMessages = { announce: [], withdraw: [] };
-    syncAll(this.#o.localId, peer, this.#dests, () => m);
+    syncAll(this.#o.localId, peer, this.#dests, () => m, this.#o.now());
     peer.refreshAll = false;
     peer.lastRefresh = this.#o.now();
     return m.announce;
@@ -566,6 +596,7 @@ export class Router {
     }
     dest.best = next;
     const key = prefixKey(dest.prefix);
+    this.#holdIfWorse(dest, key, old, next);
     if (!sameNextHop(old, next)) {
       dest.since = this.#o.now();
       if (next === undefined) this.fib.delete(dest.prefix);
@@ -578,6 +609,30 @@ export class Router {
     } else if (next === undefined) {
       this.#dirty.add(key); // let flush drop the empty entry
     }
+  }
+
+  /**
+   * Holds back announcements for a prefix after its route was lost or got worse (the candidate
+   * it came from vanished or slowed down) and the best moved to another path or to none: during
+   * the hold neighbours get a withdrawal; the hold ends after `worseRouteHoldMs`, or at once when
+   * a route at least as fast as the lost one is selected.
+   */
+  #holdIfWorse(dest: Dest, key: string, old?: Selected, next?: Selected): void {
+    if (dest.holdUntil !== undefined) {
+      // A better route that won on its merits (the one before it is still there) is news.
+      const improved = old === undefined || (!lostOrSlower(dest, old) && !samePath(old, next!));
+      if (next !== undefined && improved && selectedMetricUs(next) < dest.holdMetricUs!) {
+        dest.holdUntil = dest.holdMetricUs = undefined;
+      }
+      return;
+    }
+    const hold = this.#o.worseRouteHoldMs;
+    if (hold === 0 || old === undefined) return;
+    if (next !== undefined && (samePath(old, next) || !lostOrSlower(dest, old))) return;
+    if (next === undefined && old.kind === "local") return;
+    dest.holdUntil = this.#o.now() + hold;
+    dest.holdMetricUs = Math.min(selectedMetricUs(old), next ? selectedMetricUs(next) : Infinity);
+    this.#held.add(key);
   }
 
   #nextHop(sel: Selected): NextHop {

@@ -41,6 +41,12 @@ export interface RouterOptions {
   readonly maxRejectedPerPeer?: number;
   /** Link latency smoothing. */
   readonly latency?: LatencyOptions;
+  /**
+   * When the best route for a prefix moves to a different, slower path, neighbours get a
+   * withdrawal at once and the new route only after this hold, ms (default 100; 0 disables).
+   * Damps path hunting: see docs/routing.md.
+   */
+  readonly worseRouteHoldMs?: number;
 }
 
 /** A neighbour as the router sees it. */
@@ -90,6 +96,10 @@ export interface Dest {
   since: number;
   /** Bumped whenever what we announce for this prefix changes. */
   version: number;
+  /** While set and in the future, the route is withdrawn from neighbours, not announced. */
+  holdUntil?: number;
+  /** Metric (µs) of the route we had when the hold started: a route this good ends it. */
+  holdMetricUs?: number;
 }
 
 export interface PeerState {
@@ -126,15 +136,39 @@ export function sameAnnouncement(a: Selected | undefined, b: Selected | undefine
   return true;
 }
 
+/** Metric of a selection in µs (0 for a local route). */
+export function selectedMetricUs(s: Selected): number {
+  return s.kind === "local" ? 0 : s.cand.metricUs;
+}
+
+/** True when both selections follow the same nodes (latencies aside). */
+export function samePath(a: Selected, b: Selected): boolean {
+  if (a.kind === "local" || b.kind === "local") return a.kind === b.kind;
+  const pa = a.cand.path, pb = b.cand.path;
+  if (pa.length !== pb.length) return false;
+  for (let i = 0; i < pa.length; i++) if (pa[i].id !== pb[i].id) return false;
+  return true;
+}
+
 export function comparePrefixes(a: Ipv6Prefix, b: Ipv6Prefix): number {
   for (let i = 0; i < 16; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i] - b.addr[i];
   return a.len - b.len;
 }
 
-/** The route to announce to `peer` for `dest`, or undefined (none, or split horizon). */
-export function advertisable(localId: PeerId, peer: PeerState, dest: Dest): Route | undefined {
+/**
+ * The route to announce to `peer` for `dest`, or undefined (none, split horizon, or held back
+ * after a change to a slower path until `now` passes the hold).
+ */
+export function advertisable(
+  localId: PeerId,
+  peer: PeerState,
+  dest: Dest,
+  now: number,
+): Route | undefined {
   const best = dest.best;
-  if (best === undefined) return undefined;
+  if (best === undefined || (dest.holdUntil !== undefined && now < dest.holdUntil)) {
+    return undefined;
+  }
   const first = { id: localId, latencyMs: peer.latency.advertisedMs };
   if (best.kind === "local") return { prefix: dest.prefix, path: [first] };
   const path = best.cand.path;
@@ -157,8 +191,9 @@ export function syncPrefix(
   dest: Dest | undefined,
   force: boolean,
   out: Outbox,
+  now: number,
 ): void {
-  const route = dest === undefined ? undefined : advertisable(localId, peer, dest);
+  const route = dest === undefined ? undefined : advertisable(localId, peer, dest, now);
   const had = peer.adjOut.get(key);
   if (route === undefined) {
     if (had === undefined) return;
@@ -176,9 +211,10 @@ export function syncAll(
   peer: PeerState,
   dests: ReadonlyMap<string, Dest>,
   out: Outbox,
+  now: number,
 ): void {
   for (const key of [...peer.adjOut.keys()]) {
-    if (!dests.has(key)) syncPrefix(localId, peer, key, undefined, true, out);
+    if (!dests.has(key)) syncPrefix(localId, peer, key, undefined, true, out, now);
   }
-  for (const [key, dest] of dests) syncPrefix(localId, peer, key, dest, true, out);
+  for (const [key, dest] of dests) syncPrefix(localId, peer, key, dest, true, out, now);
 }

@@ -5,7 +5,7 @@ import type { Route } from "./route.ts";
 import { Router, type RouterOptions } from "./router.ts";
 
 const ID = (c: string) => c.repeat(64);
-const A = ID("a"), B = ID("b"), C = ID("c"), D = ID("d");
+const A = ID("a"), B = ID("b"), C = ID("c"), D = ID("d"), E = ID("e");
 const P = (t: string) => parsePrefix(t);
 
 function setup(opts: Partial<RouterOptions> = {}) {
@@ -86,7 +86,7 @@ Deno.test("Router treats a refused re-announcement as a withdrawal of the earlie
 });
 
 Deno.test("Router switches to the next best route at once when a peer goes down", () => {
-  const { r } = setup({ hysteresisMs: 10 });
+  const { r } = setup({ hysteresisMs: 10, worseRouteHoldMs: 0 });
   r.peerUp({ id: B, name: "b", external: false }, 10);
   r.peerUp({ id: C, name: "c", external: false }, 15);
   r.peerUp({ id: D, name: "d", external: false }, 5);
@@ -104,6 +104,58 @@ Deno.test("Router switches to the next best route at once when a peer goes down"
   r.peerDown(C);
   assertEquals(hopOf(r, "fd00:e::1"), undefined);
   assertEquals(texts(r.flush().messages.get(D)!.withdraw), ["fd00:e::/48"]);
+});
+
+Deno.test("Router withdraws at once and announces a slower replacement route only after the hold", () => {
+  const { r, clock } = setup({ hysteresisMs: 10, worseRouteHoldMs: 100 });
+  r.peerUp({ id: B, name: "b", external: false }, 10);
+  r.peerUp({ id: C, name: "c", external: false }, 15);
+  r.peerUp({ id: D, name: "d", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 10])]);
+  r.receiveAnnounce(C, [route("fd00:e::/48", [C, 15])]);
+  r.flush();
+  r.peerDown(B);
+  // The FIB uses the slower route at once; the neighbours are only told the old one is gone.
+  assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: C });
+  const f = r.flush();
+  assertEquals(f.messages.get(D)?.announce ?? [], []);
+  assertEquals(texts(f.messages.get(D)!.withdraw), ["fd00:e::/48"]);
+  assertEquals(texts(f.messages.get(C)!.withdraw), ["fd00:e::/48"]);
+  assert(r.pending, "the held announcement keeps the router pending");
+  clock.t += 50;
+  assertEquals(r.flush().messages.size, 0);
+  clock.t += 50;
+  const later = r.flush();
+  assertEquals(later.messages.get(D)?.announce, [route("fd00:e::/48", [A, 5], [C, 15])]);
+  assertEquals(later.messages.get(C), undefined);
+  assert(!r.pending);
+});
+
+Deno.test("Router ends the hold early when a route faster than the lost one wins on its merits", () => {
+  const { r } = setup({ hysteresisMs: 10, worseRouteHoldMs: 100 });
+  r.peerUp({ id: B, name: "b", external: false }, 10);
+  r.peerUp({ id: C, name: "c", external: false }, 15);
+  r.peerUp({ id: D, name: "d", external: false }, 4);
+  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 10])]);
+  r.receiveAnnounce(C, [route("fd00:e::/48", [C, 15])]);
+  r.flush();
+  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 10], [E, 20])]); // B now hunts a longer path
+  assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: C });
+  assertEquals(r.flush().messages.get(D)?.announce ?? [], []);
+  r.receiveAnnounce(D, [route("fd00:e::/48", [D, 4])]);
+  assertEquals(r.flush().messages.get(B)?.announce, [route("fd00:e::/48", [A, 10], [D, 4])]);
+});
+
+Deno.test("Router does not hold back a route whose path stays the same while its latency grows", () => {
+  const { r } = setup({ hysteresisMs: 10, worseRouteHoldMs: 100 });
+  r.peerUp({ id: B, name: "b", external: false }, 10);
+  r.peerUp({ id: C, name: "c", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 10], [E, 1])]);
+  r.flush();
+  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 10], [E, 30])]);
+  assertEquals(r.flush().messages.get(C)?.announce, [
+    route("fd00:e::/48", [A, 5], [B, 10], [E, 30]),
+  ]);
 });
 
 Deno.test("Router keeps the current route unless another is at least hysteresisMs faster", () => {
@@ -227,7 +279,7 @@ Deno.test("Router.resetLatency() re-announces with the measured latency at once"
 });
 
 Deno.test("Router sends only changes: an unchanged re-announcement produces nothing", () => {
-  const { r } = setup();
+  const { r } = setup({ worseRouteHoldMs: 0 });
   r.peerUp({ id: B, name: "b", external: false }, 5);
   r.peerUp({ id: C, name: "c", external: false }, 5);
   r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);

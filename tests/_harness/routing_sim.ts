@@ -59,6 +59,7 @@ export class RoutingSim {
   onFibTouched: ((i: number) => void) | undefined;
   readonly #queue = new MinHeap<() => void>();
   readonly #indexOf = new Map<string, number>();
+  readonly #addresses: Uint8Array[] = [];
   #linkMessages = new Map<string, number>();
   #seq = 0;
   readonly #flushScheduled = new Set<number>();
@@ -236,8 +237,11 @@ export class RoutingSim {
 
   /** An address inside node i's prefix. */
   addressOf(i: number): Uint8Array {
-    const a = this.nodes[i].prefix.addr.slice();
-    a[15] = 1;
+    let a = this.#addresses[i];
+    if (a === undefined) {
+      a = this.#addresses[i] = this.nodes[i].prefix.addr.slice();
+      a[15] = 1;
+    }
     return a;
   }
 
@@ -259,6 +263,7 @@ export class RoutingSim {
     if (!node.alive) return;
     const { messages, fibChanged } = node.router.flush();
     if (fibChanged) this.#mark();
+    this.#kick(i); // announcements held back: flush again after the same window
     for (const [peerId, m] of messages) {
       if (this.liars.has(i)) {
         m.announce.forEach((r, k) => {
