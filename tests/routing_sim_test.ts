@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals } from "./_harness/assert.ts";
 import { RoutingSim, simRandom, type SimStats } from "./_harness/routing_sim.ts";
+import { runScale } from "./_harness/sim_scale.ts";
 
 const report = (name: string, s: SimStats) =>
   console.log(
@@ -163,4 +164,31 @@ Deno.test("a route from a silently vanished node expires after the 60 s timeout"
   sim.runWithTicks(sim.now + 95_000);
   assertEquals(sim.nodes[0].router.fib.lookupAddress(sim.addressOf(2)), undefined);
   assertEquals(sim.nodes[1].router.fib.lookupAddress(sim.addressOf(2)), undefined);
+});
+
+Deno.test("200 routers on a random geometric graph re-converge after failures within 1 s, 5 messages per link, and without lasting loops", () => {
+  const r = runScale({
+    nodes: 200,
+    seed: 7,
+    linkFailures: 3,
+    nodeFailures: 2,
+    loopSample: 8,
+    checkSources: 10,
+  });
+  const events = [r.cold, ...r.linkFailures, ...r.linkRepairs, ...r.nodeFailures, ...r.nodeRepairs];
+  for (const e of events) {
+    console.log(
+      `  geometric 200 nodes/${r.links} links, ${e.event}: ${
+        e.stats.convergenceMs.toFixed(0)
+      } ms, ` +
+        `${e.messagesPerLink.toFixed(2)} messages per link, ${e.loops.lasting} transient loops ` +
+        `(longest ${e.loops.maxDurationMs.toFixed(0)} ms)`,
+    );
+    assertEquals(e.problems, [], `${e.event}: paths after convergence`);
+    assertEquals(e.loops.open, 0, `${e.event}: a forwarding loop outlived convergence`);
+  }
+  for (const e of [...r.linkFailures, ...r.nodeFailures]) {
+    assert(e.stats.convergenceMs <= 1000, `${e.event}: ${e.stats.convergenceMs} ms > 1 s`);
+    assert(e.messagesPerLink <= 5, `${e.event}: ${e.messagesPerLink} messages per link > 5`);
+  }
 });

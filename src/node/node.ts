@@ -334,6 +334,8 @@ export class Node {
     } finally {
       this.#flushing = false;
     }
+    // Announcements held back after a lost route (worseRouteHoldMs) go out in a later flush.
+    if (this.router.pending) this.#scheduleFlush();
   }
 
   #send(messages: Map<string, { announce: Route[]; withdraw: Ipv6Prefix[] }>): void {

@@ -68,7 +68,10 @@ export class RoutingSim {
   #runStart = 0;
 
   /** Creates `n` nodes, each with a local prefix fd00:<i>::/48. */
-  constructor(n: number, options: { hysteresisMs?: number; flushDelayMs?: number } = {}) {
+  constructor(
+    n: number,
+    options: { hysteresisMs?: number; flushDelayMs?: number; worseRouteHoldMs?: number } = {},
+  ) {
     this.flushDelayMs = options.flushDelayMs ?? 20;
     for (let i = 0; i < n; i++) {
       const id = (i + 1).toString(16).padStart(4, "0").repeat(16);
@@ -77,6 +80,7 @@ export class RoutingSim {
         localName: `n${i}`,
         now: () => this.now,
         hysteresisMs: options.hysteresisMs ?? 10,
+        worseRouteHoldMs: options.worseRouteHoldMs,
       });
       const addr = new Uint8Array(16);
       addr[0] = 0xfd;

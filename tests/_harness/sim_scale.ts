@@ -24,6 +24,8 @@ export interface ScaleOptions {
   /** Source nodes whose paths to every prefix are checked after each event (default 20). */
   readonly checkSources?: number;
   readonly hysteresisMs?: number;
+  /** The router's hold after a lost route (default: the router's). */
+  readonly worseRouteHoldMs?: number;
 }
 
 /** The outcome of one event. */
@@ -72,6 +74,7 @@ export function runScale(o: ScaleOptions): ScaleResult {
   const sim = new RoutingSim(o.nodes, {
     hysteresisMs: o.hysteresisMs ?? 10,
     flushDelayMs: FLUSH_DELAY_MS,
+    worseRouteHoldMs: o.worseRouteHoldMs,
   });
   const pick = () => Math.floor(rand() * o.nodes);
   // Choose the failures up front so their prefixes are watched for loops.
