@@ -7,10 +7,14 @@
  * repaired before the next, with transient forwarding loops watched for a sample of prefixes.
  * Prints one table row per size and checks the goals at the largest size.
  *
- * Usage: deno task bench:sim [--nodes N[,N...]] [--seed S] [--json]
- *   --nodes  sizes to run (default 50,200,1000)
- *   --seed   graph and event seed (default 1)
- *   --json   print the full results as JSON instead of the table
+ * Usage: deno task bench:sim [--nodes N[,N...]] [--seed S] [--links K] [--fail-nodes K] [--wire]
+ *                            [--json]
+ *   --nodes       sizes to run (default 50,200,1000)
+ *   --seed        graph and event seed (default 1)
+ *   --links K     link failures per size (default 5)
+ *   --fail-nodes K  node failures per size (default 3)
+ *   --wire        run every payload through the wire codec (same figures, about twice the CPU)
+ *   --json        print the full results as JSON instead of the table
  * @module
  */
 import { parseArgs } from "node:util";
@@ -21,12 +25,18 @@ const { values: args } = parseArgs({
   options: {
     nodes: { type: "string", default: "50,200,1000" },
     seed: { type: "string", default: "1" },
+    links: { type: "string", default: "5" },
+    "fail-nodes": { type: "string", default: "3" },
+    wire: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (args.help) {
-  console.log("usage: deno task bench:sim [--nodes N[,N...]] [--seed S] [--json]");
+  console.log(
+    "usage: deno task bench:sim [--nodes N[,N...]] [--seed S] [--links K] [--fail-nodes K] " +
+      "[--wire] [--json]",
+  );
   Deno.exit(0);
 }
 const sizes = args.nodes.split(",").map(Number);
@@ -40,6 +50,14 @@ if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
   Deno.exit(2);
 }
 
+const linkFailures = Number(args.links), nodeFailures = Number(args["fail-nodes"]);
+for (const [flag, v] of [["--links", linkFailures], ["--fail-nodes", nodeFailures]] as const) {
+  if (!Number.isInteger(v) || v < 1 || v > 100) {
+    console.error(`${flag} ${v}: use a whole number from 1 to 100`);
+    Deno.exit(2);
+  }
+}
+
 /** Goals at the largest size (issue 16). */
 const GOAL_FAILURE_MS = 1000;
 const GOAL_MESSAGES_PER_LINK = 5;
@@ -47,7 +65,7 @@ const GOAL_MESSAGES_PER_LINK = 5;
 const results: ScaleResult[] = [];
 for (const n of sizes) {
   if (!args.json) console.error(`simulating ${n} nodes (seed ${seed}) ...`);
-  results.push(runScale({ nodes: n, seed }));
+  results.push(runScale({ nodes: n, seed, linkFailures, nodeFailures, wire: args.wire }));
 }
 
 if (args.json) {

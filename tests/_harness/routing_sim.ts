@@ -60,6 +60,7 @@ export class RoutingSim {
   readonly #queue = new MinHeap<() => void>();
   readonly #indexOf = new Map<string, number>();
   readonly #addresses: Uint8Array[] = [];
+  readonly #wire: boolean;
   #linkMessages = new Map<string, number>();
   #seq = 0;
   readonly #flushScheduled = new Set<number>();
@@ -70,8 +71,19 @@ export class RoutingSim {
   /** Creates `n` nodes, each with a local prefix fd00:<i>::/48. */
   constructor(
     n: number,
-    options: { hysteresisMs?: number; flushDelayMs?: number; worseRouteHoldMs?: number } = {},
+    options: {
+      hysteresisMs?: number;
+      flushDelayMs?: number;
+      worseRouteHoldMs?: number;
+      /**
+       * Encode and decode every payload with the wire codec (default true). Without it the
+       * route lists are handed over as they are, split and counted as the encoders would
+       * (same payloads, same bytes): several times faster for 1 000-node runs.
+       */
+      wire?: boolean;
+    } = {},
   ) {
+    this.#wire = options.wire ?? true;
     this.flushDelayMs = options.flushDelayMs ?? 20;
     for (let i = 0; i < n; i++) {
       const id = (i + 1).toString(16).padStart(4, "0").repeat(16);
@@ -278,21 +290,37 @@ export class RoutingSim {
       const link = linkKey(i, j);
       const latency = this.links.get(link);
       if (latency === undefined) continue;
-      const payloads = [
-        ...encodeWithdraw(m.withdraw).map((p) => ({ kind: "w", p })),
-        ...encodeAnnounce(m.announce).map((p) => ({ kind: "a", p })),
-      ];
+      const payloads: { deliver: (r: Router) => void; bytes: number }[] = this.#wire
+        ? [
+          ...encodeWithdraw(m.withdraw).map((p) => ({
+            deliver: (r: Router) => r.receiveWithdraw(node.id, decodeWithdraw(p)),
+            bytes: p.length,
+          })),
+          ...encodeAnnounce(m.announce).map((p) => ({
+            deliver: (r: Router) => void r.receiveAnnounce(node.id, decodeAnnounce(p)),
+            bytes: p.length,
+          })),
+        ]
+        : [
+          ...chunks(m.withdraw, (p) => 1 + ((p.len + 7) >> 3)).map(({ items, bytes }) => ({
+            deliver: (r: Router) => r.receiveWithdraw(node.id, items),
+            bytes,
+          })),
+          ...chunks(m.announce, (a) => 2 + ((a.prefix.len + 7) >> 3) + 36 * a.path.length)
+            .map(({ items, bytes }) => ({
+              deliver: (r: Router) => void r.receiveAnnounce(node.id, items),
+              bytes,
+            })),
+        ];
       this.#stats.entries += m.withdraw.length + m.announce.length;
-      for (const { kind, p } of payloads) {
+      for (const { deliver, bytes } of payloads) {
         this.#stats.messages++;
-        this.#stats.bytes += p.length;
+        this.#stats.bytes += bytes;
         this.#linkMessages.set(link, (this.#linkMessages.get(link) ?? 0) + 1);
         this.#push(this.now + latency / 2, () => {
           // Dropped when the link went down meanwhile (the session is gone).
           if (this.links.get(linkKey(i, j)) === undefined || !this.nodes[j].alive) return;
-          const r = this.nodes[j].router;
-          if (kind === "w") r.receiveWithdraw(node.id, decodeWithdraw(p));
-          else r.receiveAnnounce(node.id, decodeAnnounce(p));
+          deliver(this.nodes[j].router);
           this.onFibTouched?.(j);
           this.#mark();
           this.#kick(j);
@@ -313,6 +341,24 @@ export class RoutingSim {
     const t = this.#queue.peekKey()!;
     return { t, run: this.#queue.pop()! };
   }
+}
+
+/** Splits a list as the wire encoders do: payloads of ≤ 64 KiB and ≤ 65 535 entries. */
+function chunks<T>(items: readonly T[], size: (x: T) => number): { items: T[]; bytes: number }[] {
+  const out: { items: T[]; bytes: number }[] = [];
+  let cur: T[] = [], bytes = 3;
+  for (const x of items) {
+    const n = size(x);
+    if (cur.length === 0xffff || bytes + n > 65536) {
+      out.push({ items: cur, bytes });
+      cur = [];
+      bytes = 3;
+    }
+    cur.push(x);
+    bytes += n;
+  }
+  if (cur.length > 0) out.push({ items: cur, bytes });
+  return out;
 }
 
 function emptyStats(): SimStats {

@@ -24,6 +24,8 @@ export interface ScaleOptions {
   /** Source nodes whose paths to every prefix are checked after each event (default 20). */
   readonly checkSources?: number;
   readonly hysteresisMs?: number;
+  /** Run payloads through the wire codec (default true; false is faster, same counts). */
+  readonly wire?: boolean;
   /** The router's hold after a lost route (default: the router's). */
   readonly worseRouteHoldMs?: number;
 }
@@ -75,6 +77,7 @@ export function runScale(o: ScaleOptions): ScaleResult {
     hysteresisMs: o.hysteresisMs ?? 10,
     flushDelayMs: FLUSH_DELAY_MS,
     worseRouteHoldMs: o.worseRouteHoldMs,
+    wire: o.wire,
   });
   const pick = () => Math.floor(rand() * o.nodes);
   // Choose the failures up front so their prefixes are watched for loops.
