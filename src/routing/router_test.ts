@@ -324,3 +324,20 @@ Deno.test("Router ignores routes from peers that are not up and refuses to peer 
   assertThrows(() => r.peerUp({ id: A, name: "a", external: false }, 1), RangeError);
   assertThrows(() => r.peerUp({ id: B, name: "b", external: false }, -1), RangeError);
 });
+
+Deno.test("Router keeps every path intact when its shared-hop cache starts over", () => {
+  const { r } = setup({ hysteresisMs: 0, maxRoutesPerOrigin: 65536 });
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:e::/48", [B, 1], [C, 2.5])]);
+  // More distinct (node, latency) pairs than the cache holds (65 536): it starts over on the way.
+  const many: Route[] = [];
+  for (let i = 0; i < 25_000; i++) {
+    const p = `fd01:${(i & 0xffff).toString(16)}::/48`;
+    many.push(route(p, [B, 1], [D, i / 1000], [E, (30000 + i) / 1000], [C, (60000 + i) / 1000]));
+  }
+  r.receiveAnnounce(B, many);
+  const t = new Map(r.table().map((v) => [v.prefix, v]));
+  assertEquals(t.get("fd00:e::/48")!.path.map((h) => h.latencyMs), [5, 2.5]);
+  assertEquals(t.get("fd01:1234::/48")!.path.map((h) => h.latencyMs), [5, 4.66, 34.66, 64.66]);
+  assertEquals(t.get("fd01:61a7::/48")!.path.map((h) => h.latencyMs), [5, 24.999, 54.999, 84.999]);
+});
