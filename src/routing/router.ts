@@ -51,7 +51,7 @@ import { type PeerId, shortId } from "../pki/peer_id.ts";
 import { decide } from "./decision.ts";
 import { Fib } from "./fib.ts";
 import { type LatencyOptions, LinkLatency } from "./latency.ts";
-import { type Hop, type NextHop, pathMetricUs, type Route } from "./route.ts";
+import { type NextHop, pathMetricUs, type Route } from "./route.ts";
 import { isValidPrefix, routeProblem } from "./route_check.ts";
 import {
   type Dest,
@@ -64,31 +64,22 @@ import {
   type RouterOptions,
   sameAnnouncement,
   sameNextHop,
-  samePath,
   type Selected,
-  selectedMetricUs,
   syncAll,
   syncPrefix,
 } from "./router_state.ts";
+import { updateHold } from "./route_hold.ts";
 import { routeViews } from "./route_views.ts";
+import { SharedHops } from "./shared_hops.ts";
 import { PeerQuota, type QuotaRefusals } from "./route_quota.ts";
 import { SourceTable } from "./source_table.ts";
 import type { RouteView } from "./table_view.ts";
-
-/** Whether the candidate `sel` was chosen from is gone or slower now (a local route: removed). */
-function lostOrSlower(dest: Dest, sel: Selected): boolean {
-  if (sel.kind === "local") return dest.local === undefined;
-  const now = dest.cands.get(sel.cand.peer);
-  return now === undefined || now.metricUs > sel.cand.metricUs;
-}
 
 export type { FlushResult, PeerInfo, PeerMessages, QuotaRefusals, ReceiveResult, RouterOptions };
 
 const log = getLogger(["vmesh", "routing"]);
 
 const MAX_PROBLEMS = 8;
-/** Distinct hops kept for sharing between candidate paths before the cache starts over. */
-const MAX_SHARED_HOPS = 65536;
 
 /** The routing core of one node. See the module documentation. */
 export class Router {
@@ -116,13 +107,8 @@ export class Router {
    * end of every event. Give it to the forwarder once.
    */
   readonly sources: SourceTable = new SourceTable();
-  /**
-   * Frozen hop objects shared by the candidates' paths, by node ID and latency: the paths of a
-   * mesh repeat the same (node, latency to its next hop) pairs, one per directed link, so sharing
-   * them makes a candidate cost one pointer per hop (a quarter of the memory at 1 000 nodes).
-   */
-  readonly #hops = new Map<PeerId, Map<number, Hop>>();
-  #hopCount = 0;
+  /** Hop objects shared by the candidates' paths. */
+  readonly #hops = new SharedHops();
 
   /**
    * Creates a router with no routes and no neighbours.
@@ -515,7 +501,7 @@ export class Router {
     for (const key of peer.keys) {
       const dest = this.#dests.get(key)!;
       const c = dest.cands.get(peer.info.id)!;
-      const path = [this.#sharedHop(c.path[0].id, ms), ...c.path.slice(1)];
+      const path = [this.#hops.get(c.path[0].id, ms), ...c.path.slice(1)];
       dest.cands.set(peer.info.id, { ...c, path, metricUs: pathMetricUs(path) });
       this.#recompute(dest);
     }
@@ -566,7 +552,7 @@ export class Router {
     const dest = this.#dest(route.prefix);
     // The first hop is ours to measure; hop objects are shared (see #hops).
     const first = peer.latency.advertisedMs;
-    const path = route.path.map((h, i) => this.#sharedHop(h.id, i === 0 ? first : h.latencyMs));
+    const path = route.path.map((h, i) => this.#hops.get(h.id, i === 0 ? first : h.latencyMs));
     dest.cands.set(id, { peer: id, path, metricUs: pathMetricUs(path), receivedAt: at });
     if (old === undefined) {
       peer.keys.add(key);
@@ -607,7 +593,7 @@ export class Router {
     }
     dest.best = next;
     const key = prefixKey(dest.prefix);
-    this.#holdIfWorse(dest, key, old, next);
+    if (updateHold(dest, old, next, this.#o.now(), this.#o.worseRouteHoldMs)) this.#held.add(key);
     if (!sameNextHop(old, next)) {
       dest.since = this.#o.now();
       if (next === undefined) this.fib.delete(dest.prefix);
@@ -620,46 +606,6 @@ export class Router {
     } else if (next === undefined) {
       this.#dirty.add(key); // let flush drop the empty entry
     }
-  }
-
-  /**
-   * Holds back announcements for a prefix after its route was lost or got worse (the candidate
-   * it came from vanished or slowed down) and the best moved to another path or to none: during
-   * the hold neighbours get a withdrawal; the hold ends after `worseRouteHoldMs`, or at once when
-   * a route at least as fast as the lost one is selected.
-   */
-  #holdIfWorse(dest: Dest, key: string, old?: Selected, next?: Selected): void {
-    if (dest.holdUntil !== undefined) {
-      // A better route that won on its merits (the one before it is still there) is news.
-      const improved = old === undefined || (!lostOrSlower(dest, old) && !samePath(old, next!));
-      if (next !== undefined && improved && selectedMetricUs(next) < dest.holdMetricUs!) {
-        dest.holdUntil = dest.holdMetricUs = undefined;
-      }
-      return;
-    }
-    const hold = this.#o.worseRouteHoldMs;
-    if (hold === 0 || old === undefined) return;
-    if (next !== undefined && (samePath(old, next) || !lostOrSlower(dest, old))) return;
-    if (next === undefined && old.kind === "local") return;
-    dest.holdUntil = this.#o.now() + hold;
-    dest.holdMetricUs = Math.min(selectedMetricUs(old), next ? selectedMetricUs(next) : Infinity);
-    this.#held.add(key);
-  }
-
-  #sharedHop(id: PeerId, latencyMs: number): Hop {
-    let byLatency = this.#hops.get(id);
-    let hop = byLatency?.get(latencyMs);
-    if (hop !== undefined) return hop;
-    if (this.#hopCount >= MAX_SHARED_HOPS) {
-      this.#hops.clear(); // bounded: a neighbour sending ever new latencies cannot grow it
-      this.#hopCount = 0;
-      byLatency = undefined;
-    }
-    if (byLatency === undefined) this.#hops.set(id, byLatency = new Map());
-    hop = Object.freeze({ id, latencyMs });
-    byLatency.set(latencyMs, hop);
-    this.#hopCount++;
-    return hop;
   }
 
   #nextHop(sel: Selected): NextHop {
