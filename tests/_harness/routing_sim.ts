@@ -81,6 +81,9 @@ export class RoutingSim {
        * (same payloads, same bytes): several times faster for 1 000-node runs.
        */
       wire?: boolean;
+      /** Passed to every Router (default: the Router's). */
+      maxRoutesPerOrigin?: number;
+      maxRoutesPerPeer?: number;
     } = {},
   ) {
     this.#wire = options.wire ?? true;
@@ -93,6 +96,8 @@ export class RoutingSim {
         now: () => this.now,
         hysteresisMs: options.hysteresisMs ?? 10,
         worseRouteHoldMs: options.worseRouteHoldMs,
+        maxRoutesPerOrigin: options.maxRoutesPerOrigin,
+        maxRoutesPerPeer: options.maxRoutesPerPeer,
       });
       const addr = new Uint8Array(16);
       addr[0] = 0xfd;
@@ -154,6 +159,11 @@ export class RoutingSim {
    */
   linkMetric(a: number, b: number): number {
     return this.nodes[b].router.linkLatency(this.nodes[a].id)!;
+  }
+
+  /** Schedules a flush of node i, after its router was changed directly (e.g. addLocal). */
+  kick(i: number): void {
+    this.#kick(i);
   }
 
   /** Starts counting a run (call before the events whose convergence you measure). */

@@ -1,0 +1,86 @@
+/**
+ * `deno run -A --v8-flags=--expose-gc scripts/bench_prefixes.ts [--prefixes N] [--quota Q]`:
+ * the routing cost of a transit site, in process (sans-IO, the real Router and wire codec).
+ *
+ * Node 0 of a chain 0–1–2–3 (links of 10 ms RTT) announces N /64 prefixes (default 100 000). It
+ * reports the wall-clock time until node 3 has all of them (CPU of four routers in one thread,
+ * so an upper bound for one node's share) and the simulated time, the payloads per link, the heap
+ * growth per node, then the same for withdrawing all of them. Real nodes add the session, TLS
+ * and the TUN; this measures what the routing core itself costs. `--quota Q` sets the routers'
+ * per-origin limit (`maxRoutesPerOrigin`, default 16 384): N above it is refused past the first
+ * hop, which this script reports.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { RoutingSim } from "../tests/_harness/routing_sim.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    prefixes: { type: "string", default: "100000" },
+    quota: { type: "string" },
+  },
+});
+const n = Number(args.prefixes);
+if (!Number.isInteger(n) || n < 1 || n > 1_000_000) {
+  console.error(`--prefixes ${args.prefixes}: a whole number from 1 to 1 000 000`);
+  Deno.exit(2);
+}
+const quota = args.quota === undefined ? undefined : Number(args.quota);
+const gc = (globalThis as { gc?: () => void }).gc;
+const heap = () => {
+  gc?.();
+  return Deno.memoryUsage().heapUsed;
+};
+
+const sim = new RoutingSim(4, {
+  hysteresisMs: 10,
+  flushDelayMs: 10,
+  maxRoutesPerOrigin: quota,
+  maxRoutesPerPeer: Math.max(65536, n + 16),
+});
+for (let i = 0; i < 3; i++) sim.linkUp(i, i + 1, 10);
+sim.runUntilQuiet();
+const prefixes = Array.from({ length: n }, (_, i) => {
+  const addr = new Uint8Array(16);
+  addr[0] = 0xfd;
+  addr[1] = 0x01;
+  addr[4] = (i >> 16) & 0xff;
+  addr[5] = (i >> 8) & 0xff;
+  addr[6] = i & 0xff;
+  return { addr, len: 64 };
+});
+const h0 = heap();
+sim.startRun();
+let t = performance.now();
+for (const p of prefixes) sim.nodes[0].router.addLocal(p, "tun0");
+sim.kick(0);
+const up = sim.runUntilQuiet();
+const upWall = performance.now() - t;
+const h1 = heap();
+const have = sim.nodes.map((node) => node.router.table().length - 4);
+t = performance.now();
+sim.startRun();
+for (const p of prefixes) sim.nodes[0].router.removeLocal(p);
+sim.kick(0);
+const down = sim.runUntilQuiet();
+const downWall = performance.now() - t;
+const left = sim.nodes.map((node) => node.router.table().length - 4);
+
+console.log(
+  `${n} prefixes announced by node 0 of a chain of 4 (quota per origin ${quota ?? "default"})`,
+);
+console.log(`routes held by nodes 0..3: ${have.join(", ")}`);
+console.log(
+  `announce: ${(upWall / 1000).toFixed(2)} s wall (4 routers, one thread), ` +
+    `${up.convergenceMs.toFixed(0)} ms simulated, ${up.messages} payloads ` +
+    `(${(up.messages / 3).toFixed(0)} per link), ${(up.bytes / 1e6).toFixed(1)} MB`,
+);
+console.log(
+  `heap growth: ${((h1 - h0) / 4 / 2 ** 20).toFixed(0)} MiB per node ` +
+    `(${((h1 - h0) / 4 / n).toFixed(0)} B per route per node)`,
+);
+console.log(
+  `withdraw: ${(downWall / 1000).toFixed(2)} s wall, ${down.convergenceMs.toFixed(0)} ms ` +
+    `simulated, ${down.messages} payloads; routes left: ${left.join(", ")}`,
+);
