@@ -7,7 +7,7 @@ import { type MeshNode, NodeMesh, waitUntil } from "./_harness/node_harness.ts";
 import { FrameType } from "../src/session/mod.ts";
 import { makeTestPki } from "./_harness/pki.ts";
 import { signDc } from "../src/dc/mod.ts";
-import { encodeDcOffer } from "../src/node/dc_sync.ts";
+import { encodeDcOffer, NO_DC_OFFER } from "../src/dc/mod.ts";
 
 const MINUTE = 60_000;
 
@@ -162,11 +162,7 @@ Deno.test("a peer repeating stale DC offers does not make a node stream its DC",
     const a = await mesh.start("a", 1, { peers: [b] });
     await waitUntil(() => a.node.dc.current !== undefined, "A to get the DC");
     const toB = a.node.sessions.sessions().find((s) => s.peer.name === b.name)!;
-    const stale = encodeDcOffer({
-      notBefore: new Date(0),
-      contentHash: "00".repeat(32),
-      raw: new Uint8Array(),
-    });
+    const stale = encodeDcOffer(NO_DC_OFFER);
     for (let i = 0; i < 50; i++) toB.sendControl(FrameType.DcOffer, stale);
     await new Promise((r) => setTimeout(r, 300));
     assertEquals(a.node.dc.stats.accepted, 1);

@@ -20,7 +20,9 @@ export type DcErrorReason =
   /** The content is not valid DC JSON (bad CIDR, bad max_prefix_len, wrong types). */
   | "bad_content"
   /** A DC that is not newer than the current one. */
-  | "not_newer";
+  | "not_newer"
+  /** A chunked DC transfer from a peer broke the rules (size, order, hash, timeout). */
+  | "bad_transfer";
 
 /** A distributed config was refused; `reason` says why. */
 export class DcError extends Error {

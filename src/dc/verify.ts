@@ -1,5 +1,14 @@
 /**
- * Verifying a distributed config, and ordering two of them.
+ * Verifying a distributed config, and putting it in canonical form.
+ *
+ * Canonical form: the signature covers the content bytes (through the `vnet-conf://` hash in
+ * the certificate) and the certificate (through the CA's signature), but not the protobuf
+ * container around them. So a verified DC is kept, persisted and gossiped as the container
+ * re-encoded the way Go's `proto.Marshal` writes it (`encodeDc`): fields 1, 2, 3 in order,
+ * minimal varints, nothing else. Unknown fields, padding and non-minimal encodings a relaying
+ * peer added are dropped (and reported as warnings); duplicate or mistyped known fields and
+ * truncated input are refused by `decodeDc`. The certificate and content bytes are kept as
+ * signed, so the re-encoded DC verifies everywhere, `vnconfigsign` files included.
  * @module
  */
 import { parseCertificate } from "../pki/certificate.ts";
@@ -7,7 +16,7 @@ import { checkIssuedBy } from "../pki/chain.ts";
 import { CertificateError } from "../pki/errors.ts";
 import { checkDcSignerRole } from "../pki/roles.ts";
 import { parsedCa, type TrustStore, trustStoreFromPem } from "../pki/trust.ts";
-import { decodeDc } from "./codec.ts";
+import { decodeDc, encodeDc } from "./codec.ts";
 import { type DcContent, parseDcContent } from "./content.ts";
 import { DcError } from "./errors.ts";
 import { DC_URI_SCHEME, sha256Hex } from "./sign.ts";
@@ -26,13 +35,27 @@ export interface VerifiedDc {
   readonly content: DcContent;
   /** The content bytes as signed. */
   readonly contentBytes: Uint8Array;
-  /** The whole DistributedConfig protobuf, as received (to store and to gossip on). */
+  /**
+   * The whole DistributedConfig protobuf in canonical form (to store and to gossip on): the
+   * bytes received when they were canonical, else their re-encoding (see the module doc).
+   */
   readonly raw: Uint8Array;
   /** Everything suspicious but accepted: unknown protobuf fields, content warnings. */
   readonly warnings: readonly string[];
 }
 
 const URI_RE = /^vnet-conf:\/\/([0-9a-fA-F]{64})$/;
+
+/** Options of {@link verifyDc}. */
+export interface VerifyDcOptions {
+  /**
+   * Accept a DC whose certificate has expired (default false): the chain is then checked at
+   * the certificate's NotAfter instead of `now`. Nodes pass true for DCs from peers and from
+   * `state_dir`: an aged DC stays the CA's latest word and is enforced until a newer one
+   * arrives (a DC not yet valid is still refused).
+   */
+  allowExpired?: boolean;
+}
 
 /**
  * Verifies a DistributedConfig: version 1; certificate issued by our CA and valid at `now`;
@@ -41,16 +64,18 @@ const URI_RE = /^vnet-conf:\/\/([0-9a-fA-F]{64})$/;
  * @param bytes The protobuf bytes (a `dconf-*.bin` file).
  * @param trust Our trust store, or our CA certificate as PEM.
  * @param now The time for certificate validity.
- * @returns The verified DC.
+ * @param opts See {@link VerifyDcOptions}.
+ * @returns The verified DC, its `raw` in canonical form.
  * @throws {DcError} with the reason (a certificate problem has the CertificateError as cause).
  */
 export async function verifyDc(
   bytes: Uint8Array,
   trust: TrustStore | string,
   now: Date = new Date(),
+  opts: VerifyDcOptions = {},
 ): Promise<VerifiedDc> {
   const msg = decodeDc(bytes);
-  const warnings: string[] = msg.unknownFields.map((n) => `unknown protobuf field ${n} (ignored)`);
+  const warnings: string[] = msg.unknownFields.map((n) => `unknown protobuf field ${n} (dropped)`);
   if (msg.version !== 1) {
     throw new DcError("unsupported_version", `unsupported DC version ${msg.version} (expected 1)`);
   }
@@ -68,7 +93,8 @@ export async function verifyDc(
       throw new CertificateError("malformed", "the DC has no certificate");
     }
     cert = parseCertificate(msg.certificate);
-    await checkIssuedBy(cert, parsedCa(store), now, "the DC certificate");
+    const at = opts.allowExpired && now.getTime() > cert.notAfter.getTime() ? cert.notAfter : now;
+    await checkIssuedBy(cert, parsedCa(store), at, "the DC certificate");
     checkDcSignerRole(cert, "the DC certificate");
   } catch (e) {
     if (e instanceof CertificateError) {
@@ -104,6 +130,13 @@ export async function verifyDc(
   }
   const content = parseDcContent(msg.content);
   warnings.push(...content.warnings);
+  const canonical = encodeDc(msg);
+  if (!sameBytes(canonical, bytes)) {
+    warnings.push(
+      `the DC container was not in canonical form (${bytes.length} bytes, ` +
+        `${canonical.length} canonical): re-encoded`,
+    );
+  }
   return {
     version: msg.version,
     notBefore: cert.notBefore,
@@ -111,23 +144,13 @@ export async function verifyDc(
     contentHash,
     content,
     contentBytes: msg.content,
-    raw: bytes,
+    raw: sameBytes(canonical, bytes) ? bytes : canonical,
     warnings,
   };
 }
 
-/**
- * Orders DCs by NotBefore (older first). Equal times compare 0: neither replaces the other.
- * @returns negative, zero or positive.
- */
-export function compareDc(a: { notBefore: Date }, b: { notBefore: Date }): number {
-  return a.notBefore.getTime() - b.notBefore.getTime();
-}
-
-/**
- * True when `candidate` should replace `current`: strictly later NotBefore (as in the Go
- * vmesh, an equal time is not newer). Any DC is newer than none.
- */
-export function isNewer(candidate: { notBefore: Date }, current?: { notBefore: Date }): boolean {
-  return current === undefined || compareDc(candidate, current) > 0;
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -1,72 +1,71 @@
 /**
- * Distributed-config synchronisation: which DC this node runs, where it is persisted, and
- * what to send to peers.
+ * Distributed-config state of a node: which DC it runs, its persistence in `state_dir`, its
+ * expiry, and the verification of DCs that arrive (the peer protocol is in `dc_gossip.ts`).
  *
- * Protocol (over the peer session): when a session comes up, and every 30 s after, each side
- * sends a DC offer — the NotBefore (ms since the epoch) and SHA-256 of the content of the DC
- * it runs. A side whose own DC is strictly newer than the offer it receives answers with the
- * whole DC. A node that accepts a newer DC persists it and pushes it to all its other peers at
- * once. Older or equal DCs are ignored quietly; a DC that fails verification is counted and
- * logged once per peer. Each peer has at most one DC being verified and one waiting: a DC that
- * arrives while another from the same peer waits replaces it (counted as superseded), so a
- * peer that floods DC frames costs one verification at a time and two DCs of memory.
+ * - Order: one rule, `isNewer` from `src/dc` (signing time, then content hash).
+ * - Verification: at most one DC per peer is verified at a time and one waits; a DC that
+ *   arrives while another from the same peer waits replaces it (counted as superseded), so a
+ *   peer that floods DCs costs one verification at a time and two DCs of memory.
+ * - Expiry: a DC whose certificate has expired stays in force, across restarts too, until a
+ *   newer one arrives; nothing falls back to "no filter" because a DC aged. From
+ *   {@link EXPIRY_WARNING_MS} before the end date the node warns in its log, at most once a
+ *   day ({@link DcSync.tick}).
+ * - `state_dir/dc.bin`: see `dc_state_file.ts`. At start a suspect or invalid file stops the
+ *   node ({@link DcStateError}); while running the file is checked on each tick, and one that
+ *   no longer holds the DC in force is reported and rewritten (a newer valid DC found there is
+ *   taken instead).
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { encodeDcOffer, isNewer, NO_DC_OFFER } from "../dc/mod.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
+import { DcStateError, defaultOwners, readStateFile } from "./dc_state_file.ts";
 
 const log = getLogger(["vmesh", "dc"]);
 
+/** From this long before its certificate's end date, the DC in force is warned about. */
+export const EXPIRY_WARNING_MS = 30 * 86_400_000;
+/** The expiry warning is logged at most this often. */
+export const EXPIRY_WARNING_EVERY_MS = 86_400_000;
+
 /** The parts of a verified DC that synchronisation needs. */
 export interface DcVersion {
-  /** Signing time; the newer DC has the strictly later one. */
+  /** Signing time; orders DCs together with the content hash. */
   readonly notBefore: Date;
+  /** The end date of the DC certificate. */
+  readonly notAfter: Date;
   /** Lower-case hex SHA-256 of the content. */
   readonly contentHash: string;
-  /** The whole DC file as signed. */
+  /** The whole DC in canonical form (what is persisted and gossiped). */
   readonly raw: Uint8Array;
 }
 
 /** Verifies DC bytes (signature chain, hash, content). Throws with the reason. */
 export type DcVerifier<T extends DcVersion> = (raw: Uint8Array) => Promise<T>;
 
-/** An offer as sent on the wire: 8 bytes NotBefore (ms, big-endian) + 32 bytes hash. */
-export const DC_OFFER_LEN = 40;
-
-/** Encodes the offer for `dc`. */
-export function encodeDcOffer(dc: DcVersion): Uint8Array {
-  const out = new Uint8Array(DC_OFFER_LEN);
-  new DataView(out.buffer).setBigUint64(0, BigInt(dc.notBefore.getTime()));
-  out.set(Uint8Array.fromHex(dc.contentHash), 8);
-  return out;
-}
-
-/** A decoded offer. */
-export interface DcOffer {
-  notBefore: number;
-  contentHash: string;
-}
-
-/** Decodes an offer. @throws {RangeError} when it is not 40 bytes or the time is absurd. */
-export function decodeDcOffer(payload: Uint8Array): DcOffer {
-  if (payload.length !== DC_OFFER_LEN) {
-    throw new RangeError(`DC offer must be ${DC_OFFER_LEN} bytes, got ${payload.length}`);
-  }
-  const t = new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0);
-  if (t > BigInt(8.64e15)) throw new RangeError("DC offer time is out of range");
-  return { notBefore: Number(t), contentHash: payload.subarray(8).toHex() };
-}
-
-/** Whether `a` is strictly newer than `b` (later NotBefore; see the Go vnconfigsign rule). */
-export function isNewer(a: { notBefore: number }, b: { notBefore: number } | undefined): boolean {
-  return b === undefined || a.notBefore > b.notBefore;
-}
-
 /**
  * What became of a DC that arrived from a peer: `superseded` when a later DC from the same
  * peer arrived before this one's verification started (the later one is verified instead).
  */
 export type DcReceiveResult = "accepted" | "not_newer" | "invalid" | "superseded";
+
+/** Expiry of the DC in force, for `status` and `dc current`. */
+export interface DcExpiry {
+  /** The DC certificate's end date. */
+  readonly expiresAt: Date;
+  /** Whether it has passed (the DC is still enforced). */
+  readonly expired: boolean;
+  /** Whether the node warns about it (within {@link EXPIRY_WARNING_MS}, or expired). */
+  readonly warning: boolean;
+}
+
+/** Options of {@link DcSync}. */
+export interface DcSyncOptions {
+  /** Wall-clock time in ms since the epoch (default `Date.now`), for expiry. */
+  wallNow?: () => number;
+  /** User IDs `dc.bin` may belong to (default: the process's and root). */
+  owners?: Iterable<number>;
+}
 
 /** A peer's DC verification in progress, and the DC waiting behind it. */
 interface PeerQueue {
@@ -78,53 +77,92 @@ export class DcSync<T extends DcVersion> {
   #current: T | undefined;
   #failedPeers = new Set<string>();
   #writes: Promise<void> = Promise.resolve();
+  #lastExpiryWarning = -Infinity;
+  #checkingFile = false;
+  #lastFileProblem = "";
   readonly #verifying = new Map<string, PeerQueue>();
+  readonly #wallNow: () => number;
+  readonly #owners: Set<number>;
   /** Counters. */
-  readonly stats = { accepted: 0, notNewer: 0, invalid: 0, superseded: 0 };
+  readonly stats = {
+    accepted: 0,
+    notNewer: 0,
+    invalid: 0,
+    superseded: 0,
+    expiryWarnings: 0,
+    stateFileProblems: 0,
+  };
 
   /**
    * @param verify checks a DC file
    * @param statePath where the current DC is persisted (`<state_dir>/dc.bin`)
    * @param onAccept called with each newly accepted DC (re-filter routes, push to peers)
+   * @param opts clock and file owners
    */
   constructor(
     private readonly verify: DcVerifier<T>,
     private readonly statePath: string,
     private readonly onAccept: (dc: T, from: string | undefined) => void,
-  ) {}
+    opts: DcSyncOptions = {},
+  ) {
+    this.#wallNow = opts.wallNow ?? Date.now;
+    this.#owners = opts.owners ? new Set(opts.owners) : defaultOwners();
+  }
 
   /** The DC this node runs, if any. */
   get current(): T | undefined {
     return this.#current;
   }
 
-  /** The offer for the current DC, or undefined when the node has none. */
-  offer(): Uint8Array | undefined {
-    return this.#current ? encodeDcOffer(this.#current) : undefined;
+  /** Lets `dc.bin` belong to `uid` too (the user the node drops its privileges to). */
+  allowOwner(uid: number): void {
+    this.#owners.add(uid);
+  }
+
+  /** The offer for the current DC ({@link NO_DC_OFFER} when the node has none). */
+  offer(): Uint8Array {
+    return encodeDcOffer(this.#current ?? NO_DC_OFFER);
+  }
+
+  /** Whether a peer's offer shows that our DC is newer (then send it the whole DC). */
+  shouldSendTo(offer: { notBefore: number; contentHash: string }): boolean {
+    return this.#current !== undefined && isNewer(this.#current, offer);
+  }
+
+  /** Expiry of the DC in force (undefined without one). */
+  expiry(): DcExpiry | undefined {
+    const dc = this.#current;
+    if (dc === undefined) return undefined;
+    const now = this.#wallNow();
+    const end = dc.notAfter.getTime();
+    return {
+      expiresAt: dc.notAfter,
+      expired: now > end,
+      warning: now >= end - EXPIRY_WARNING_MS,
+    };
   }
 
   /**
-   * Loads the persisted DC (if any). A missing file is normal; an unreadable or invalid one is
-   * logged and ignored (the node then waits for a peer or --initial-dc).
+   * Loads the persisted DC (if any). A missing file is normal. A file that is suspect (see
+   * `dc_state_file.ts`) or does not verify stops the start: the node does not run with less
+   * filtering than its last DC. An expired DC is loaded (and warned about).
+   * @throws {DcStateError} naming the file and what is wrong
    */
   async loadPersisted(): Promise<void> {
-    let raw: Uint8Array;
+    const f = await readStateFile(this.statePath, this.#owners);
+    if (f.kind === "missing") return;
+    if (f.kind === "suspect") throw new DcStateError(this.statePath, f.problem);
+    let dc: T;
     try {
-      raw = await Deno.readFile(this.statePath);
+      dc = await this.verify(f.raw);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      log.warn("cannot read persisted DC {path}: {error}", { path: this.statePath, error: `${e}` });
-      return;
+      throw new DcStateError(
+        this.statePath,
+        `it does not hold a valid DC (${e instanceof Error ? e.message : String(e)})`,
+      );
     }
-    try {
-      await this.#adopt(await this.verify(raw), undefined, false);
-      log.info("loaded persisted DC signed {time}", { time: this.#current!.notBefore });
-    } catch (e) {
-      log.warn("persisted DC {path} does not verify, ignoring it: {error}", {
-        path: this.statePath,
-        error: e instanceof Error ? e.message : String(e),
-      });
-    }
+    await this.#adopt(dc, undefined, !sameBytes(dc.raw, f.raw));
+    log.info("loaded persisted DC signed {time}", { time: dc.notBefore.toISOString() });
   }
 
   /**
@@ -133,14 +171,9 @@ export class DcSync<T extends DcVersion> {
    */
   async applyInitial(raw: Uint8Array): Promise<boolean> {
     const dc = await this.verify(raw);
-    if (!isNewer(asOffer(dc), this.#current && asOffer(this.#current))) return false;
+    if (!isNewer(dc, this.#current)) return false;
     await this.#adopt(dc, undefined, true);
     return true;
-  }
-
-  /** Whether a peer's offer shows that our DC is newer (then send it the whole DC). */
-  shouldSendTo(offer: DcOffer): boolean {
-    return this.#current !== undefined && isNewer(asOffer(this.#current), offer);
   }
 
   /**
@@ -162,6 +195,94 @@ export class DcSync<T extends DcVersion> {
     const queue: PeerQueue = { next: undefined };
     this.#verifying.set(from, queue);
     return this.#drain(raw, from, queue);
+  }
+
+  /**
+   * Periodic duties (the node calls it every few seconds): the expiry warning, and the check
+   * of `dc.bin` against the DC in force.
+   */
+  async tick(): Promise<void> {
+    this.#checkExpiry();
+    await this.checkStateFile();
+  }
+
+  /**
+   * Compares `dc.bin` with the DC in force. A file that no longer holds it (removed, replaced,
+   * suspect, invalid or older) is reported and rewritten; a newer valid DC found there (an
+   * operator copied one in) is adopted as if given with `--initial-dc`.
+   */
+  async checkStateFile(): Promise<void> {
+    if (this.#checkingFile) return;
+    this.#checkingFile = true;
+    try {
+      await this.#writes;
+      const dc = this.#current;
+      const f = await readStateFile(this.statePath, this.#owners);
+      if (f.kind === "present" && dc !== undefined && sameBytes(f.raw, dc.raw)) {
+        this.#lastFileProblem = "";
+        return;
+      }
+      if (f.kind === "missing" && dc === undefined) return;
+      let problem: string;
+      if (f.kind === "missing") problem = "it was removed";
+      else if (f.kind === "suspect") problem = f.problem;
+      else {
+        const found = await this.verify(f.raw).catch((e: unknown) =>
+          `it does not hold a valid DC (${e instanceof Error ? e.message : e})`
+        );
+        if (this.#current !== dc) return; // changed meanwhile: look again next tick
+        if (typeof found === "string") problem = found;
+        else if (isNewer(found, dc)) {
+          log.warn("{path} holds a newer DC than the one in force: adopting it", {
+            path: this.statePath,
+          });
+          await this.#adopt(found, undefined, !sameBytes(found.raw, f.raw));
+          return;
+        } else if (sameBytes(found.raw, dc!.raw)) {
+          problem = "it holds the DC in force in another encoding";
+        } else {
+          problem = `it holds a DC signed ${found.notBefore.toISOString()}, not newer than ` +
+            "the one in force";
+        }
+      }
+      if (this.#current !== dc) return;
+      this.stats.stateFileProblems++;
+      const message = `${problem}; ` +
+        (dc ? `restoring the DC in force (signed ${dc.notBefore.toISOString()})` : "ignored");
+      if (message !== this.#lastFileProblem) {
+        this.#lastFileProblem = message;
+        log.warn("{path} was changed by something other than vmesh: {message}", {
+          path: this.statePath,
+          message,
+        });
+      }
+      if (dc !== undefined) await this.#persist(dc, true);
+    } finally {
+      this.#checkingFile = false;
+    }
+  }
+
+  #checkExpiry(): void {
+    const e = this.expiry();
+    if (e === undefined || !e.warning) return;
+    const now = this.#wallNow();
+    if (now - this.#lastExpiryWarning < EXPIRY_WARNING_EVERY_MS) return;
+    this.#lastExpiryWarning = now;
+    this.stats.expiryWarnings++;
+    const at = e.expiresAt.toISOString();
+    if (e.expired) {
+      log.warn(
+        "the DC certificate expired at {at}; its whitelist stays in force until a newer DC " +
+          "arrives: sign one with `vmesh sign`",
+        { at },
+      );
+    } else {
+      const days = Math.floor((e.expiresAt.getTime() - now) / 86_400_000);
+      log.warn("the DC certificate expires at {at} (in {days} day(s)): sign a new DC", {
+        at,
+        days,
+      });
+    }
   }
 
   async #drain(raw: Uint8Array, from: string, queue: PeerQueue): Promise<DcReceiveResult> {
@@ -192,7 +313,7 @@ export class DcSync<T extends DcVersion> {
       }
       return "invalid";
     }
-    if (!isNewer(asOffer(dc), this.#current && asOffer(this.#current))) {
+    if (!isNewer(dc, this.#current)) {
       this.stats.notNewer++;
       return "not_newer";
     }
@@ -218,14 +339,16 @@ export class DcSync<T extends DcVersion> {
       // (receive() runs unawaited from a frame callback) nor stop the DC being persisted.
       log.error("applying the DC failed: {error}", { error: e instanceof Error ? e.stack : e });
     }
+    this.#checkExpiry();
     if (persist) await this.#persist(dc);
   }
 
   /** Writes `dc` unless a newer one replaced it meanwhile; writes never overlap. */
-  #persist(dc: T): Promise<void> {
+  #persist(dc: T, restore = false): Promise<void> {
     this.#writes = this.#writes.then(async () => {
       if (this.#current !== dc) return; // the newer DC's own write is queued after this one
       try {
+        if (restore) await Deno.remove(this.statePath, { recursive: true }).catch(() => {});
         await writeFileAtomic(this.statePath, dc.raw, 0o600);
       } catch (e) {
         log.error("cannot persist DC to {path}: {error} (it stays in memory)", {
@@ -238,6 +361,8 @@ export class DcSync<T extends DcVersion> {
   }
 }
 
-function asOffer(dc: DcVersion): DcOffer {
-  return { notBefore: dc.notBefore.getTime(), contentHash: dc.contentHash };
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

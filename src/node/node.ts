@@ -8,14 +8,14 @@
  *   frames → {@link Router}, which
  *   updates the FIB (shared with the forwarder, mutated in place) at once; what neighbours
  *   must hear is sent by `flush()` within {@link FLUSH_DELAY_MS}.
- * - DC offers and DCs → {@link DcSync}; an accepted DC re-filters routes and is pushed to
- *   every other peer.
+ * - DC offers, DCs and DC chunks → {@link DcGossip}, which hands whole DCs to {@link DcSync};
+ *   an accepted DC re-filters routes and is pushed to every other peer.
  * @module
  */
 import { getLogger } from "@logtape/logtape";
 import type { LocalAnnouncement, NodeConfig, PeerConfig } from "../config/mod.ts";
 import { Forwarder } from "../dataplane/forwarder.ts";
-import { type VerifiedDc, verifyDc } from "../dc/mod.ts";
+import { DcError, type VerifiedDc, verifyDc } from "../dc/mod.ts";
 import { parseIpv6 } from "../net/ipv6.ts";
 import { type Ipv6Prefix, prefixKey } from "../net/prefix.ts";
 import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
@@ -24,7 +24,8 @@ import { type Route, Router } from "../routing/mod.ts";
 import { FrameType, type Session, SessionError, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/vif.ts";
 import { sameName } from "../net/dns_name.ts";
-import { DcSync, decodeDcOffer, encodeDcOffer } from "./dc_sync.ts";
+import { DcGossip } from "./dc_gossip.ts";
+import { DcSync } from "./dc_sync.ts";
 import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";
 import { pumpVif } from "./vif_pump.ts";
 
@@ -34,8 +35,8 @@ const log = getLogger(["vmesh", "node"]);
 export const FLUSH_DELAY_MS = 10;
 /** Periodic DC re-offer (covers anything missed). */
 const DC_REOFFER_MS = 30_000;
-/** A peer's offers get the same DC again at most this often (a peer cannot make us stream it). */
-const DC_RESEND_MS = 60_000;
+/** How often DC transfers, the DC's expiry and `state_dir/dc.bin` are checked. */
+const DC_CHECK_MS = 10_000;
 /** Latency assumed for a link until its first RTT sample (a few hundred ms at most). */
 const INITIAL_LATENCY_MS = 100;
 
@@ -52,6 +53,7 @@ export class Node {
   readonly router: Router;
   readonly sessions: SessionManager;
   readonly dc: DcSync<VerifiedDc>;
+  readonly dcGossip: DcGossip<VerifiedDc>;
   readonly vifs: Map<string, Vif>;
   readonly udp: UdpLinks;
   readonly startedAt = Date.now();
@@ -61,8 +63,6 @@ export class Node {
   readonly #measured = new WeakSet<Session>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #flushing = false;
-  /** The DC last sent to each session, and when: an offer does not re-send it within a minute. */
-  readonly #dcSent = new WeakMap<Session, { hash: string; at: number }>();
   #timers: ReturnType<typeof setInterval>[] = [];
   #pumps: Promise<void>[] = [];
   #stopping = false;
@@ -96,10 +96,12 @@ export class Node {
       (peerId, batch) => this.forwarder.fromPeer(peerId, batch),
     );
     this.dc = new DcSync<VerifiedDc>(
-      (raw) => verifyDc(raw, trust, new Date()),
+      // An expired DC from a peer or state_dir is accepted: it stays the CA's latest word.
+      (raw) => verifyDc(raw, trust, new Date(), { allowExpired: true }),
       `${config.stateDir}/dc.bin`,
       (dc, from) => this.#onDcAccepted(dc, from),
     );
+    this.dcGossip = new DcGossip(this.dc, () => performance.now());
     this.sessions = new SessionManager({
       identity,
       trust,
@@ -135,8 +137,15 @@ export class Node {
     await this.sessions.start();
     this.#timers.push(
       setInterval(guarded("routing timers", () => this.router.tick()), 1000),
-      setInterval(guarded("DC re-offer", () => this.#offerDcToAll()), DC_REOFFER_MS),
+      setInterval(guarded("DC re-offer", () => this.dcGossip.offerToAll()), DC_REOFFER_MS),
       setInterval(guarded("UDP channel maintenance", () => this.udp.maintain()), UDP_MAINTAIN_MS),
+      setInterval(
+        guarded("DC checks", () => {
+          this.dcGossip.tick();
+          this.dc.tick().catch((e) => log.error("DC checks failed: {error}", { error: `${e}` }));
+        }),
+        DC_CHECK_MS,
+      ),
     );
     this.#scheduleFlush();
   }
@@ -201,7 +210,7 @@ export class Node {
     this.forwarder.attachPeer(id, this.udp.open(s, wantUdp));
     this.router.peerUp({ id, name, external }, INITIAL_LATENCY_MS);
     this.#flushNow();
-    s.sendControl(FrameType.DcOffer, this.#dcOffer());
+    this.dcGossip.peerUp(s);
   }
 
   #onDown(s: Session): void {
@@ -209,6 +218,7 @@ export class Node {
     // The manager keeps at most one open session per peer: this one was it.
     this.forwarder.detachPeer(s.peer.id);
     this.udp.close(s);
+    this.dcGossip.peerDown(s);
     this.router.peerDown(s.peer.id);
     this.#flushNow();
   }
@@ -240,14 +250,14 @@ export class Node {
         );
         this.#scheduleFlush();
         return;
-      case FrameType.DcOffer: {
-        const offer = peerInput("DC offer", () => decodeDcOffer(payload));
-        const current = this.dc.current;
-        if (current && this.dc.shouldSendTo(offer)) this.#sendDc(s, current);
+      case FrameType.DcOffer:
+        peerDc("DC offer", () => this.dcGossip.onOffer(s, payload));
         return;
-      }
       case FrameType.Dc:
-        this.dc.receive(payload.slice(), s.peer.name);
+        this.dcGossip.onDc(s, payload);
+        return;
+      case FrameType.DcChunk:
+        peerDc("DC chunk", () => this.dcGossip.onChunk(s, payload));
         return;
       case FrameType.UdpChannelRequest:
         peerSyntax("UDP channel request", () => this.udp.onRequest(s, payload));
@@ -267,34 +277,7 @@ export class Node {
     for (const w of dc.warnings) log.warn("DC: {warning}", { warning: w });
     this.router.setWhitelist(dc.content.prefixWhitelist);
     this.#scheduleFlush();
-    for (const s of this.sessions.sessions()) {
-      if (s.peer.name !== from) this.#sendDc(s, dc, true);
-    }
-  }
-
-  #sendDc(s: Session, dc: VerifiedDc, force = false): void {
-    const last = this.#dcSent.get(s);
-    const now = performance.now();
-    if (!force && last?.hash === dc.contentHash && now - last.at < DC_RESEND_MS) return;
-    this.#dcSent.set(s, { hash: dc.contentHash, at: now });
-    try {
-      s.sendControl(FrameType.Dc, dc.raw);
-    } catch (e) {
-      log.error("cannot send the DC to {peer}: {error}", { peer: s.peer.name, error: `${e}` });
-    }
-  }
-
-  #dcOffer(): Uint8Array {
-    return this.dc.offer() ?? encodeDcOffer({
-      notBefore: new Date(0),
-      contentHash: "00".repeat(32),
-      raw: new Uint8Array(),
-    });
-  }
-
-  #offerDcToAll(): void {
-    const offer = this.#dcOffer();
-    for (const s of this.sessions.sessions()) s.sendControl(FrameType.DcOffer, offer);
+    this.dcGossip.push(dc, from);
   }
 
   /**
@@ -373,6 +356,15 @@ function peerInput<T>(what: string, decode: () => T): T {
     return decode();
   } catch (e) {
     throw malformed(what, e);
+  }
+}
+
+/** Runs a DC handler whose `DcError` means a malformed offer or chunk (the peer's fault). */
+function peerDc(what: string, handle: () => void): void {
+  try {
+    handle();
+  } catch (e) {
+    throw e instanceof DcError ? malformed(what, e) : e;
   }
 }
 

@@ -76,6 +76,8 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
   try {
     // Before anything reads state_dir as root: see drop_permissions.ts.
     if (opts.dropPermissions) await checkStateDir(config.stateDir, NOBODY);
+    // After a run with --drop-permissions, dc.bin belongs to nobody.
+    if (opts.dropPermissions) node.dc.allowOwner(NOBODY);
     await node.loadState();
     if (opts.initialDcPath !== undefined) await applyInitialDc(node, opts.initialDcPath);
     await node.start();

@@ -32,6 +32,8 @@ export const FrameType = {
   UdpChannelRequest: 0x24,
   /** UDP data channel: response. */
   UdpChannelResponse: 0x25,
+  /** Distributed config: one chunk of a DC too large for one frame (defined by the DC layer). */
+  DcChunk: 0x26,
 } as const;
 
 /** A frame type value. */
@@ -45,6 +47,7 @@ export const CONTROL_TYPES: ReadonlySet<number> = new Set([
   FrameType.Dc,
   FrameType.UdpChannelRequest,
   FrameType.UdpChannelResponse,
+  FrameType.DcChunk,
 ]);
 
 /** Size of the frame header. */
