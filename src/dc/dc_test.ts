@@ -8,9 +8,12 @@ import {
   DcError,
   dcFileName,
   decodeDc,
+  decodeDcOffer,
   encodeDc,
+  encodeDcOffer,
   isNewer,
   MAX_DC_BYTES,
+  NO_DC_OFFER,
   parseDcContent,
   sha256Hex,
   signDc,
@@ -159,7 +162,48 @@ Deno.test("decodeDc() skips unknown fields, and verifyDc() reports them as warni
   const m = decodeDc(withExtra);
   assertEquals(m.unknownFields, [9, 10]);
   const v = await verifyDc(withExtra, pki.trust);
-  assertEquals(v.warnings.length, 2);
+  assertEquals(v.warnings.filter((w) => w.startsWith("unknown protobuf field")).length, 2);
+});
+
+Deno.test("verifyDc() gives a padded or reordered DC back in canonical form, which still verifies", async () => {
+  const s = await sign();
+  assertEquals((await verifyDc(s.bytes, pki.trust)).raw, s.bytes, "canonical input kept as is");
+  const m = decodeDc(s.bytes);
+  const padded = [
+    // A relaying peer pads with an unknown field of 100 kB…
+    new Uint8Array([...s.bytes, ...pb([[15, 2, new Uint8Array(100_000)]])]),
+    // …puts unknown fields first, and reorders the known ones…
+    pb([[99, 0, 1], [3, 2, m.content], [2, 2, m.certificate], [1, 0, 1]]),
+    // …or writes the version varint with redundant continuation bytes.
+    new Uint8Array([0x08, 0x81, 0x80, 0x80, 0x00, ...s.bytes.subarray(2)]),
+  ];
+  for (const [i, p] of padded.entries()) {
+    const v = await verifyDc(p, pki.trust);
+    assertEquals(v.raw, s.bytes, `variant ${i} re-encoded to the signer's bytes`);
+    assert(v.warnings.some((w) => w.includes("canonical")), `variant ${i}: ${v.warnings}`);
+    assertEquals((await verifyDc(v.raw, pki.trust)).contentHash, v.contentHash);
+  }
+});
+
+Deno.test("verifyDc() refuses an expired DC unless asked to allow it, and never one not yet valid", async () => {
+  const s = await sign(CONTENT, new Date("2026-01-01T00:00:00Z")); // valid until 2027-01-01
+  const later = new Date("2028-06-01T00:00:00Z");
+  assertEquals(await reason(verifyDc(s.bytes, oldTrust, later)), "bad_certificate");
+  const v = await verifyDc(s.bytes, oldTrust, later, { allowExpired: true });
+  assertEquals(v.notAfter.toISOString(), "2027-01-01T00:00:00.000Z");
+  const early = new Date("2025-06-01T00:00:00Z");
+  assertEquals(
+    await reason(verifyDc(s.bytes, oldTrust, early, { allowExpired: true })),
+    "bad_certificate",
+  );
+  // Another CA's expired DC is still refused.
+  const other = await createCa({ name: "vnet.test", now: new Date("2025-01-01T00:00:00Z") });
+  assertEquals(
+    await reason(verifyDc(s.bytes, await trustStoreFromPem(other.certPem), later, {
+      allowExpired: true,
+    })),
+    "bad_certificate",
+  );
 });
 
 Deno.test("parseDcContent() reads the whitelist and reports unknown keys and options", () => {
@@ -205,7 +249,7 @@ Deno.test("verifyDc() refuses content that is signed but invalid", async () => {
   assertEquals(await reason(verifyDc(s.bytes, pki.trust)), "bad_content");
 });
 
-Deno.test("isNewer() and compareDc() order by strictly later NotBefore", async () => {
+Deno.test("isNewer() and compareDc() order by NotBefore, then by content hash", async () => {
   const a = await sign(CONTENT, new Date("2026-01-01T00:00:00Z"));
   const b = await sign(CONTENT, new Date("2026-01-01T00:00:01Z"));
   const va = await verifyDc(a.bytes, oldTrust, new Date("2026-02-01T00:00:00Z"));
@@ -215,6 +259,33 @@ Deno.test("isNewer() and compareDc() order by strictly later NotBefore", async (
   assert(!isNewer(va, va));
   assert(isNewer(va, undefined));
   assert(compareDc(va, vb) < 0);
+  // Same second, other content: the greater content hash is the newer, either way round.
+  const c = await sign(enc.encode('{"prefix_whitelist":{}}'), new Date("2026-01-01T00:00:01.700Z"));
+  const vc = await verifyDc(c.bytes, oldTrust, new Date("2026-02-01T00:00:00Z"));
+  assertEquals(vc.notBefore.getTime(), vb.notBefore.getTime());
+  const [lo, hi] = vb.contentHash < vc.contentHash ? [vb, vc] : [vc, vb];
+  assert(isNewer(hi, lo) && !isNewer(lo, hi));
+  assert(compareDc(lo, hi) < 0 && compareDc(hi, lo) > 0);
+  // Offers (ms and hex) order the same way as DCs.
+  assert(isNewer({ notBefore: hi.notBefore.getTime(), contentHash: hi.contentHash }, lo));
+  // Same time and content (signed twice in one second): equal, neither replaces the other.
+  const b2 = await sign(CONTENT, new Date("2026-01-01T00:00:01Z"));
+  const vb2 = await verifyDc(b2.bytes, oldTrust, new Date("2026-02-01T00:00:00Z"));
+  assertEquals(compareDc(vb, vb2), 0);
+  assert(!isNewer(vb2, vb));
+});
+
+Deno.test("DC offers round-trip and refuse the wrong length and an absurd time", () => {
+  const dc = { notBefore: new Date(1_700_000_000_123), contentHash: "AB".repeat(32) };
+  assertEquals(decodeDcOffer(encodeDcOffer(dc)), {
+    notBefore: 1_700_000_000_123,
+    contentHash: "ab".repeat(32),
+  });
+  assertEquals(encodeDcOffer(NO_DC_OFFER), new Uint8Array(40));
+  assertThrows(() => decodeDcOffer(new Uint8Array(39)), DcError);
+  assertThrows(() => decodeDcOffer(new Uint8Array(41)), DcError);
+  assertThrows(() => decodeDcOffer(new Uint8Array(40).fill(0xff)), DcError, "out of range");
+  assertThrows(() => encodeDcOffer({ notBefore: 0, contentHash: "xyz" }), RangeError);
 });
 
 // --- DC certificates made by openssl, protobuf assembled by hand -------------------------------

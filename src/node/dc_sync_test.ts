@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/_harness/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
 import { DcSync, type DcVersion } from "./dc_sync.ts";
 import { DcStateError } from "./dc_state_file.ts";
 
