@@ -73,11 +73,8 @@ function deliver(node: TestNode, from: DcPeer, type: number, payload: Uint8Array
 
 /** Connects two nodes: `a` sees a peer named b, and b one named a. */
 function connect(a: TestNode, b: TestNode): [FakePeer, FakePeer] {
-  let ab: FakePeer, ba: FakePeer;
-  // deno-lint-ignore prefer-const
-  ab = new FakePeer({ name: b.name }, b, () => ba);
-  // deno-lint-ignore prefer-const
-  ba = new FakePeer({ name: a.name }, a, () => ab);
+  const ab: FakePeer = new FakePeer({ name: b.name }, b, () => ba);
+  const ba: FakePeer = new FakePeer({ name: a.name }, a, () => ab);
   a.gossip.peerUp(ab);
   b.gossip.peerUp(ba);
   return [ab, ba];
