@@ -7,6 +7,9 @@ import { type MeshNode, NodeMesh, waitUntil } from "./_harness/node_harness.ts";
 import { FrameType } from "../src/session/mod.ts";
 import { makeTestPki } from "./_harness/pki.ts";
 import { signDc } from "../src/dc/mod.ts";
+import { dcView, statusView } from "../src/node/views.ts";
+import { formatStatus } from "../src/cli/control_commands.ts";
+import { dcText } from "../src/cli/dc.ts";
 import { encodeDcOffer, NO_DC_OFFER } from "../src/dc/mod.ts";
 
 const MINUTE = 60_000;
@@ -167,6 +170,27 @@ Deno.test("a peer repeating stale DC offers does not make a node stream its DC",
     await new Promise((r) => setTimeout(r, 300));
     assertEquals(a.node.dc.stats.accepted, 1);
     assertEquals(a.node.dc.stats.notNewer, 0, "B sent its DC once, not once per offer");
+  } finally {
+    await mesh.close();
+  }
+});
+
+Deno.test("status and dc current show the DC certificate's end date", async () => {
+  const mesh = await NodeMesh.create();
+  try {
+    const b = await mesh.start("b", 2);
+    assertEquals(statusView(b.node, "test").dc, null);
+    const t = new Date(Date.now() - MINUTE);
+    await b.node.dc.applyInitial(await mesh.signDc({ prefix_whitelist: {} }, t));
+    const end = b.node.dc.current!.notAfter.toISOString();
+    const st = statusView(b.node, "test").dc as Record<string, unknown>;
+    assertEquals(st.expiresAt, end);
+    assertEquals(st.expired, false);
+    assert(formatStatus(statusView(b.node, "test")).includes(`expires ${end}`));
+    const cur = dcView(b.node.dc.current, b.node.dc.expiry())!;
+    assertEquals(cur.cert_expires, end);
+    assertEquals(cur.expired, false);
+    assert(dcText(cur).some((l) => l.includes(end)));
   } finally {
     await mesh.close();
   }

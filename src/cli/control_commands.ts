@@ -65,7 +65,11 @@ export function formatStatus(st: Record<string, any>): string {
   const lines = [
     `node ${n.name}  id ${n.id.slice(0, 16)}…  listen ${n.listen}  up ${duration(n.uptimeMs)}` +
     `  vmesh ${n.version}`,
-    st.dc ? `DC signed ${st.dc.signedAt} (sha256 ${st.dc.contentHash.slice(0, 16)}…)` : "DC: none",
+    st.dc
+      ? `DC signed ${st.dc.signedAt}, expires ${st.dc.expiresAt}` +
+        `${st.dc.expired ? " (EXPIRED, still enforced)" : ""}` +
+        ` (sha256 ${st.dc.contentHash.slice(0, 16)}…)`
+      : "DC: none",
     `${st.routes} route(s)`,
     "",
   ];

@@ -36,7 +36,13 @@ export function dcText(j: Record<string, unknown>): string[] {
     `file:            ${j.file}`,
     `valid:           yes (version ${j.version})`,
     `signed at:       ${j.signed_at}`,
-    `cert expires:    ${j.cert_expires}`,
+    `cert expires:    ${j.cert_expires}${
+      j.expired === true
+        ? "  EXPIRED: still enforced until a newer DC arrives"
+        : j.expiry_warning === true
+        ? "  (within 30 days: sign a new DC)"
+        : ""
+    }`,
     `content sha256:  ${j.content_sha256}`,
     `prefix whitelist:${Object.keys(wl).length === 0 ? " (empty)" : ""}`,
   ];

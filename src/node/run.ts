@@ -88,7 +88,7 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
         case "routes":
           return routesView(node);
         case "dc":
-          return dcView(node.dc.current);
+          return dcView(node.dc.current, node.dc.expiry());
         default:
           throw new Error(`unknown command "${cmd}" (status, routes, dc)`);
       }

@@ -10,12 +10,21 @@ import type { RouteView } from "../routing/mod.ts";
 import type { Node } from "./node.ts";
 import type { Session } from "../session/mod.ts";
 import type { UdpPeerStatus } from "./udp_links.ts";
+import type { DcExpiry } from "./dc_sync.ts";
 
-/** The running DC, for `vmesh dc current`: the `vmesh dc show --json` form plus the content. */
-export function dcView(dc: VerifiedDc | undefined): Record<string, unknown> | null {
+/**
+ * The running DC, for `vmesh dc current`: the `vmesh dc show --json` form plus the content and
+ * whether its certificate has expired (it is enforced all the same).
+ */
+export function dcView(
+  dc: VerifiedDc | undefined,
+  expiry?: DcExpiry,
+): Record<string, unknown> | null {
   if (dc === undefined) return null;
   return {
     ...dcToJson("(running node)", dc),
+    expired: expiry?.expired ?? false,
+    expiry_warning: expiry?.warning ?? false,
     content: new TextDecoder().decode(dc.contentBytes),
   };
 }
@@ -128,7 +137,14 @@ export function statusView(node: Node, version: string): Record<string, unknown>
     peers: peerStatus(node),
     routes: node.router.table().length,
     routeRefusals: node.router.quotaRefusals(),
-    dc: dc ? { signedAt: dc.notBefore.toISOString(), contentHash: dc.contentHash } : null,
+    dc: dc
+      ? {
+        signedAt: dc.notBefore.toISOString(),
+        contentHash: dc.contentHash,
+        expiresAt: dc.notAfter.toISOString(),
+        expired: node.dc.expiry()?.expired ?? false,
+      }
+      : null,
     vifs: [...node.vifs].map(([key, v]) => ({
       key,
       name: v.name,
@@ -141,7 +157,7 @@ export function statusView(node: Node, version: string): Record<string, unknown>
       unauthenticated: node.sessions.unauthenticated,
       handshakeFailures: node.sessions.handshakeFailures(),
     },
-    dcSync: { ...node.dc.stats },
+    dcSync: { ...node.dc.stats, ...node.dcGossip.stats },
   };
 }
 
