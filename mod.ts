@@ -210,6 +210,7 @@ export {
   type DcErrorReason,
   dcFileName,
   type DcMessage,
+  type DcRank,
   decodeDc,
   encodeDc,
   isNewer,
@@ -219,6 +220,7 @@ export {
   type SignedDc,
   type VerifiedDc,
   verifyDc,
+  type VerifyDcOptions,
 } from "./src/dc/mod.ts";
 export type { PrefixWhitelist, WhitelistEntry } from "./src/filter/whitelist.ts";
 
