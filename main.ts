@@ -5,7 +5,7 @@
 import { certCa, certNode } from "./src/cli/cert.ts";
 import { CliFailure, type Command, Exit, UsageError } from "./src/cli/common.ts";
 import { dcShow } from "./src/cli/dc.ts";
-import { dcCurrent, routes, status } from "./src/cli/control_commands.ts";
+import { dcApply, dcCurrent, routes, status } from "./src/cli/control_commands.ts";
 import { run } from "./src/cli/run.ts";
 import { sign } from "./src/cli/sign.ts";
 import { version } from "./src/cli/version.ts";
@@ -19,6 +19,7 @@ const COMMANDS: readonly Command[] = [
   routes,
   dcShow,
   dcCurrent,
+  dcApply,
   certCa,
   certNode,
   sign,

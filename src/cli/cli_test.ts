@@ -50,6 +50,7 @@ Deno.test("vmesh: usage, help, version and unknown commands", async () => {
         "status",
         "routes",
         "dc current",
+        "dc apply",
         "cert ca",
         "cert node",
         "sign",

@@ -1,6 +1,6 @@
 /**
  * `vmesh status`, `vmesh routes`, `vmesh dc current`: read a running node through its control
- * socket, found with `--control <socket>` or `--config <path>` (its `control_socket`).
+ * socket; `vmesh dc apply` hands it a signed DC. The socket is found with `--control <socket>` or `--config <path>` (its `control_socket`).
  * @module
  */
 import { CONFIG_DEFAULTS, loadNodeConfig } from "../config/mod.ts";
@@ -8,7 +8,8 @@ import { ConfigError } from "../config/mod.ts";
 import { ControlError, controlRequest } from "../node/control.ts";
 import type { PeerStatus } from "../node/views.ts";
 import { formatTable, type RouteView } from "../routing/mod.ts";
-import { CliFailure, type Command, Exit, help, parse } from "./common.ts";
+import { MAX_DC_BYTES } from "../dc/mod.ts";
+import { CliFailure, type Command, Exit, help, parse, UsageError } from "./common.ts";
 import { dcText } from "./dc.ts";
 
 const OPTIONS = {
@@ -26,6 +27,14 @@ const WHERE = `Options:
 async function ask(args: string[], c: Command, cmd: string) {
   const { values } = parse(args, OPTIONS);
   if (values.help) return { help: help(c) };
+  return { result: await request(values, cmd), json: values.json ?? false };
+}
+
+async function request(
+  values: { control?: string; config?: string },
+  cmd: string,
+  extra: Record<string, unknown> = {},
+): Promise<unknown> {
   let socket = values.control;
   if (socket === undefined && values.config !== undefined) {
     try {
@@ -37,7 +46,7 @@ async function ask(args: string[], c: Command, cmd: string) {
   }
   socket ??= CONFIG_DEFAULTS.controlSocket;
   try {
-    return { result: await controlRequest(socket, cmd), json: values.json ?? false };
+    return await controlRequest(socket, cmd, extra);
   } catch (e) {
     if (e instanceof ControlError) throw new CliFailure(e.message, { cause: e });
     throw e;
@@ -172,6 +181,46 @@ ${WHERE}`,
     const dc = r.result as Record<string, unknown> | null;
     if (r.json) console.log(JSON.stringify(dc, null, 2));
     else console.log(dc === null ? "no DC" : dcText(dc).slice(1).join("\n"));
+    return Exit.ok;
+  },
+};
+
+/** `vmesh dc apply`. */
+export const dcApply: Command = {
+  name: "dc apply",
+  summary: "hand a signed distributed config to a running node",
+  help: `Usage: vmesh dc apply <file.bin> [--control <socket> | --config <path>] [--json]
+
+Sends a signed DC (as written by vmesh sign or vnconfigsign) to the running node, which applies
+it as it would with --initial-dc: it must verify against the node's CA, be valid now and be newer
+than the DC in force. The node then enforces it at once, persists it in state_dir and passes it
+to every peer. Exits 1 naming the reason when the node refuses it (invalid, signed by another
+CA, expired, not newer).
+
+${WHERE}`,
+  async run(args) {
+    const { values, positionals } = parse(args, OPTIONS, { positionals: 1 });
+    if (values.help) return help(this);
+    const file = positionals[0];
+    if (!file) throw new UsageError("missing the DC file to apply");
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(file);
+    } catch (e) {
+      throw new CliFailure(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    if (bytes.length > MAX_DC_BYTES) {
+      throw new CliFailure(`${file} is ${bytes.length} bytes: no DC is larger than 1 MiB`);
+    }
+    const r = await request(values, "dc-apply", { dc: bytes.toBase64() }) as Record<
+      string,
+      unknown
+    >;
+    if (values.json) console.log(JSON.stringify(r, null, 2));
+    else {
+      console.log(`applied: DC signed ${r.signed_at}, expires ${r.cert_expires}`);
+      for (const w of (r.warnings ?? []) as string[]) console.log(`warning: ${w}`);
+    }
     return Exit.ok;
   },
 };

@@ -2,15 +2,16 @@
  * The control socket: a Unix stream socket (mode 0600) through which `vmesh status`,
  * `vmesh routes` and `vmesh dc current` read a running node.
  *
- * Protocol: the client sends one JSON object `{"cmd": "<name>"}` terminated by "\n" (at most
- * 4 KiB); the node answers with one JSON object `{"ok": true, "result": …}` or
+ * Protocol: the client sends one JSON object `{"cmd": "<name>", …arguments}` terminated by "\n"
+ * (at most 2 MiB: `dc-apply` carries a DC of up to 1 MiB in base64); the node answers with one JSON object `{"ok": true, "result": …}` or
  * `{"ok": false, "error": "…"}` and closes the connection.
  * @module
  */
 import { getLogger } from "@logtape/logtape";
 
 const log = getLogger(["vmesh", "control"]);
-const MAX_REQUEST = 4096;
+/** Largest request: a 1 MiB DC in base64 (1.4 MiB) and the JSON around it. */
+const MAX_REQUEST = 2 * 1024 * 1024;
 const MAX_RESPONSE = 64 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5000;
 const MAX_CLIENTS = 16;
@@ -18,8 +19,11 @@ const ACCEPT_RETRY_MS = 100;
 /** How long the CLI waits for a node's answer. */
 const CLIENT_TIMEOUT_MS = 10_000;
 
-/** The commands a node answers. */
-export type ControlHandler = (cmd: string) => unknown | Promise<unknown>;
+/** The commands a node answers; `req` is the whole request object (the command's arguments). */
+export type ControlHandler = (
+  cmd: string,
+  req: Record<string, unknown>,
+) => unknown | Promise<unknown>;
 
 /** A control socket failure the CLI reports (cannot connect, bad answer). */
 export class ControlError extends Error {
@@ -116,7 +120,7 @@ export class ControlServer {
         if (typeof req !== "object" || req === null || typeof req.cmd !== "string") {
           throw new SyntaxError('expected {"cmd": "<name>"}');
         }
-        reply = { ok: true, result: await handler(req.cmd) };
+        reply = { ok: true, result: await handler(req.cmd, req) };
       } catch (e) {
         reply = { ok: false, error: e instanceof Error ? e.message : String(e) };
       }
@@ -140,9 +144,14 @@ export class ControlServer {
 
 /**
  * Sends one command to the node listening on `path` and returns its result.
+ * @param args the command's arguments (sent in the same JSON object as `cmd`)
  * @throws {ControlError} when the node cannot be reached or answers with an error.
  */
-export async function controlRequest(path: string, cmd: string): Promise<unknown> {
+export async function controlRequest(
+  path: string,
+  cmd: string,
+  args: Record<string, unknown> = {},
+): Promise<unknown> {
   let conn: Deno.Conn;
   try {
     conn = await Deno.connect({ transport: "unix", path });
@@ -162,7 +171,7 @@ export async function controlRequest(path: string, cmd: string): Promise<unknown
   try {
     let line: string;
     try {
-      await writeAll(conn, new TextEncoder().encode(JSON.stringify({ cmd }) + "\n"));
+      await writeAll(conn, new TextEncoder().encode(JSON.stringify({ ...args, cmd }) + "\n"));
       line = await readLine(conn, MAX_RESPONSE);
     } catch (e) {
       if (!timedOut) throw e;

@@ -170,7 +170,14 @@ export class DcSync<T extends DcVersion> {
    * not verify; returns false when it is not newer than the one the node has.
    */
   async applyInitial(raw: Uint8Array): Promise<boolean> {
-    const dc = await this.verify(raw);
+    return await this.applyVerified(await this.verify(raw));
+  }
+
+  /**
+   * Applies a DC the caller verified (`vmesh dc apply`): adopted, persisted and pushed to the
+   * peers when it is newer than the one in force; false (and nothing done) when it is not.
+   */
+  async applyVerified(dc: T): Promise<boolean> {
     if (!isNewer(dc, this.#current)) return false;
     await this.#adopt(dc, undefined, true);
     return true;

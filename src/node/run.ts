@@ -3,6 +3,7 @@
  * privileges, serve until SIGINT/SIGTERM, re-read the config on SIGHUP.
  * @module
  */
+import { applyDcRequest } from "./dc_apply.ts";
 import { getLogger } from "@logtape/logtape";
 import { ConfigError, loadNodeConfig, type PreparedNode } from "../config/mod.ts";
 import { VERSION } from "../cli/version.ts";
@@ -81,16 +82,18 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
     await node.loadState();
     if (opts.initialDcPath !== undefined) await applyInitialDc(node, opts.initialDcPath);
     await node.start();
-    control = await ControlServer.listen(config.controlSocket, (cmd) => {
+    control = await ControlServer.listen(config.controlSocket, (cmd, req) => {
       switch (cmd) {
         case "status":
           return statusView(node, VERSION);
         case "routes":
           return routesView(node);
+        case "dc-apply":
+          return applyDcRequest(node, prepared.trust, req.dc);
         case "dc":
           return dcView(node.dc.current, node.dc.expiry());
         default:
-          throw new Error(`unknown command "${cmd}" (status, routes, dc)`);
+          throw new Error(`unknown command "${cmd}" (status, routes, dc, dc-apply)`);
       }
     });
     if (opts.dropPermissions) await dropToNobody(config.stateDir);
