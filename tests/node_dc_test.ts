@@ -3,6 +3,7 @@
  * whitelist taking effect, and the persisted DC.
  */
 import { assert, assertEquals } from "./_harness/assert.ts";
+import { assertBytes } from "./_harness/bytes.ts";
 import { type MeshNode, NodeMesh, waitUntil } from "./_harness/node_harness.ts";
 import { FrameType } from "../src/session/mod.ts";
 import { makeTestPki } from "./_harness/pki.ts";
@@ -191,6 +192,41 @@ Deno.test("status and dc current show the DC certificate's end date", async () =
     assertEquals(cur.cert_expires, end);
     assertEquals(cur.expired, false);
     assert(dcText(cur).some((l) => l.includes(end)));
+  } finally {
+    await mesh.close();
+  }
+});
+
+Deno.test("an expired DC in state_dir is enforced after a restart and passed on to a node that joins", async () => {
+  const mesh = await NodeMesh.create();
+  try {
+    const now = Date.now();
+    const expired = (await signDc({
+      caCertPem: mesh.pki.ca.certPem,
+      caKeyPem: mesh.pki.ca.keyPem,
+      content: new TextEncoder().encode(
+        JSON.stringify({ prefix_whitelist: { "a.vnet.test": ["fd00:1::/48"] } }),
+      ),
+      now: new Date(now - 12 * 3_600_000),
+      notAfter: new Date(now - 3_600_000),
+    })).bytes;
+    // B's state as an earlier run left it.
+    await Deno.mkdir(`${mesh.dir}/b/state`, { recursive: true, mode: 0o700 });
+    await Deno.writeFile(`${mesh.dir}/b/state/dc.bin`, expired, { mode: 0o600 });
+    const b = await mesh.start("b", 2);
+    assertBytes(b.node.dc.current?.raw, expired, "B runs the expired DC");
+    const st = statusView(b.node, "test").dc as Record<string, unknown>;
+    assertEquals(st.expired, true);
+    assert(formatStatus(statusView(b.node, "test")).includes("EXPIRED, still enforced"));
+    const a = await mesh.start("a", 1, { peers: [b], announce: ["fd00:1::/48", "fd00:99::/48"] });
+    await waitUntil(() => a.node.dc.current !== undefined, "A to get the expired DC from B");
+    assertBytes(a.node.dc.current!.raw, expired);
+    await mesh.waitRoute(b, "fd00:1::/48");
+    await new Promise((r) => setTimeout(r, 200));
+    assert(
+      !b.node.router.table().some((r) => r.prefix === "fd00:99::/48"),
+      "the expired DC's whitelist is in force at B",
+    );
   } finally {
     await mesh.close();
   }

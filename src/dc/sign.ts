@@ -57,6 +57,8 @@ function addOneYear(t: Date): Date {
  * @param o.caKeyPem The CA's private key (PEM: PKCS#8, SEC1 or PKCS#1).
  * @param o.content The DC JSON bytes, signed as given (not re-serialised).
  * @param o.now Signing time (default now); NotBefore is it truncated to whole seconds.
+ * @param o.notAfter End of the DC certificate's validity (default one year after NotBefore, as
+ *   vnconfigsign); for tests of expiry.
  * @returns The protobuf bytes, default file name, NotBefore and content hash.
  * @throws {CertificateError} when the CA certificate or key is unusable; {RangeError} when
  *   the result would exceed 1 MiB.
@@ -66,6 +68,7 @@ export async function signDc(o: {
   caKeyPem: string;
   content: Uint8Array;
   now?: Date;
+  notAfter?: Date;
 }): Promise<SignedDc> {
   if (o.content.length > MAX_DC_BYTES) {
     throw new RangeError(`the DC content is ${o.content.length} bytes, over the 1 MiB limit`);
@@ -83,7 +86,7 @@ export async function signDc(o: {
     publicKey: keys.publicKey,
     serialHex: "00",
     notBefore,
-    notAfter: addOneYear(notBefore),
+    notAfter: o.notAfter ?? addOneYear(notBefore),
     extensions: [
       // Go marks keyUsage critical, and the SAN critical when the subject is empty.
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
