@@ -132,7 +132,8 @@
  * const [entry] = dc.content.prefixWhitelist.get("a.vnet.example.com")!;
  * assert.equal(entry.maxPrefixLen, 64);
  *
- * // A DC signed later is newer; one signed in the same second is not.
+ * // A DC signed later is newer; the same DC is not newer than itself (two DCs signed in the
+ * // same second are ordered by their content hash, the greater one newer).
  * const later = await signDc({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, content });
  * assert.ok(isNewer(await verifyDc(later.bytes, ca.certPem), dc));
  * assert.ok(!isNewer(dc, dc));
