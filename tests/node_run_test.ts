@@ -57,7 +57,17 @@ Deno.test("runNode with a bad --initial-dc still runs and serves status, routes 
       assertEquals(typeof st.vifs[0].rxPackets, "number");
       assertEquals(typeof st.forwarding.fromVif, "number");
       assertEquals(typeof st.sessions.unauthenticated, "number");
-      assertEquals(st.dcSync, { accepted: 0, notNewer: 0, invalid: 0, superseded: 0 });
+      assertEquals(st.dcSync, {
+        accepted: 0,
+        notNewer: 0,
+        invalid: 0,
+        superseded: 0,
+        expiryWarnings: 0,
+        stateFileProblems: 0,
+        chunkedSent: 0,
+        chunkedReceived: 0,
+        transferErrors: 0,
+      });
 
       const routes = await controlRequest(a.socket, "routes") as Record<string, any>[];
       assertEquals(routes.map((r) => r.prefix), ["fd00:1::/48", "fd00:2::/48"]);
@@ -116,7 +126,12 @@ Deno.test("a DC persisted by one run is loaded by the next run without --initial
 
     const second = await runIt(mesh, "a", 1);
     const st = await controlRequest(second.socket, "status") as Record<string, any>;
-    assertEquals(st.dc, { signedAt: dc1.signed_at, contentHash: dc1.content_sha256 });
+    assertEquals(st.dc, {
+      signedAt: dc1.signed_at,
+      contentHash: dc1.content_sha256,
+      expiresAt: dc1.cert_expires,
+      expired: false,
+    });
     assertEquals(await controlRequest(second.socket, "dc"), dc1);
     assertEquals(await second.stop(), 0);
 
