@@ -240,15 +240,13 @@ export {
 // --- The node ----------------------------------------------------------------------------------
 
 /** A running node: `runNode(await prepareNode(path), options)` is what `vmesh run` does. */
-export { runNode, type RunNodeOptions } from "./src/node.ts";
+export { runNode, type RunNodeOptions } from "./src/node/mod.ts";
 /** Reads a running node's `status`, `routes` or `dc` through its control socket. */
-export { ControlError, controlRequest } from "./src/node/control.ts";
+export { ControlError, controlRequest } from "./src/node/mod.ts";
 /** The longest-prefix-match table vmesh forwards with. */
 export { Fib } from "./src/routing/fib.ts";
 
-// --- CLI ---------------------------------------------------------------------------------------
+// --- Logging -----------------------------------------------------------------------------------
 
-/** The options `vmesh run` passes to the node. */
-export type { RunOptions } from "./src/cli/run.ts";
 /** Logging setup used by the CLI. */
 export { setupLogging } from "./src/log.ts";

@@ -5,8 +5,7 @@
  */
 import { CONFIG_DEFAULTS, loadNodeConfig } from "../config/mod.ts";
 import { ConfigError } from "../config/mod.ts";
-import { ControlError, controlRequest } from "../node/control.ts";
-import type { PeerStatus } from "../node/views.ts";
+import { ControlError, controlRequest, type PeerStatus } from "../node/mod.ts";
 import { formatTable, type RouteView } from "../routing/mod.ts";
 import { MAX_DC_BYTES } from "../dc/mod.ts";
 import { CliFailure, type Command, Exit, help, parse, UsageError } from "./common.ts";

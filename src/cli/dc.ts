@@ -2,29 +2,9 @@
  * `vmesh dc show`: verify a distributed-config file and print what it says.
  * @module
  */
-import { DcError, type VerifiedDc, verifyDc } from "../dc/mod.ts";
-import { formatPrefix } from "../net/prefix.ts";
+import { DcError, dcToJson, type VerifiedDc, verifyDc } from "../dc/mod.ts";
 import { CertificateError, loadTrustStore } from "../pki/mod.ts";
 import { CliFailure, type Command, Exit, help, parse, required, UsageError } from "./common.ts";
-
-/** The JSON form printed by `vmesh dc show --json`. */
-export function dcToJson(path: string, dc: VerifiedDc): Record<string, unknown> {
-  return {
-    file: path,
-    valid: true,
-    version: dc.version,
-    signed_at: dc.notBefore.toISOString(),
-    cert_expires: dc.notAfter.toISOString(),
-    content_sha256: dc.contentHash,
-    prefix_whitelist: Object.fromEntries(
-      [...dc.content.prefixWhitelist].map(([name, entries]) => [
-        name,
-        entries.map((e) => ({ prefix: formatPrefix(e.prefix), max_prefix_len: e.maxPrefixLen })),
-      ]),
-    ),
-    warnings: dc.warnings,
-  };
-}
 
 /** Text lines for a DC in the {@link dcToJson} form (`dc show`, `dc current`). */
 export function dcText(j: Record<string, unknown>): string[] {

@@ -5,21 +5,16 @@
 import { ConfigError, prepareNode } from "../config/mod.ts";
 import { logger, setupLogging } from "../log.ts";
 import { shortId } from "../pki/mod.ts";
-import { runNode } from "../node.ts";
+import { runNode, type RunNodeOptions } from "../node/mod.ts";
 import { CliFailure, type Command, Exit, help, parse, required } from "./common.ts";
 
-/** What `vmesh run` hands to the node (`runNode(options)` in src/node.ts). */
-export interface RunOptions {
-  /** The node config file. */
-  configPath: string;
-  /** A DC file to verify and apply before any peer's. */
-  initialDcPath?: string;
+/**
+ * What `vmesh run` parsed: the node's options (`runNode(prepared, options)`, see
+ * {@link RunNodeOptions}) plus the logging level.
+ */
+export interface RunOptions extends RunNodeOptions {
   /** Debug logging. */
   debug: boolean;
-  /** Where to write the routing table periodically (Go vmesh `-table`). */
-  tablePath?: string;
-  /** Drop root privileges after opening the TUN devices and sockets. */
-  dropPermissions: boolean;
 }
 
 /** `vmesh run`. */

@@ -2,11 +2,9 @@
  * `vmesh version`.
  * @module
  */
-import denoJson from "../../deno.json" with { type: "json" };
+import { VERSION } from "../node/mod.ts";
 import { type Command, Exit, help, parse } from "./common.ts";
 
-/** This build's version, from deno.json. */
-export const VERSION: string = denoJson.version;
 
 /** `vmesh version`. */
 export const version: Command = {

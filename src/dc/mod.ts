@@ -17,3 +17,4 @@ export {
   DcReassembler,
   encodeDcChunks,
 } from "./transfer.ts";
+export { dcToJson } from "./view.ts";

@@ -6,7 +6,8 @@
 import { applyDcRequest } from "./dc_apply.ts";
 import { getLogger } from "@logtape/logtape";
 import { ConfigError, loadNodeConfig, type PreparedNode } from "../config/mod.ts";
-import { VERSION } from "../cli/version.ts";
+import { VERSION } from "./version.ts";
+import { NOBODY } from "../../ffi/privileges.ts";
 import { ControlServer } from "./control.ts";
 import { checkStateDir, dropToUnprivileged } from "./drop_permissions.ts";
 import { Node } from "./node.ts";
@@ -17,8 +18,6 @@ import { dcView, routesView, statusView } from "./views.ts";
 
 const log = getLogger(["vmesh", "node"]);
 
-/** The unprivileged user and group of `--drop-permissions` (nobody/nogroup). */
-export const NOBODY = 65534;
 /** A stopping node exits within this time even if something hangs. */
 const STOP_DEADLINE_MS = 1800;
 

@@ -3,9 +3,8 @@
  * @module
  */
 import { sameName } from "../net/dns_name.ts";
-import type { VerifiedDc } from "../dc/mod.ts";
+import { dcToJson, type VerifiedDc } from "../dc/mod.ts";
 import { formatHostPort } from "../config/mod.ts";
-import { dcToJson } from "../cli/dc.ts";
 import type { RouteView } from "../routing/mod.ts";
 import type { Node } from "./node.ts";
 import type { Session } from "../session/mod.ts";
