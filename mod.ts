@@ -249,4 +249,4 @@ export { Fib } from "./src/routing/fib.ts";
 // --- Logging -----------------------------------------------------------------------------------
 
 /** Logging setup used by the CLI. */
-export { setupLogging } from "./src/log.ts";
+export { setupLogging } from "./src/log/mod.ts";

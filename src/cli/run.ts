@@ -3,7 +3,7 @@
  * @module
  */
 import { ConfigError, prepareNode } from "../config/mod.ts";
-import { logger, setupLogging } from "../log.ts";
+import { logger, setupLogging } from "../log/mod.ts";
 import { shortId } from "../pki/mod.ts";
 import { runNode, type RunNodeOptions } from "../node/mod.ts";
 import { CliFailure, type Command, Exit, help, parse, required } from "./common.ts";
