@@ -2,13 +2,22 @@
  * The vmesh command line: parses the command words and dispatches to src/cli/.
  * @module
  */
-import { certCa, certNode } from "./src/cli/cert.ts";
-import { CliFailure, type Command, Exit, UsageError } from "./src/cli/common.ts";
-import { dcShow } from "./src/cli/dc.ts";
-import { dcApply, dcCurrent, routes, status } from "./src/cli/control_commands.ts";
-import { run } from "./src/cli/run.ts";
-import { sign } from "./src/cli/sign.ts";
-import { version } from "./src/cli/version.ts";
+import {
+  certCa,
+  certNode,
+  CliFailure,
+  type Command,
+  dcApply,
+  dcCurrent,
+  dcShow,
+  Exit,
+  routes,
+  run,
+  sign,
+  status,
+  UsageError,
+  version,
+} from "./src/cli/mod.ts";
 import { CertificateError } from "./src/pki/mod.ts";
 import { DcError } from "./src/dc/mod.ts";
 

@@ -5,7 +5,6 @@
 import { VERSION } from "../node/mod.ts";
 import { type Command, Exit, help, parse } from "./common.ts";
 
-
 /** `vmesh version`. */
 export const version: Command = {
   name: "version",
