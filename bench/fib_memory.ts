@@ -47,7 +47,7 @@ function measureRouter(n: number): string {
   const r = new Router({
     localId: "a".repeat(64),
     localName: "a",
-    now: () => 0,
+    clock: { now: () => 0 },
     maxRoutesPerPeer: n,
   });
   r.peerUp({ id: B, name: "b", external: false }, 5);

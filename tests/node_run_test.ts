@@ -6,7 +6,7 @@ import { assert, assertEquals, assertStringIncludes } from "./_harness/assert.ts
 import { NodeMesh, runInProcess as runIt, waitUntil } from "./_harness/node_harness.ts";
 import { controlRequest } from "../src/node/control.ts";
 import { startTableWriter } from "../src/node/table_writer.ts";
-import { VERSION } from "../src/cli/version.ts";
+import { VERSION } from "../src/node/mod.ts";
 
 const MINUTE = 60_000;
 

@@ -33,6 +33,7 @@
  * `checkPeerVnetHdr` must accept it (else `dropBadVnetHdr`).
  * @module
  */
+import { type Clock, RateLimit, realClock } from "../clock/mod.ts";
 import { buildIcmpError, CODE_HOP_LIMIT, CODE_NO_ROUTE, ICMP6_DST_UNREACH } from "./icmpv6.ts";
 import { ICMP6_TIME_EXCEEDED, ICMP_ERROR_MAX, mayAnswerWithError } from "./icmpv6.ts";
 import {
@@ -43,7 +44,6 @@ import {
   OFF_SRC,
   PacketFault,
 } from "./ipv6_packet.ts";
-import { TokenBucket } from "./rate_limit.ts";
 import type { NextHop } from "../net/next_hop.ts";
 import { newPacketBatch, type PacketBatch, VNET_HDR_LEN } from "../net/packet_batch.ts";
 import { segmentSuperPacket } from "../vif/gso.ts";
@@ -114,8 +114,8 @@ export interface ForwarderOptions {
   routerAddress: Uint8Array;
   /** ICMPv6 errors per second (RFC 4443 rate limit). Default 100, burst 20. */
   icmpRate?: number;
-  /** Clock in milliseconds (for the rate limiter). */
-  now?: () => number;
+  /** The node's clock (read by the ICMPv6 rate limiter); default the real clock. */
+  clock?: Pick<Clock, "now">;
 }
 
 const BATCH_MAX = 256;
@@ -210,7 +210,7 @@ export class Forwarder {
   readonly #dirty: VifQueue[] = [];
   readonly #dirtyPeers: PeerQueue[] = [];
   readonly #routerAddress: Uint8Array;
-  readonly #icmpLimit: TokenBucket;
+  readonly #icmpLimit: RateLimit;
   readonly #icmpBuf = new Uint8Array(ICMP_ERROR_MAX + VNET_HDR_LEN);
   readonly #segSizes = new Array<number>(MAX_SEGMENTS).fill(0);
 
@@ -218,7 +218,11 @@ export class Forwarder {
     if (opts.routerAddress.length !== 16) throw new RangeError("routerAddress must be 16 bytes");
     this.#routerAddress = opts.routerAddress.slice();
     const rate = opts.icmpRate ?? 100;
-    this.#icmpLimit = new TokenBucket(rate, Math.max(1, Math.ceil(rate / 5)), opts.now);
+    this.#icmpLimit = new RateLimit(
+      opts.clock ?? realClock,
+      rate,
+      Math.max(1, Math.ceil(rate / 5)),
+    );
   }
 
   /** Installs a new FIB (one reference swap; the control plane builds it). */

@@ -48,7 +48,7 @@ const table: SourceCheck = {
 
 function setup() {
   const vif = new CountingVif("tun0");
-  const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1"), now: () => 0 });
+  const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1"), clock: { now: () => 0 } });
   fwd.attachVif("tun0", vif);
   const local = parsePrefix("fd00:1::/48");
   fwd.setFib({

@@ -63,7 +63,7 @@ function setup(vnetVif = false) {
   const vif = new CaptureVif("tun0", vnetVif);
   const sent: { pkt: Uint8Array; vnet: boolean }[] = [];
   const flushes = { b: 0 };
-  const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1"), now: () => 0 });
+  const fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1"), clock: { now: () => 0 } });
   fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);
   fwd.attachPeer("b", {
@@ -153,7 +153,7 @@ Deno.test("Forwarder rate-limits ICMPv6 errors", () => {
   const fwd = new Forwarder({
     routerAddress: parseIpv6("fd00:1::1"),
     icmpRate: 10,
-    now: () => t,
+    clock: { now: () => t },
   });
   fwd.setSourceCheck(ACCEPT_ALL);
   fwd.attachVif("tun0", vif);

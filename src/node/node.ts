@@ -13,6 +13,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { type Clock, every, realClock, type TimerHandle } from "../clock/mod.ts";
 import type { LocalAnnouncement, NodeConfig, PeerConfig } from "../config/mod.ts";
 import { Forwarder } from "../dataplane/forwarder.ts";
 import { DcError, type VerifiedDc, verifyDc } from "../dc/mod.ts";
@@ -56,31 +57,37 @@ export class Node {
   readonly dcGossip: DcGossip<VerifiedDc>;
   readonly vifs: Map<string, Vif>;
   readonly udp: UdpLinks;
-  readonly startedAt = Date.now();
+  /** The one clock of this node: router, forwarder, sessions, UDP endpoint and timers use it. */
+  readonly clock: Clock;
+  /** When {@link start} ran, on {@link clock}. */
+  startedAt = 0;
   #config: NodeConfig;
   readonly #inputs: NodeInputs;
   /** Sessions whose first RTT sample reached the router (it replaced the initial guess). */
   readonly #measured = new WeakSet<Session>();
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #flushTimer: TimerHandle | undefined;
   #flushing = false;
-  #timers: ReturnType<typeof setInterval>[] = [];
+  #timers: (() => void)[] = [];
   #pumps: Promise<void>[] = [];
   #stopping = false;
 
   /**
+   * Builds the wiring; opens nothing (that is {@link start}'s job).
    * @param inputs config, trust store and identity
    * @param vifs the opened vifs by config key (the node closes them on stop)
+   * @param clock the node's clock (tests inject one)
    */
-  constructor(inputs: NodeInputs, vifs: Map<string, Vif>) {
+  constructor(inputs: NodeInputs, vifs: Map<string, Vif>, clock: Clock = realClock) {
     const { config, identity, trust } = inputs;
     this.#inputs = inputs;
     this.#config = config;
     this.vifs = vifs;
-    this.forwarder = new Forwarder({ routerAddress: routerAddress(config) });
+    this.clock = clock;
+    this.forwarder = new Forwarder({ routerAddress: routerAddress(config), clock });
     this.router = new Router({
       localId: identity.id,
       localName: identity.name,
-      now: () => performance.now(),
+      clock,
       hysteresisMs: config.hysteresisMs,
       maxRoutesPerPeer: config.maxRoutesPerPeer,
       maxRoutesPerOrigin: config.maxRoutesPerOrigin,
@@ -94,6 +101,7 @@ export class Node {
       config.listenAddr,
       identity.id,
       (peerId, batch) => this.forwarder.fromPeer(peerId, batch),
+      clock,
     );
     this.dc = new DcSync<VerifiedDc>(
       // An expired DC from a peer or state_dir is accepted: it stays the CA's latest word.
@@ -101,13 +109,14 @@ export class Node {
       `${config.stateDir}/dc.bin`,
       (dc, from) => this.#onDcAccepted(dc, from),
     );
-    this.dcGossip = new DcGossip(this.dc, () => performance.now());
+    this.dcGossip = new DcGossip(this.dc, () => clock.now());
     this.sessions = new SessionManager({
       identity,
       trust,
       listen: config.listenAddr,
       peers: config.peers.map(sessionPeer),
       ping: { intervalMs: config.pingIntervalMs },
+      clock,
       onSessionUp: (s) => this.#onUp(s),
       onSessionDown: (s) => this.#onDown(s),
       onControl: (s, type, payload) => this.#onControl(s, type, payload),
@@ -132,19 +141,26 @@ export class Node {
     await this.dc.loadPersisted();
   }
 
-  /** Binds the listener and starts dialling; the vif pumps start with {@link startForwarding}. */
+  /**
+   * Opens the UDP endpoint, binds the listener and starts dialling and the timers; the vif
+   * pumps start with {@link startForwarding}.
+   */
   async start(): Promise<void> {
+    this.startedAt = this.clock.now();
+    this.udp.start();
     await this.sessions.start();
+    const c = this.clock;
     this.#timers.push(
-      setInterval(guarded("routing timers", () => this.router.tick()), 1000),
-      setInterval(guarded("DC re-offer", () => this.dcGossip.offerToAll()), DC_REOFFER_MS),
-      setInterval(guarded("UDP channel maintenance", () => this.udp.maintain()), UDP_MAINTAIN_MS),
-      setInterval(
+      every(c, 1000, guarded("routing timers", () => this.router.tick())),
+      every(c, DC_REOFFER_MS, guarded("DC re-offer", () => this.dcGossip.offerToAll())),
+      every(c, UDP_MAINTAIN_MS, guarded("UDP channel maintenance", () => this.udp.maintain())),
+      every(
+        c,
+        DC_CHECK_MS,
         guarded("DC checks", () => {
           this.dcGossip.tick();
           this.dc.tick().catch((e) => log.error("DC checks failed: {error}", { error: `${e}` }));
         }),
-        DC_CHECK_MS,
       ),
     );
     this.#scheduleFlush();
@@ -166,8 +182,8 @@ export class Node {
   async stop(reason = "node shutting down"): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    for (const t of this.#timers) clearInterval(t);
-    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    for (const stopTimer of this.#timers) stopTimer();
+    if (this.#flushTimer !== undefined) this.clock.clearTimer(this.#flushTimer);
     await this.sessions.stop(reason);
     await this.udp.stop();
     for (const vif of this.vifs.values()) vif.close();
@@ -297,7 +313,10 @@ export class Node {
 
   #scheduleFlush(): void {
     if (this.#flushTimer !== undefined || this.#stopping) return;
-    this.#flushTimer = setTimeout(guarded("route flush", () => this.#flushNow()), FLUSH_DELAY_MS);
+    this.#flushTimer = this.clock.setTimer(
+      guarded("route flush", () => this.#flushNow()),
+      FLUSH_DELAY_MS,
+    );
   }
 
   #flushNow(): void {
@@ -308,7 +327,7 @@ export class Node {
       return;
     }
     if (this.#flushTimer !== undefined) {
-      clearTimeout(this.#flushTimer);
+      this.clock.clearTimer(this.#flushTimer);
       this.#flushTimer = undefined;
     }
     this.#flushing = true;

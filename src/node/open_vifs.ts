@@ -3,6 +3,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { type Clock, realClock } from "../clock/mod.ts";
 import type { VifConfig } from "../config/mod.ts";
 import { formatIpv6 } from "../net/ipv6.ts";
 import { DummyVif } from "../vif/dummy.ts";
@@ -21,7 +22,7 @@ export class VifOpenError extends Error {
 }
 
 /** Opens one vif from its config. @throws {VifOpenError} */
-export function openVif(key: string, cfg: VifConfig): Vif {
+export function openVif(key: string, cfg: VifConfig, clock: Clock = realClock): Vif {
   try {
     switch (cfg.type) {
       case "tun": {
@@ -49,6 +50,7 @@ export function openVif(key: string, cfg: VifConfig): Vif {
           name: cfg.serviceName,
           network: cfg.serviceNetwork,
           address: cfg.serviceAddress,
+          clock,
         });
       case "dummy":
         return new DummyVif(key);
@@ -61,10 +63,13 @@ export function openVif(key: string, cfg: VifConfig): Vif {
 }
 
 /** Opens every vif; on a failure closes those already opened and rethrows. */
-export function openVifs(vifs: ReadonlyMap<string, VifConfig>): Map<string, Vif> {
+export function openVifs(
+  vifs: ReadonlyMap<string, VifConfig>,
+  clock: Clock = realClock,
+): Map<string, Vif> {
   const out = new Map<string, Vif>();
   try {
-    for (const [key, cfg] of vifs) out.set(key, openVif(key, cfg));
+    for (const [key, cfg] of vifs) out.set(key, openVif(key, cfg, clock));
   } catch (e) {
     for (const v of out.values()) v.close();
     throw e;

@@ -5,6 +5,7 @@
  */
 import { applyDcRequest } from "./dc_apply.ts";
 import { getLogger } from "@logtape/logtape";
+import { type Clock, realClock } from "../clock/mod.ts";
 import { ConfigError, loadNodeConfig, type PreparedNode } from "../config/mod.ts";
 import { VERSION } from "./version.ts";
 import { NOBODY } from "../../ffi/privileges.ts";
@@ -33,6 +34,8 @@ export interface RunNodeOptions {
   dropPermissions: boolean;
   /** Resolves when the node should stop (tests); signals are used as well. */
   stopSignal?: Promise<void>;
+  /** The node's clock (default the real one); the stop deadline always uses real time. */
+  clock?: Clock;
 }
 
 /**
@@ -41,14 +44,15 @@ export interface RunNodeOptions {
  */
 export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Promise<number> {
   const { config } = prepared;
+  const clock = opts.clock ?? realClock;
   let vifs;
   try {
-    vifs = openVifs(config.vifs);
+    vifs = openVifs(config.vifs, clock);
   } catch (e) {
     log.error("{error}", { error: e instanceof Error ? e.message : String(e) });
     return 1;
   }
-  const node = new Node(prepared, vifs);
+  const node = new Node(prepared, vifs, clock);
   // Signals are handled from here on: a SIGTERM during start stops the node once it has
   // started, and SIGHUPs are applied one after another once it runs.
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
@@ -104,7 +108,9 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
   }
   node.startForwarding();
   if (opts.tablePath) {
-    stopTable.push(startTableWriter(opts.tablePath, () => formatTable(node.router.table())));
+    stopTable.push(
+      startTableWriter(opts.tablePath, () => formatTable(node.router.table()), 10_000, clock),
+    );
   }
   log.info("node {name} running: {vifs} vif(s), {peers} configured peer(s)", {
     name: node.identity.name,
@@ -116,6 +122,7 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
   opts.stopSignal?.then(() => stop("stop requested"));
   const why = await stopped;
   log.info("stopping ({why})", { why });
+  // Real time on purpose: the deadline must fire even if the node's clock is a test's.
   const deadline = setTimeout(() => {
     log.warn("stop took longer than {ms} ms; exiting anyway", { ms: STOP_DEADLINE_MS });
     Deno.exit(0);

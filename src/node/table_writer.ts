@@ -4,15 +4,19 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { type Clock, every, realClock } from "../clock/mod.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
 
 const log = getLogger(["vmesh", "node"]);
 
-/** Writes `render()` to `path` now and every `intervalMs`; returns a stop function. */
+/**
+ * Writes `render()` to `path` now and every `intervalMs` on `clock`; returns a stop function.
+ */
 export function startTableWriter(
   path: string,
   render: () => string,
   intervalMs = 10_000,
+  clock: Clock = realClock,
 ): () => void {
   let failing = false;
   const write = async () => {
@@ -28,6 +32,5 @@ export function startTableWriter(
     }
   };
   write();
-  const timer = setInterval(write, intervalMs);
-  return () => clearInterval(timer);
+  return every(clock, intervalMs, write);
 }

@@ -8,6 +8,8 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import type { Clock } from "../clock/mod.ts";
+import type { HostPort } from "../config/mod.ts";
 import type { PeerSink } from "../dataplane/forwarder.ts";
 import type { PacketBatch } from "../net/packet_batch.ts";
 import type { PeerId } from "../pki/mod.ts";
@@ -33,7 +35,7 @@ export interface UdpPeerStatus {
 
 /** The UDP channels of a node, one per open session. */
 export class UdpLinks {
-  readonly #endpoint: UdpEndpoint | undefined;
+  #endpoint: UdpEndpoint | undefined;
   readonly #setups = new Map<Session, UdpChannelSetup>();
   readonly #want = new Set<Session>();
 
@@ -42,14 +44,24 @@ export class UdpLinks {
    * @param localId this node's ID
    * @param deliver receives the packets a peer sent over UDP (the batch is borrowed for the
    *   call)
+   * @param clock the node's clock (channel keepalives and expiry)
    */
   constructor(
-    listen: { host: string; port: number },
+    private readonly listen: HostPort,
     private readonly localId: PeerId,
     private readonly deliver: (peerId: PeerId, batch: PacketBatch) => void,
-  ) {
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Binds the UDP endpoint on the TLS listener's address; when that fails, peers use TLS only
+   * (logged).
+   */
+  start(): void {
+    if (this.#endpoint !== undefined) return;
+    const { host, port } = this.listen;
     try {
-      this.#endpoint = UdpEndpoint.open({ hostname: listen.host || "::", port: listen.port });
+      this.#endpoint = UdpEndpoint.open({ hostname: host || "::", port, clock: this.clock });
       log.info("UDP data channel listening on port {port} ({backend})", {
         port: this.#endpoint.port,
         backend: this.#endpoint.backend,

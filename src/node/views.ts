@@ -131,7 +131,7 @@ export function statusView(node: Node, version: string): Record<string, unknown>
       listen: formatHostPort(node.config.listenAddr),
       version,
       pid: Deno.pid,
-      uptimeMs: Date.now() - node.startedAt,
+      uptimeMs: node.clock.now() - node.startedAt,
     },
     peers: peerStatus(node),
     routes: node.router.table().length,

@@ -3,14 +3,15 @@
  *
  * @example
  * ```ts
- * const router = new Router({ localId, localName: "a", now: () => performance.now() });
+ * const router = new Router({ localId, localName: "a", clock: realClock });
  * router.addLocal(parsePrefix("fd00:a::/48"), "tun0");
  * router.peerUp({ id: peerId, name: "b", external: false }, 12.5);
  * router.receiveAnnounce(peerId, decodeAnnounce(payload));
  * const { messages, fibChanged } = router.flush();
  * for (const [id, m] of messages) {
- *   for (const p of encodeWithdraw(m.withdraw)) session(id).send("route withdraw", p);
- *   for (const p of encodeAnnounce(m.announce)) session(id).send("route announce", p);
+ *   const s = sessions.session(id); // the open session to neighbour `id`, if any
+ *   for (const p of encodeWithdraw(m.withdraw)) s?.sendControl(FrameType.RouteWithdraw, p);
+ *   for (const p of encodeAnnounce(m.announce)) s?.sendControl(FrameType.RouteAnnounce, p);
  * }
  * forwarder.setFib(router.fib); // mutated in place: set once
  * forwarder.setSourceCheck(router.sources); // uRPF table, kept current: set once

@@ -118,7 +118,7 @@ export class Router {
     this.#o = {
       localId: options.localId,
       localName: options.localName,
-      now: options.now,
+      clock: options.clock,
       hysteresisMs: options.hysteresisMs ?? 10,
       maxRoutesPerPeer: options.maxRoutesPerPeer ?? 65536,
       maxRoutesPerOrigin: options.maxRoutesPerOrigin ?? 16384,
@@ -206,7 +206,7 @@ export class Router {
       adjOut: new Map(),
       rejected: new Map(),
       refreshAll: true,
-      lastRefresh: this.#o.now(),
+      lastRefresh: this.#o.clock.now(),
       quota: new PeerQuota(this.#o.maxRoutesPerPeer, this.#o.maxRoutesPerOrigin),
     });
     this.#names.set(info.id, info.name);
@@ -271,7 +271,7 @@ export class Router {
       for (const r of routes) refuse(r?.prefix, "the peer's session is not up");
       return result;
     }
-    const now = this.#o.now();
+    const now = this.#o.clock.now();
     for (const route of routes) {
       if (route === null || typeof route !== "object" || !isValidPrefix(route.prefix)) {
         refuse(undefined, "malformed prefix");
@@ -332,7 +332,7 @@ export class Router {
 
   /** Re-applies the filter to every learned and every kept rejected route. */
   #refilter(): void {
-    const now = this.#o.now();
+    const now = this.#o.clock.now();
     for (const peer of this.#peers.values()) {
       for (const key of [...peer.keys]) {
         const dest = this.#dests.get(key)!;
@@ -355,7 +355,7 @@ export class Router {
    * full refresh of each neighbour. Call about once a second.
    */
   tick(): void {
-    const now = this.#o.now();
+    const now = this.#o.clock.now();
     for (const peer of this.#peers.values()) {
       for (const key of [...peer.keys]) {
         const cand = this.#dests.get(key)!.cands.get(peer.info.id)!;
@@ -375,7 +375,7 @@ export class Router {
    * flush (an announcement is held back), call it again after the same window.
    */
   flush(): FlushResult {
-    const now = this.#o.now();
+    const now = this.#o.clock.now();
     for (const key of this.#held) {
       const dest = this.#dests.get(key);
       if (dest?.holdUntil !== undefined && now < dest.holdUntil) continue;
@@ -419,15 +419,15 @@ export class Router {
     const peer = this.#peers.get(id);
     if (peer === undefined) return [];
     const m: PeerMessages = { announce: [], withdraw: [] };
-    syncAll(this.#o.localId, peer, this.#dests, () => m, this.#o.now());
+    syncAll(this.#o.localId, peer, this.#dests, () => m, this.#o.clock.now());
     peer.refreshAll = false;
-    peer.lastRefresh = this.#o.now();
+    peer.lastRefresh = this.#o.clock.now();
     return m.announce;
   }
 
   /** The selected routes, sorted by prefix, for `vmesh routes` and table files. */
   table(): RouteView[] {
-    return routeViews(this.#dests.values(), this.#names, this.#o.now());
+    return routeViews(this.#dests.values(), this.#names, this.#o.clock.now());
   }
 
   /** The neighbours that are up. */
@@ -512,7 +512,7 @@ export class Router {
     let dest = this.#dests.get(key);
     if (dest === undefined) {
       const copy = { addr: prefix.addr.slice(), len: prefix.len };
-      dest = { prefix: copy, cands: new Map(), since: this.#o.now(), version: 0 };
+      dest = { prefix: copy, cands: new Map(), since: this.#o.clock.now(), version: 0 };
       this.#dests.set(key, dest);
     }
     return dest;
@@ -593,9 +593,11 @@ export class Router {
     }
     dest.best = next;
     const key = prefixKey(dest.prefix);
-    if (updateHold(dest, old, next, this.#o.now(), this.#o.worseRouteHoldMs)) this.#held.add(key);
+    if (updateHold(dest, old, next, this.#o.clock.now(), this.#o.worseRouteHoldMs)) {
+      this.#held.add(key);
+    }
     if (!sameNextHop(old, next)) {
-      dest.since = this.#o.now();
+      dest.since = this.#o.clock.now();
       if (next === undefined) this.fib.delete(dest.prefix);
       else this.fib.set(dest.prefix, this.#nextHop(next));
       this.#fibChanged = true;

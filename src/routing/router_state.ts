@@ -3,6 +3,7 @@
  * The exported interfaces other than the options and results are internal to `src/routing/`.
  * @module
  */
+import type { Clock } from "../clock/mod.ts";
 import type { ExternalDefault } from "../filter/prefix_filter.ts";
 import type { PrefixWhitelist } from "../filter/whitelist.ts";
 import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
@@ -18,8 +19,8 @@ export interface RouterOptions {
   readonly localId: PeerId;
   /** This node's certificate name (for the table view). */
   readonly localName: string;
-  /** Clock in milliseconds (monotonic preferred). */
-  readonly now: () => number;
+  /** The node's clock (only `now()` is read; milliseconds, monotonic). */
+  readonly clock: Pick<Clock, "now">;
   /** A working best route is replaced only by one at least this much faster (default 10). */
   readonly hysteresisMs?: number;
   /** Routes accepted from one neighbour before it is refused more (default 65 536). */

@@ -10,7 +10,7 @@ const P = (t: string) => parsePrefix(t);
 
 function setup(opts: Partial<RouterOptions> = {}) {
   const clock = { t: 1000 };
-  const r = new Router({ localId: A, localName: "a", now: () => clock.t, ...opts });
+  const r = new Router({ localId: A, localName: "a", clock: { now: () => clock.t }, ...opts });
   return { r, clock };
 }
 function route(prefix: string, ...hops: [string, number][]): Route {

@@ -15,6 +15,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { type Clock, every, realClock } from "../clock/mod.ts";
 import { checkHeader, readReceiver } from "./datagram.ts";
 import type { UdpAddress } from "./address.ts";
 import { DEFAULT_MAX_DATAGRAM_BYTES, UdpChannel, type UdpChannelOptions } from "./channel.ts";
@@ -40,8 +41,11 @@ export interface UdpEndpointOptions {
   readonly backend?: "auto" | "ffi" | "deno";
   /** Largest datagram sent and received; default 1452 (1500-byte IPv6 underlay). */
   readonly maxDatagram?: number;
-  /** Clock in ms for channels (tests inject one); default `performance.now`. */
-  readonly now?: () => number;
+  /**
+   * The node's clock: channels read it and the keepalive timer runs on it (tests may inject
+   * a manual clock); default the real clock.
+   */
+  readonly clock?: Clock;
   /** Keepalive interval for channels; default 1000 ms. */
   readonly keepaliveMs?: number;
   /** Silence until a channel is unusable; default 3000 ms. */
@@ -74,14 +78,13 @@ export class UdpEndpoint {
   readonly backend: "ffi" | "deno";
   /** Counters. */
   readonly stats: UdpEndpointStats = { rxDatagrams: 0, dropMalformed: 0, dropUnknownIndex: 0 };
-  /** The clock channels use. */
-  readonly now: () => number;
   readonly #socket: UdpSocket;
   readonly #opts: UdpEndpointOptions;
   readonly #channels = new Map<number, UdpChannel>();
   readonly #reserved = new Set<number>();
-  readonly #timer: ReturnType<typeof setInterval> | undefined;
-  readonly #done: Promise<void>;
+  readonly #clock: Clock;
+  #stopTimer: (() => void) | undefined;
+  #done: Promise<void> = Promise.resolve();
   #closed = false;
 
   private constructor(socket: UdpSocket, opts: UdpEndpointOptions) {
@@ -89,13 +92,14 @@ export class UdpEndpoint {
     this.#opts = opts;
     this.port = socket.port;
     this.backend = socket.kind;
-    this.now = opts.now ?? (() => performance.now());
-    if (opts.timer ?? true) {
-      const timer = setInterval(() => this.tick(), TICK_MS);
-      Deno.unrefTimer(timer as unknown as number);
-      this.#timer = timer;
-    }
+    this.#clock = opts.clock ?? realClock;
+  }
+
+  /** Starts the receive loop and the keepalive timer (the constructor does no I/O). */
+  #start(): this {
+    if (this.#opts.timer ?? true) this.#stopTimer = every(this.#clock, TICK_MS, () => this.tick());
     this.#done = this.#run();
+    return this;
   }
 
   /**
@@ -124,7 +128,7 @@ export class UdpEndpoint {
         socket = openDenoUdpSocket(sockOpts);
       }
     }
-    return new UdpEndpoint(socket, { ...opts, maxDatagram });
+    return new UdpEndpoint(socket, { ...opts, maxDatagram }).#start();
   }
 
   /** Socket counters (datagrams in/out, send drops). */
@@ -180,7 +184,7 @@ export class UdpEndpoint {
     const ch = new UdpChannel({
       ...params,
       transmit: (d, to) => this.#socket.send(d, to),
-      now: this.now,
+      now: () => this.#clock.now(),
       maxDatagram: o.maxDatagram,
       keepaliveMs: o.keepaliveMs,
       usableTimeoutMs: o.usableTimeoutMs,
@@ -252,7 +256,7 @@ export class UdpEndpoint {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      if (this.#timer !== undefined) clearInterval(this.#timer);
+      this.#stopTimer?.();
       for (const ch of this.#channels.values()) ch.close();
       this.#channels.clear();
       this.#reserved.clear();

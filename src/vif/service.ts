@@ -17,6 +17,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { type Clock, realClock } from "../clock/mod.ts";
 import { Errno, errnoName, lastErrno, SyscallError } from "../../ffi/errno.ts";
 import { FdPoller } from "../../ffi/fd_poller.ts";
 import { sockaddrUn, UnixDatagramSocket } from "../../ffi/unix_dgram.ts";
@@ -40,8 +41,8 @@ export interface ServiceVifOptions {
   mtu?: number;
   /** Minimum time between attempts to reach a service that went away (default 1000 ms). */
   reconnectIntervalMs?: number;
-  /** Clock in ms (tests). */
-  now?: () => number;
+  /** The node's clock (reconnect pacing and the retry wait); default the real clock. */
+  clock?: Clock;
 }
 
 /**
@@ -83,7 +84,7 @@ export class ServiceVif implements Vif {
   readonly #poller: FdPoller;
   readonly #batches: BatchReader;
   readonly #interval: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   #up = true;
   #nextAttempt = 0;
   #closed = false;
@@ -98,7 +99,7 @@ export class ServiceVif implements Vif {
     this.#sock = sock;
     this.#remote = remote;
     this.#interval = opts.reconnectIntervalMs ?? 1000;
-    this.#now = opts.now ?? Date.now;
+    this.#clock = opts.clock ?? realClock;
     this.#poller = new FdPoller(sock.fd);
     this.#batches = new BatchReader(this.#poller);
   }
@@ -127,7 +128,7 @@ export class ServiceVif implements Vif {
         () => this.#closed,
         () => this.#drain(batch),
         // The peer socket went away (the service restarted): wait a little, then retry.
-        () => new Promise<number>((r) => setTimeout(() => r(0), 10)),
+        () => new Promise<number>((r) => this.#clock.setTimer(() => r(0), 10)),
       );
     } finally {
       this.#reading = false;
@@ -185,7 +186,7 @@ export class ServiceVif implements Vif {
         st.txDropError++;
         continue;
       }
-      if (!this.#up && this.#now() < this.#nextAttempt) {
+      if (!this.#up && this.#clock.now() < this.#nextAttempt) {
         st.txDropFull++;
         continue;
       }
@@ -211,7 +212,7 @@ export class ServiceVif implements Vif {
         errno === Errno.ECONNRESET || errno === Errno.EPERM || errno === Errno.EACCES
       ) {
         st.txDropFull++;
-        this.#nextAttempt = this.#now() + this.#interval;
+        this.#nextAttempt = this.#clock.now() + this.#interval;
         if (this.#up) {
           this.#up = false;
           log.warn("{name}: service {address} unreachable ({errno}); retrying every {ms} ms", {

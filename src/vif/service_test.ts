@@ -1,3 +1,4 @@
+import { realClock } from "../clock/mod.ts";
 import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
 import { newPacketBatch, packetBatchOf } from "../net/packet_batch.ts";
 import { openServiceVif } from "./service.ts";
@@ -22,7 +23,7 @@ Deno.test("ServiceVif exchanges packets with a unixgram service and survives its
     name: "svc",
     address: svcPath,
     localPath: `${dir}/vmesh.sock`,
-    now: () => clock,
+    clock: { ...realClock, now: () => clock },
   });
   try {
     // Service not up yet: the packet is dropped and counted, nothing throws.

@@ -93,7 +93,7 @@ export class RoutingSim {
       const router = new Router({
         localId: id,
         localName: `n${i}`,
-        now: () => this.now,
+        clock: { now: () => this.now },
         hysteresisMs: options.hysteresisMs ?? 10,
         worseRouteHoldMs: options.worseRouteHoldMs,
         maxRoutesPerOrigin: options.maxRoutesPerOrigin,
