@@ -411,28 +411,9 @@ export class Router {
     return { messages, fibChanged };
   }
 
-  /**
-   * Everything neighbour `id` should hold, now (for a node that sends the table itself when a
-   * session starts). Records it as sent; the periodic refresh timer restarts.
-   */
-  fullRefresh(id: PeerId): Route[] {
-    const peer = this.#peers.get(id);
-    if (peer === undefined) return [];
-    const m: PeerMessages = { announce: [], withdraw: [] };
-    syncAll(this.#o.localId, peer, this.#dests, () => m, this.#o.clock.now());
-    peer.refreshAll = false;
-    peer.lastRefresh = this.#o.clock.now();
-    return m.announce;
-  }
-
   /** The selected routes, sorted by prefix, for `vmesh routes` and table files. */
   table(): RouteView[] {
     return routeViews(this.#dests.values(), this.#names, this.#o.clock.now());
-  }
-
-  /** The neighbours that are up. */
-  peers(): PeerInfo[] {
-    return [...this.#peers.values()].map((p) => p.info);
   }
 
   /** Routes refused by the per-peer and per-origin limits, per neighbour with any refusal. */

@@ -292,13 +292,14 @@ Deno.test("Router sends only changes: an unchanged re-announcement produces noth
   ]);
 });
 
-Deno.test("Router.fullRefresh() returns everything a new session needs", () => {
+Deno.test("Router.flush() sends a neighbour that just came up everything it should hold", () => {
   const { r } = setup();
   r.peerUp({ id: B, name: "b", external: false }, 5);
-  r.peerUp({ id: C, name: "c", external: false }, 6);
   r.addLocal(P("fd00:a::/48"), "tun0");
   r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
-  assertEquals(r.fullRefresh(C), [
+  r.flush();
+  r.peerUp({ id: C, name: "c", external: false }, 6);
+  assertEquals(r.flush().messages.get(C)?.announce, [
     route("fd00:a::/48", [A, 6]),
     route("fd00:b::/48", [A, 6], [B, 5]),
   ]);
