@@ -245,6 +245,8 @@ export { runNode, type RunNodeOptions } from "./src/node/mod.ts";
 export { ControlError, controlRequest } from "./src/node/mod.ts";
 /** The longest-prefix-match table vmesh forwards with. */
 export { Fib } from "./src/routing/fib.ts";
+/** The node's clock ({@link RunNodeOptions}`.clock`): the real one, or a manual one for tests. */
+export { type Clock, ManualClock, realClock, type TimerHandle } from "./src/clock/mod.ts";
 
 // --- Logging -----------------------------------------------------------------------------------
 
