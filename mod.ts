@@ -156,15 +156,12 @@ export {
   CONFIG_DEFAULTS,
   ConfigError,
   type DummyVifConfig,
-  formatHostPort,
-  type HostPort,
   type InterfaceAddress,
   type LoadedConfig,
   loadNodeConfig,
   type LocalAnnouncement,
   MAX_CONFIG_BYTES,
   type NodeConfig,
-  parseHostPort,
   parseNodeConfig,
   type PeerConfig,
   type PreparedNode,
@@ -227,7 +224,8 @@ export type { PrefixWhitelist, WhitelistEntry } from "./src/filter/whitelist.ts"
 
 // --- IPv6 prefixes -----------------------------------------------------------------------------
 
-/** IPv6 addresses and prefixes: parsing, formatting, containment. */
+/** IPv6 addresses and prefixes: parsing, formatting, containment; host:port addresses. */
+export { formatHostPort, type HostPort, parseHostPort } from "./src/net/mod.ts";
 export { formatIpv6, parseIpv6 } from "./src/net/ipv6.ts";
 export {
   formatPrefix,

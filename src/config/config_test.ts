@@ -6,7 +6,6 @@ import {
   CONFIG_DEFAULTS,
   ConfigError,
   loadNodeConfig,
-  parseHostPort,
   parseNodeConfig,
   prepareNode,
 } from "./mod.ts";
@@ -197,15 +196,6 @@ Deno.test("loadNodeConfig() refuses a missing file and a file over 1 MiB", async
   } finally {
     await Deno.remove(f);
   }
-});
-
-Deno.test("parseHostPort() handles IPv4, bracketed IPv6, names and listen-all", () => {
-  assertEquals(parseHostPort("[::]:5120", true), { host: "::", port: 5120 });
-  assertEquals(parseHostPort(":5120", true), { host: "", port: 5120 });
-  assertThrows(() => parseHostPort(":5120"), SyntaxError);
-  assertThrows(() => parseHostPort("[fe80::1%eth0]:1"), SyntaxError);
-  assertThrows(() => parseHostPort("1.2.3.4:0"), SyntaxError);
-  assertThrows(() => parseHostPort("999.2.3.4:1"), SyntaxError);
 });
 
 Deno.test("prepareNode() loads config, PKI and initial DC, and lists every problem", async () => {

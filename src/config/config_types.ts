@@ -4,7 +4,7 @@
  * @module
  */
 import type { Ipv6Prefix } from "../net/prefix.ts";
-import type { HostPort } from "./addr.ts";
+import type { HostPort } from "../net/mod.ts";
 
 /** Defaults of the keys that the Go vmesh does not have. */
 export const CONFIG_DEFAULTS = {

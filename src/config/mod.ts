@@ -2,7 +2,6 @@
  * Node configuration: the JSON file, and loading everything a node needs before it starts.
  * @module
  */
-export { formatHostPort, type HostPort, parseHostPort } from "./addr.ts";
 export { ConfigError } from "./errors.ts";
 export {
   CONFIG_DEFAULTS,

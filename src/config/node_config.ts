@@ -9,7 +9,7 @@ import { parseIpv6 } from "../net/ipv6.ts";
 import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
 import { isValidNodeName } from "../pki/names.ts";
 import { canonicalName } from "../net/dns_name.ts";
-import { formatHostPort, type HostPort, parseHostPort } from "./addr.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "../net/mod.ts";
 import { ConfigError } from "./errors.ts";
 
 /** The largest config file read: 1 MiB. */

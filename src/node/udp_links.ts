@@ -9,7 +9,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { Clock } from "../clock/mod.ts";
-import type { HostPort } from "../config/mod.ts";
+import type { HostPort } from "../net/mod.ts";
 import type { PeerSink } from "../dataplane/forwarder.ts";
 import type { PacketBatch } from "../net/packet_batch.ts";
 import type { PeerId } from "../pki/mod.ts";

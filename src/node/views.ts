@@ -4,7 +4,7 @@
  */
 import { sameName } from "../net/dns_name.ts";
 import { dcToJson, type VerifiedDc } from "../dc/mod.ts";
-import { formatHostPort } from "../config/mod.ts";
+import { formatHostPort } from "../net/mod.ts";
 import type { RouteView } from "../routing/mod.ts";
 import type { Node } from "./node.ts";
 import type { Session } from "../session/mod.ts";

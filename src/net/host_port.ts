@@ -1,9 +1,10 @@
 /**
- * "host:port" parsing for listen and peer addresses. IPv6 hosts go in brackets
+ * Host and port ({@link HostPort}): the one address type of TLS listeners, peers to dial and
+ * session endpoints, and "host:port" parsing for listen and peer addresses. IPv6 hosts go in brackets
  * ("[::]:5120", "[2001:db8::1]:5120"), as Go's net.SplitHostPort wants.
  * @module
  */
-import { parseIpv6 } from "../net/ipv6.ts";
+import { parseIpv6 } from "./ipv6.ts";
 
 /** A parsed address. `host` has no brackets; "" means every local address (listen only). */
 export interface HostPort {
