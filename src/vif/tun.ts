@@ -9,6 +9,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { RateLimit, realClock } from "../clock/mod.ts";
 import { Errno, errnoName, lastErrno, SyscallError } from "../../ffi/errno.ts";
 import { closeFd, readFd, writeFd } from "../../ffi/fd.ts";
 import { FdPoller } from "../../ffi/fd_poller.ts";
@@ -127,7 +128,8 @@ export class TunVif implements Vif {
   #isClosed = false;
   #reading = false;
   #resolveClosed!: () => void;
-  #lastErrLog = 0;
+  /** Write errors are logged at most once a second (the count says how many were not). */
+  readonly #errLog = new RateLimit(realClock, 1, 1);
 
   /** Wraps an open, configured device; prefer {@link openTunVif}. */
   constructor(h: TunHandle, mtu: number, routes: Ipv6Prefix[] = []) {
@@ -267,13 +269,12 @@ export class TunVif implements Vif {
   }
 
   #logWriteError(errno: number, size: number): void {
-    const now = Date.now();
-    if (now - this.#lastErrLog < 1000) return;
-    this.#lastErrLog = now;
-    log.debug("{name}: dropped a {size}-byte packet on write: {errno}", {
+    if (!this.#errLog.take()) return;
+    log.debug("{name}: dropped a {size}-byte packet on write: {errno} ({n} similar not logged)", {
       name: this.name,
       size,
       errno: errnoName(errno),
+      n: this.#errLog.suppressed,
     });
   }
 
