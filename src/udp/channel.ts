@@ -26,6 +26,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { RateLimit } from "../clock/mod.ts";
 import { type PacketBatch, pushPacket, VNET_HDR_LEN } from "../net/packet_batch.ts";
 import { formatUdpAddress, type UdpAddress, udpAddressEquals } from "./address.ts";
 import { openDatagram, sealInto } from "./aead.ts";
@@ -129,7 +130,7 @@ export class UdpChannel {
   #lastKeepalive = -Infinity;
   #usable = false;
   #closed = false;
-  #lastDropLog = -Infinity;
+  readonly #dropLog: RateLimit;
   readonly #pending: PacketBatch = { bufs: [], sizes: [], vnet: [], count: 0 };
 
   /**
@@ -147,6 +148,7 @@ export class UdpChannel {
     this.#onPackets = opts.onPackets;
     this.#onState = opts.onState;
     this.#now = opts.now ?? (() => performance.now());
+    this.#dropLog = new RateLimit({ now: this.#now }, 1000 / DROP_LOG_INTERVAL_MS, 1);
     this.#keepaliveMs = opts.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
     this.#timeoutMs = opts.usableTimeoutMs ?? DEFAULT_USABLE_TIMEOUT_MS;
     this.#roaming = new RoamingChallenge(this.#keepaliveMs);
@@ -379,12 +381,11 @@ export class UdpChannel {
 
   #drop(reason: "dropMalformed" | "dropReplay" | "dropTooOld" | "dropAuth"): void {
     this.stats[reason]++;
-    const now = this.#now();
-    if (now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS) {
-      this.#lastDropLog = now;
-      log.debug("UDP channel to {peer}: dropped a datagram ({reason})", {
+    if (this.#dropLog.take()) {
+      log.debug("UDP channel to {peer}: dropped a datagram ({reason}; {n} more not logged)", {
         peer: this.#peerName,
         reason,
+        n: this.#dropLog.suppressed,
       });
     }
   }
