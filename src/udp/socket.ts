@@ -109,7 +109,8 @@ export function newSocketStats(): UdpSocketStats {
  * @throws {Deno.errors.AddrInUse} and other `Deno.listenDatagram` errors.
  */
 export function openDenoUdpSocket(opts: UdpSocketOptions): UdpSocket {
-  return new DenoUdpSocket(opts);
+  const conn = Deno.listenDatagram({ transport: "udp", hostname: opts.hostname, port: opts.port });
+  return new DenoUdpSocket(conn, opts.maxDatagram ?? DEFAULT_MAX_DATAGRAM);
 }
 
 class DenoUdpSocket implements UdpSocket {
@@ -125,13 +126,10 @@ class DenoUdpSocket implements UdpSocket {
   #lastAddr = new Uint8Array(18);
   #lastNet: Deno.NetAddr | undefined;
 
-  constructor(opts: UdpSocketOptions) {
-    this.maxDatagram = opts.maxDatagram ?? DEFAULT_MAX_DATAGRAM;
-    this.#conn = Deno.listenDatagram({
-      transport: "udp",
-      hostname: opts.hostname,
-      port: opts.port,
-    });
+  /** Wraps a bound socket (see {@link openDenoUdpSocket}, which binds it). */
+  constructor(conn: Deno.DatagramConn, maxDatagram: number) {
+    this.maxDatagram = maxDatagram;
+    this.#conn = conn;
     const local = this.#conn.addr as Deno.NetAddr;
     this.port = local.port;
     this.#v4 = !local.hostname.includes(":");
