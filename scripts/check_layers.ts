@@ -8,7 +8,9 @@
  * - an import into another room that does not go through that room's face (`src/<room>/mod.ts`,
  *   `ffi/mod.ts`); files within one room import each other directly;
  * - a file in `src/` outside any room, and an import of `scripts/`, `bench/` or `tests/`
- *   (unit tests may import the shared test helpers in `tests/_harness/`).
+ *   (unit tests may import the shared test helpers in `tests/_harness/`);
+ * - a room without a face, or a face without a module doc (`/** ... @module *\/` saying what
+ *   the room is for).
  *
  * Each violation is printed as `file:line: imports X (why)`; the exit code is 1 when there is
  * any. Usage: `deno run -A scripts/check_layers.ts`.
@@ -60,9 +62,9 @@ export interface Violation {
   readonly why: string;
 }
 
-/** `file:line: imports X (why)`, or `file: lies outside ... (why)` for a misplaced file. */
+/** `file:line: imports X (why)`, or `file: why` for a misplaced file or a missing face. */
 export function formatViolation(v: Violation): string {
-  if (v.target === "") return `${v.file}: lies outside every room (${v.why})`;
+  if (v.target === "") return `${v.file}: ${v.why}`;
   return `${v.file}:${v.line}: imports ${v.target} (${v.why})`;
 }
 
@@ -97,7 +99,12 @@ export function checkGraph(graph: ModuleGraph): Violation[] {
     const from = roomOf(file);
     if (from === undefined) continue;
     if (from === null) {
-      out.push({ file, line: 0, target: "", why: "every file in src/ belongs in a room folder" });
+      out.push({
+        file,
+        line: 0,
+        target: "",
+        why: "lies outside every room (every file in src/ belongs in a room folder)",
+      });
       continue;
     }
     const fromLayer = LAYER_OF.get(from);
@@ -133,6 +140,39 @@ export function checkGraph(graph: ModuleGraph): Violation[] {
     }
   }
   return out;
+}
+
+/**
+ * Checks that every room has a face with a module doc.
+ * @param faces each room's face text, `undefined` when the room has no `mod.ts`
+ */
+export function checkFaces(faces: ReadonlyMap<string, string | undefined>): Violation[] {
+  const out: Violation[] = [];
+  for (const [room, text] of faces) {
+    const file = faceOf(room);
+    if (text === undefined) {
+      out.push({ file, line: 0, target: "", why: `room ${room} has no face` });
+    } else if (!/^\s*\/\*\*[^]*?@module[^]*?\*\//.test(text)) {
+      out.push({ file, line: 0, target: "", why: "a face opens with a module doc (@module)" });
+    }
+  }
+  return out;
+}
+
+/** Every room's face text (`undefined` when missing), read from disk. */
+async function readFaces(root: string): Promise<Map<string, string | undefined>> {
+  const rooms = ["ffi"];
+  for await (const e of Deno.readDir(`${root}/src`)) if (e.isDirectory) rooms.push(e.name);
+  const faces = new Map<string, string | undefined>();
+  for (const room of rooms.sort()) {
+    try {
+      faces.set(room, await Deno.readTextFile(`${root}/${faceOf(room)}`));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      faces.set(room, undefined);
+    }
+  }
+  return faces;
 }
 
 /** The files the check covers: everything in `src/` and `ffi/`, `main.ts` and `mod.ts`. */
@@ -204,7 +244,10 @@ export async function moduleGraph(root: string, files: readonly string[]): Promi
 
 if (import.meta.main) {
   const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-  const violations = checkGraph(await moduleGraph(root, await libraryFiles(root)));
+  const violations = [
+    ...checkFaces(await readFaces(root)),
+    ...checkGraph(await moduleGraph(root, await libraryFiles(root))),
+  ];
   for (const v of violations) console.error(formatViolation(v));
   if (violations.length > 0) {
     console.error(
@@ -212,5 +255,5 @@ if (import.meta.main) {
     );
     Deno.exit(1);
   }
-  console.log("check_layers: every import follows the layer table and goes through a face");
+  console.log("check_layers: every room has a face, every import follows the layer table");
 }

@@ -1,5 +1,5 @@
 import { assertEquals } from "../tests/_harness/assert.ts";
-import { checkGraph, formatViolation, type Import, LAYERS } from "./check_layers.ts";
+import { checkFaces, checkGraph, formatViolation, type Import, LAYERS } from "./check_layers.ts";
 
 const graph = (g: Record<string, string[]>) =>
   new Map<string, Import[]>(
@@ -78,4 +78,16 @@ Deno.test("check_layers reports the library face importing the CLI, loose files 
 Deno.test("check_layers' table puts every room in exactly one layer", () => {
   const rooms = LAYERS.flat();
   assertEquals(new Set(rooms).size, rooms.length);
+});
+
+Deno.test("check_layers reports a room without a face and a face without a module doc", () => {
+  const faces = new Map<string, string | undefined>([
+    ["net", '/**\n * IPv6 value types.\n * @module\n */\nexport { parseIpv6 } from "./ipv6.ts";\n'],
+    ["vif", undefined],
+    ["ffi", 'export { libc } from "./libc.ts";\n'],
+  ]);
+  assertEquals(checkFaces(faces).map(formatViolation), [
+    "src/vif/mod.ts: room vif has no face",
+    "ffi/mod.ts: a face opens with a module doc (@module)",
+  ]);
 });

@@ -4,7 +4,6 @@
  */
 import { assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
 import { hasOpenssl, OpensslDir, pb } from "../../tests/_harness/openssl.ts";
-import { DcError, sha256Hex, verifyDc } from "../dc/mod.ts";
 import {
   CertificateError,
   identityFromPem,
@@ -59,23 +58,6 @@ withOpenssl("a certificate with basicConstraints CA:TRUE is not accepted as a no
   await o.node("a", "ca", "p256", `a.${DOMAIN}`, "basicConstraints=critical,CA:TRUE\n");
   assertEquals(await reason(peer(o, "ca", "a")), "wrong_role");
   assertEquals(await reason(own(o, "ca", "a")), "wrong_role");
-});
-
-withOpenssl("a node's certificate is not accepted as the signer of a DC", async (o) => {
-  await o.caV1("ca", "p256", DOMAIN);
-  const content = new TextEncoder().encode('{"prefix_whitelist":{}}');
-  const uri = `vnet-conf://${await sha256Hex(content)}`;
-  // A node certificate (CN and DNS name of a node) that also carries the content's hash.
-  await o.node("a", "ca", "p256", `a.${DOMAIN}`, `subjectAltName=DNS:a.${DOMAIN},URI:${uri}\n`);
-  const der = pemCertificates(await o.read("a.crt"))[0];
-  const dc = pb([[1, 0, 1], [2, 2, der], [3, 2, content]]);
-  const caPem = await o.read("ca.crt");
-  const e = await assertRejects(() => verifyDc(dc, caPem), DcError);
-  assertEquals((e as DcError).reason, "bad_certificate");
-  assertEquals(((e as DcError).cause as CertificateError).reason, "wrong_role");
-  // The same DC signed as vnconfigsign signs it (no CN, no DNS name) is accepted.
-  const good = await o.goToolDc(content);
-  await verifyDc(good, await o.read("ca.crt"));
 });
 
 withOpenssl("an unknown critical extension on the CA refuses the CA", async (o) => {
