@@ -1,7 +1,8 @@
 /**
  * The only room that lays out C structs or calls libc (`Deno.dlopen`): the typed libc symbol
- * table, errno handling ({@link SyscallError}), Linux TUN devices and interface ioctls, and
- * dropping root. Imports nothing from `src/`.
+ * table, errno handling ({@link SyscallError}), plain fd calls and the fd poller, UDP sockets
+ * with recvmmsg/sendmmsg, unixgram sockets, Linux TUN devices and interface ioctls, and dropping
+ * root. Imports nothing from `src/`.
  * @module
  */
 export {
@@ -14,8 +15,9 @@ export {
   SyscallError,
   syscallError,
 } from "./errno.ts";
+export { closeFd, readFd, writeFd } from "./fd.ts";
+export { FdPoller, POLL_ERROR_BITS } from "./fd_poller.ts";
 export {
-  AF_INET,
   AF_INET6,
   AF_UNIX,
   EFD_CLOEXEC,
@@ -30,21 +32,20 @@ export {
   POLLHUP,
   POLLIN,
   POLLNVAL,
-  POLLOUT,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
 } from "./libc.ts";
-export { dropPrivileges, NOBODY } from "./privileges.ts";
+export { dropPrivileges, lchown, NOBODY } from "./privileges.ts";
 export {
   addDeviceRoute,
   addInterfaceAddress,
-  closeFd,
   deleteDeviceRoute,
   interfaceIndex,
   interfaceMtu,
   isErrno,
   openTun,
+  type RoutePrefix,
   setInterfaceMtu,
   setInterfaceTxQueueLen,
   setInterfaceUp,
@@ -53,3 +54,14 @@ export {
   type TunOpenOptions,
   validateIfName,
 } from "./tun_linux.ts";
+export {
+  connectUdp6,
+  MmsgRing,
+  openUdp6Socket,
+  recvMmsg,
+  sendMmsg,
+  setSocketBuffers,
+  SOCKADDR_IN6_LEN,
+  socketPort,
+} from "./udp_socket.ts";
+export { sockaddrUn, SUN_PATH_MAX, UnixDatagramSocket } from "./unix_dgram.ts";

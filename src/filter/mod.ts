@@ -4,10 +4,11 @@
  * route from a peer ({@link filterRoute}). Used by routing; never by the packet path.
  * @module
  */
+export { type Claim, ClaimedSpace } from "./claimed_space.ts";
 export {
   type ExternalDefault,
   type FilterPeer,
   filterRoute,
   type FilterVerdict,
 } from "./prefix_filter.ts";
-export type { PrefixWhitelist, WhitelistEntry } from "./whitelist.ts";
+export { canonicalWhitelist, type PrefixWhitelist, type WhitelistEntry } from "./whitelist.ts";

@@ -5,13 +5,13 @@
 export type { PeerId } from "./peer_id.ts";
 export { isPeerId, nodeIdOf, peerIdOf, shortId } from "./peer_id.ts";
 export { CertificateError, type CertificateErrorReason } from "./errors.ts";
-export { loadTrustStore, type TrustStore, trustStoreFromPem } from "./trust.ts";
+export { loadTrustStore, parsedCa, type TrustStore, trustStoreFromPem } from "./trust.ts";
 export { identityFromPem, loadIdentity, type NodeIdentity } from "./identity.ts";
 export { sessionKeyOf, type VerifiedPeer, verifyPeerCertificate } from "./verify.ts";
 export { checkDcSignerRole, checkNodeRole } from "./roles.ts";
 export { meshDomainsOf } from "./trust.ts";
 export { certificateNames, domainOf, isInDomain, isValidNodeName } from "./names.ts";
-export { createCa, issueNodeCertificate, type KeyAlgorithm } from "./issue.ts";
+export { createCa, issueCertificate, issueNodeCertificate, type KeyAlgorithm } from "./issue.ts";
 export { parseCertificate, type ParsedCertificate } from "./certificate.ts";
 export { checkIssuedBy } from "./chain.ts";
 export { decodePem, encodePem, pemCertificates } from "./pem.ts";
