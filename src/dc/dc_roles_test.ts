@@ -4,7 +4,7 @@
  */
 import { assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
 import { hasOpenssl, OpensslDir, pb } from "../../tests/_harness/openssl.ts";
-import { CertificateError, pemCertificates } from "../pki/mod.ts";
+import { type CertificateError, pemCertificates } from "../pki/mod.ts";
 import { DcError } from "./errors.ts";
 import { sha256Hex } from "./sign.ts";
 import { verifyDc } from "./verify.ts";

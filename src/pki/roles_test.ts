@@ -3,7 +3,7 @@
  * as operators make them.
  */
 import { assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
-import { hasOpenssl, OpensslDir, pb } from "../../tests/_harness/openssl.ts";
+import { hasOpenssl, OpensslDir } from "../../tests/_harness/openssl.ts";
 import {
   CertificateError,
   identityFromPem,
