@@ -242,7 +242,7 @@ export { runNode, type RunNodeOptions } from "./src/node/mod.ts";
 /** Reads a running node's `status`, `routes` or `dc` through its control socket. */
 export { ControlError, controlRequest } from "./src/node/mod.ts";
 /** The longest-prefix-match table vmesh forwards with. */
-export { Fib } from "./src/routing/fib.ts";
+export { Fib } from "./src/fib/mod.ts";
 /** The node's clock ({@link RunNodeOptions}`.clock`): the real one, or a manual one for tests. */
 export { type Clock, ManualClock, realClock, type TimerHandle } from "./src/clock/mod.ts";
 

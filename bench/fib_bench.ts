@@ -9,7 +9,7 @@
  * timed runs of LOOKUPS lookups, the sizes taking turns in each round, so that load from other
  * processes on the machine spreads over all sizes instead of skewing one.
  */
-import { Fib } from "../src/routing/fib.ts";
+import { Fib } from "../src/fib/mod.ts";
 import { randomDestinations, randomPrefixes } from "./routing_prefixes.ts";
 
 const BATCH = 10_000;

@@ -5,7 +5,7 @@
  * the number of routes. The FIB's pools grow by 1.5×, so up to a third of a pool can be
  * reserved but not yet used. The FIB figure includes its fixed 256 KiB direct table.
  */
-import { Fib } from "../src/routing/fib.ts";
+import { Fib } from "../src/fib/mod.ts";
 import { Router } from "../src/routing/router.ts";
 import { randomPrefixes } from "./routing_prefixes.ts";
 

@@ -7,7 +7,7 @@
  * of 8 feasible peers; half of the source addresses fall inside a prefix. Then the cost of a
  * full rebuild and of adding/removing one prefix in place (`update`).
  */
-import { Fib } from "../src/routing/fib.ts";
+import { Fib } from "../src/fib/mod.ts";
 import { SourceTable } from "../src/routing/source_table.ts";
 import { randomDestinations, randomPrefixes } from "./routing_prefixes.ts";
 

@@ -24,10 +24,10 @@
 export const LAYERS: readonly (readonly string[])[] = [
   // Foundations: libc and C structs; the clock and rate limits; logging; IPv6 value types.
   ["ffi", "clock", "log", "net"],
-  // Certificates and names; the prefix whitelist; the virtual interfaces.
-  ["pki", "filter", "vif"],
-  // The packet path: the UDP data channel and the forwarder.
-  ["udp", "dataplane"],
+  // The longest-prefix-match table; certificates and names; the virtual interfaces.
+  ["fib", "pki", "vif"],
+  // The prefix whitelist filter; the packet path: the UDP data channel and the forwarder.
+  ["filter", "udp", "dataplane"],
   // The control plane: TLS sessions, routing, the distributed config.
   ["session", "routing", "dc"],
   // The node config (loads the PKI and the initial DC).

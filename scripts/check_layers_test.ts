@@ -13,7 +13,7 @@ Deno.test("check_layers accepts downward imports through faces and direct import
       "main.ts": ["src/cli/mod.ts", "src/node/mod.ts"],
       "mod.ts": ["src/node/mod.ts", "src/pki/mod.ts"],
       "src/node/node.ts": ["src/routing/mod.ts", "src/dataplane/mod.ts", "ffi/mod.ts"],
-      "src/routing/router.ts": ["src/routing/fib.ts", "src/net/mod.ts", "npm:@logtape/logtape"],
+      "src/routing/router.ts": ["src/routing/route.ts", "src/net/mod.ts", "npm:@logtape/logtape"],
       "src/dataplane/forwarder.ts": ["src/vif/mod.ts", "src/clock/mod.ts"],
       "src/dataplane/forwarder_test.ts": ["tests/_harness/assert.ts", "src/net/mod.ts"],
       "src/node/version.ts": ["deno.json"],

@@ -6,7 +6,7 @@
  * @module
  */
 import { type Ipv6Prefix, maskAddress } from "../net/prefix.ts";
-import { Fib } from "../routing/fib.ts";
+import { Fib } from "../fib/mod.ts";
 import type { PrefixWhitelist } from "./whitelist.ts";
 
 /** A whitelist entry and the node it is listed for. */

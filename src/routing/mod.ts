@@ -27,7 +27,6 @@ export type {
   ReceiveResult,
   RouterOptions,
 } from "./router.ts";
-export { Fib } from "./fib.ts";
 export type { Hop, NextHop, Route } from "./route.ts";
 export { MAX_HOP_LATENCY_MS, MAX_PATH_HOPS, pathMetricUs } from "./route.ts";
 export {

@@ -49,7 +49,7 @@ import { canonicalName } from "../net/dns_name.ts";
 import { formatPrefix, type Ipv6Prefix, prefixCovers, prefixKey } from "../net/prefix.ts";
 import { type PeerId, shortId } from "../pki/peer_id.ts";
 import { decide } from "./decision.ts";
-import { Fib } from "./fib.ts";
+import { Fib } from "../fib/mod.ts";
 import { type LatencyOptions, LinkLatency } from "./latency.ts";
 import { type NextHop, pathMetricUs, type Route } from "./route.ts";
 import { isValidPrefix, routeProblem } from "./route_check.ts";

@@ -18,7 +18,7 @@
  */
 import { type Ipv6Prefix, prefixCovers } from "../net/prefix.ts";
 import type { PeerId } from "../pki/peer_id.ts";
-import { Fib } from "./fib.ts";
+import { Fib } from "../fib/mod.ts";
 import { comparePrefixes } from "./router_state.ts";
 
 /** The answer for one packet: accept, source is ours, or the peer is no feasible next hop. */
