@@ -8,10 +8,10 @@ import type { NodeIdentity, TrustStore } from "../src/pki/mod.ts";
 import { generateEphemeralKey, signingKeyOf, signProof } from "../src/session/handshake.ts";
 import { encodeHello, encodeHelloBody, helloSigningInput } from "../src/session/hello.ts";
 import {
+  type DialTarget,
   encodeFrame,
   FrameType,
   type HandshakeFailure,
-  type PeerConfig,
   PROTOCOL_VERSION,
   type Session,
   SessionManager,
@@ -30,7 +30,7 @@ export interface TestNode {
   /** RTT events: session and sample, ms. */
   rtt: { session: Session; ms: number }[];
   /** The listen address as a peer entry for others. */
-  asPeer(): PeerConfig;
+  asPeer(): DialTarget;
 }
 
 /** Fast settings for tests: short handshake timeout, fast pings, fast reconnects. */

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
-import { ManualClock } from "../session/clock.ts";
+import { ManualClock } from "../clock/mod.ts";
 import {
   DC_CHUNK_DATA_LEN,
   DC_CHUNK_HEADER_LEN,

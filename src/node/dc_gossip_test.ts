@@ -8,7 +8,7 @@ import {
   type VerifiedDc,
   verifyDc,
 } from "../dc/mod.ts";
-import { ManualClock } from "../session/clock.ts";
+import { ManualClock } from "../clock/mod.ts";
 import { FrameType } from "../session/mod.ts";
 import { DcGossip, type DcPeer } from "./dc_gossip.ts";
 import { DcSync } from "./dc_sync.ts";

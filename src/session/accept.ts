@@ -5,10 +5,11 @@
  * session opens or closes.
  * @module
  */
+import type { HostPort } from "../net/mod.ts";
 import net from "node:net";
 import type tls from "node:tls";
 import { getLogger } from "@logtape/logtape";
-import type { Endpoint } from "./context.ts";
+
 import type { Link } from "./link.ts";
 import type { Session } from "./session.ts";
 import { acceptTls } from "./tls_link.ts";
@@ -24,9 +25,9 @@ export interface AcceptorOptions {
   /** Our certificate and key for the TLS server side. */
   secureContext: tls.SecureContext;
   /** Makes the session of an accepted link. */
-  session(link: Link, remote: Endpoint): Session;
+  session(link: Link, remote: HostPort): Session;
   /** A connection was refused by the caps (`message` says which). */
-  onRefused(remote: Endpoint, message: string): void;
+  onRefused(remote: HostPort, message: string): void;
 }
 
 /** The listening side of the manager. */
@@ -52,7 +53,7 @@ export class Acceptor {
    * @returns the bound address (with the real port)
    * @throws when the address cannot be bound
    */
-  async listen(at: Endpoint): Promise<Endpoint> {
+  async listen(at: HostPort): Promise<HostPort> {
     const server = net.createServer((raw) => this.#accept(raw));
     server.on("error", (e) => log.error("listener error: {error}", { error: e }));
     await new Promise<void>((resolve, reject) => {

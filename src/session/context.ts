@@ -6,19 +6,11 @@
 import type { KeyObject } from "node:crypto";
 import type { PacketBatch } from "../net/packet_batch.ts";
 import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock/mod.ts";
 import type { SessionReason } from "./errors.ts";
 import type { LivenessOptions } from "./liveness.ts";
 import type { SendQueueOptions } from "./send_queue.ts";
 import type { Session } from "./session.ts";
-
-/** Host and port. */
-export interface Endpoint {
-  /** IP address or host name. */
-  host: string;
-  /** TCP port. */
-  port: number;
-}
 
 /**
  * What a session needs from its manager.

@@ -7,8 +7,8 @@
 import { sameName } from "../net/dns_name.ts";
 import { getLogger } from "@logtape/logtape";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
-import type { Clock, TimerHandle } from "./clock.ts";
-import type { PeerConfig } from "./handlers.ts";
+import type { Clock, TimerHandle } from "../clock/mod.ts";
+import type { DialTarget } from "./handlers.ts";
 import type { Session } from "./session.ts";
 
 const log = getLogger(["vmesh", "session"]);
@@ -20,13 +20,13 @@ export interface DialerOptions {
   /** Random source for backoff jitter (tests). */
   random?: () => number;
   /** Opens a session to a configured peer. */
-  connect(peer: PeerConfig): Session;
+  connect(peer: DialTarget): Session;
   /** True when an open session with a peer of this name exists (no dial needed). */
   connected(name: string): boolean;
 }
 
 interface PeerSlot {
-  config: PeerConfig;
+  config: DialTarget;
   backoff: Backoff;
   timer: TimerHandle | undefined;
   dialing: Session | undefined;
@@ -34,11 +34,11 @@ interface PeerSlot {
   logged: string;
 }
 
-function slotKey(p: PeerConfig): string {
+function slotKey(p: DialTarget): string {
   return `${p.name}|${p.addr.host}|${p.addr.port}`;
 }
 
-function addrOf(p: PeerConfig): string {
+function addrOf(p: DialTarget): string {
   return `${p.addr.host}:${p.addr.port}`;
 }
 
@@ -52,7 +52,7 @@ export class Dialer {
    * @param opts clock, backoff and the session factory
    * @param peers the configured peers
    */
-  constructor(opts: DialerOptions, peers: readonly PeerConfig[]) {
+  constructor(opts: DialerOptions, peers: readonly DialTarget[]) {
     this.#o = opts;
     for (const p of peers) this.#add(p);
   }
@@ -74,7 +74,7 @@ export class Dialer {
    * (a dial in flight is closed).
    * @returns the names of removed peers that no remaining entry carries
    */
-  update(peers: readonly PeerConfig[]): string[] {
+  update(peers: readonly DialTarget[]): string[] {
     const wanted = new Map(peers.map((p) => [slotKey(p), p]));
     const removed: string[] = [];
     for (const [key, slot] of this.#slots) {
@@ -146,7 +146,7 @@ export class Dialer {
     }
   }
 
-  #add(p: PeerConfig): PeerSlot {
+  #add(p: DialTarget): PeerSlot {
     const slot: PeerSlot = {
       config: { name: p.name, addr: { host: p.addr.host, port: p.addr.port } },
       backoff: new Backoff(this.#o.backoff, this.#o.random),

@@ -2,14 +2,15 @@
  * What the session manager reports, and the configured-peer type it dials.
  * @module
  */
+import type { HostPort } from "../net/mod.ts";
 import type { PacketBatch } from "../net/packet_batch.ts";
-import type { Endpoint } from "./context.ts";
+
 import type { SessionReason } from "./errors.ts";
 import type { Session } from "./session.ts";
 
 /** A configured peer: where to dial and the name its certificate must carry. */
-export interface PeerConfig {
-  addr: Endpoint;
+export interface DialTarget {
+  addr: HostPort;
   name: string;
 }
 
@@ -52,7 +53,7 @@ export interface HandshakeFailure {
   /** What failed, for logs. */
   message: string;
   /** The other end's address. */
-  remote: Endpoint;
+  remote: HostPort;
   /** For connections we dialled: the configured peer name. */
   dialedName?: string;
 }

@@ -14,7 +14,7 @@
  * gives one RTT sample: to the {@link LatencyTracker} (status figures) and to `onSample`.
  * @module
  */
-import type { Clock, TimerHandle } from "./clock.ts";
+import type { Clock, TimerHandle } from "../clock/mod.ts";
 import { LatencyTracker } from "./latency.ts";
 
 /** Length of a ping and of a pong payload. */

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
-import { ManualClock } from "./clock.ts";
+import { ManualClock } from "../clock/mod.ts";
 import { Liveness, PING_LEN, pingSeq } from "./liveness.ts";
 
 /** A Liveness whose pings are recorded (copies) and whose death time is kept. */

@@ -6,6 +6,7 @@
  * (`sessionKeyOf`), so two certificates under one name still make one peer.
  * @module
  */
+import type { HostPort } from "../net/mod.ts";
 import { sameName } from "../net/dns_name.ts";
 import type { KeyObject } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
@@ -13,21 +14,20 @@ import type { PacketBatch } from "../net/packet_batch.ts";
 import { type NodeIdentity, type PeerId, sessionKeyOf, type TrustStore } from "../pki/mod.ts";
 import { Acceptor } from "./accept.ts";
 import type { BackoffOptions } from "./backoff.ts";
-import { type Clock, realClock } from "./clock.ts";
-import type { Endpoint, SessionContext } from "./context.ts";
+import { type Clock, RateLimit, realClock } from "../clock/mod.ts";
+import type { SessionContext } from "./context.ts";
 import { Dialer } from "./dial.ts";
 import type { SessionReason } from "./errors.ts";
 import { signingKeyOf } from "./handshake.ts";
-import type { HandshakeFailure, PeerConfig, SessionHandlers } from "./handlers.ts";
+import type { DialTarget, HandshakeFailure, SessionHandlers } from "./handlers.ts";
 import { Feature } from "./hello.ts";
 import type { LivenessOptions } from "./liveness.ts";
-import { RateLimit } from "./rate_limit.ts";
 import { SessionRegistry } from "./registry.ts";
 import type { SendQueueOptions } from "./send_queue.ts";
 import { Session } from "./session.ts";
 import { dialTls, serverContext } from "./tls_link.ts";
 
-export type { HandshakeFailure, PeerConfig, SessionHandlers } from "./handlers.ts";
+export type { DialTarget, HandshakeFailure, SessionHandlers } from "./handlers.ts";
 
 const log = getLogger(["vmesh", "session"]);
 
@@ -38,9 +38,9 @@ export interface SessionManagerOptions extends SessionHandlers {
   /** Our CA and pinned external certificates (from `loadTrustStore`). */
   trust: TrustStore;
   /** Where to listen; omit for a node that only dials. Port 0 picks a free port. */
-  listen?: Endpoint;
+  listen?: HostPort;
   /** Peers to dial. */
-  peers?: PeerConfig[];
+  peers?: DialTarget[];
   /** Limit for TCP + TLS + checks + hello, ms (default 10000). */
   handshakeTimeoutMs?: number;
   /** Concurrent not-yet-authenticated inbound connections, in total (default 64). */
@@ -93,7 +93,7 @@ export class SessionManager implements SessionHandlers {
   readonly #failures = new Map<string, number>();
   readonly #refusalLog: RateLimit;
   #acceptor: Acceptor | undefined;
-  #listenAddr: Endpoint | undefined;
+  #listenAddr: HostPort | undefined;
   #started = false;
   #stopped = false;
 
@@ -103,7 +103,7 @@ export class SessionManager implements SessionHandlers {
   constructor(opts: SessionManagerOptions) {
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
-    this.#refusalLog = new RateLimit(this.#clock);
+    this.#refusalLog = new RateLimit(this.#clock, 2, 20);
     // One session per node name (ours) or per pinned certificate (external), whatever the
     // encoding of the certificate: see sessionKeyOf.
     this.#registry = new SessionRegistry(opts.identity.id, (s) => sessionKeyOf(s.peer));
@@ -168,7 +168,7 @@ export class SessionManager implements SessionHandlers {
   }
 
   /** The bound listen address (with the real port), or undefined when not listening. */
-  listenAddr(): Endpoint | undefined {
+  listenAddr(): HostPort | undefined {
     return this.#listenAddr;
   }
 
@@ -196,7 +196,7 @@ export class SessionManager implements SessionHandlers {
    * Replaces the configured peer list (SIGHUP): new peers are dialled, removed peers stop
    * being dialled and sessions we dialled to them are closed; everything else is untouched.
    */
-  updatePeers(peers: PeerConfig[]): void {
+  updatePeers(peers: DialTarget[]): void {
     if (this.#stopped) return;
     for (const name of this.#dialer.update(peers)) {
       for (const s of this.#registry.sessions()) {
@@ -267,7 +267,7 @@ export class SessionManager implements SessionHandlers {
     }
   }
 
-  #refused(remote: Endpoint, message: string): void {
+  #refused(remote: HostPort, message: string): void {
     this.#countFailure("unauthenticated-limit");
     const failure: HandshakeFailure = { reason: "unauthenticated-limit", message, remote };
     this.#call("onHandshakeFailure", () => this.onHandshakeFailure?.(failure));
@@ -279,8 +279,8 @@ export class SessionManager implements SessionHandlers {
   }
 
   #logRefusal(message: string): void {
-    const suppressed = this.#refusalLog.take();
-    if (suppressed < 0) return;
+    if (!this.#refusalLog.take()) return;
+    const suppressed = this.#refusalLog.suppressed;
     log.warn(suppressed > 0 ? `${message} (${suppressed} similar messages suppressed)` : message);
   }
 

@@ -8,13 +8,13 @@
  * @module
  */
 export {
+  type DialTarget,
   type HandshakeFailure,
-  type PeerConfig,
   type SessionHandlers,
   SessionManager,
   type SessionManagerOptions,
 } from "./manager.ts";
-export { CLOSE_GRACE_MS, type Endpoint, Session, type SessionContext } from "./session.ts";
+export { CLOSE_GRACE_MS, Session, type SessionContext } from "./session.ts";
 export {
   type SessionAction,
   type SessionEvent,
@@ -46,7 +46,6 @@ export {
   MAX_FRAME_PAYLOAD,
 } from "./frame.ts";
 export { Feature, PROTOCOL_VERSION } from "./hello.ts";
-export { type Clock, ManualClock, realClock } from "./clock.ts";
 export { type LivenessOptions, PING_LEN } from "./liveness.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export type { SendQueueOptions } from "./send_queue.ts";

@@ -15,10 +15,11 @@
  * actions and handles frames.
  * @module
  */
+import type { HostPort } from "../net/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { shortId, type VerifiedPeer } from "../pki/mod.ts";
-import type { TimerHandle } from "./clock.ts";
-import type { Endpoint, SessionContext } from "./context.ts";
+import type { TimerHandle } from "../clock/mod.ts";
+import type { SessionContext } from "./context.ts";
 import { SessionError, type SessionReason } from "./errors.ts";
 import {
   CONTROL_TYPES,
@@ -43,7 +44,7 @@ import {
 } from "./session_fsm.ts";
 import { newSessionCounters, type SessionCounters, type SessionStats } from "./stats.ts";
 
-export type { Endpoint, SessionContext } from "./context.ts";
+export type { SessionContext } from "./context.ts";
 export type { SessionState } from "./session_fsm.ts";
 
 const log = getLogger(["vmesh", "session"]);
@@ -59,7 +60,7 @@ export class Session {
   /** The authenticated peer (set once our checks passed). */
   peer!: VerifiedPeer;
   /** The peer's transport address. */
-  readonly remoteAddr: Endpoint;
+  readonly remoteAddr: HostPort;
   /** True when this node dialled the connection. */
   readonly dialedByUs: boolean;
   /**
@@ -116,7 +117,7 @@ export class Session {
     link: Link,
     ctx: SessionContext,
     role: Role,
-    remoteAddr: Endpoint,
+    remoteAddr: HostPort,
     expectedName?: string,
   ) {
     this.#link = link;

@@ -6,7 +6,7 @@
  */
 import { copyPackets } from "../../src/net/packet_batch.ts";
 import type { NodeIdentity, TrustStore } from "../../src/pki/mod.ts";
-import { ManualClock } from "../../src/session/clock.ts";
+import { ManualClock } from "../../src/clock/mod.ts";
 import type { SessionContext } from "../../src/session/context.ts";
 import { encodeFrame, FrameDecoder, FrameType } from "../../src/session/frame.ts";
 import { signingKeyOf } from "../../src/session/handshake.ts";
