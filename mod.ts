@@ -220,20 +220,23 @@ export {
   verifyDc,
   type VerifyDcOptions,
 } from "./src/dc/mod.ts";
-export type { PrefixWhitelist, WhitelistEntry } from "./src/filter/whitelist.ts";
+export type { PrefixWhitelist, WhitelistEntry } from "./src/filter/mod.ts";
 
 // --- IPv6 prefixes -----------------------------------------------------------------------------
 
 /** IPv6 addresses and prefixes: parsing, formatting, containment; host:port addresses. */
-export { formatHostPort, type HostPort, parseHostPort } from "./src/net/mod.ts";
-export { formatIpv6, parseIpv6 } from "./src/net/ipv6.ts";
 export {
+  formatHostPort,
+  formatIpv6,
   formatPrefix,
+  type HostPort,
   type Ipv6Prefix,
+  parseHostPort,
+  parseIpv6,
   parsePrefix,
   prefixCovers,
   prefixEquals,
-} from "./src/net/prefix.ts";
+} from "./src/net/mod.ts";
 
 // --- The node ----------------------------------------------------------------------------------
 

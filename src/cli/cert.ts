@@ -2,8 +2,14 @@
  * `vmesh cert ca` and `vmesh cert node`: make a CA and node certificates.
  * @module
  */
-import { createCa, issueNodeCertificate, type KeyAlgorithm, shortId } from "../pki/mod.ts";
-import { peerIdOf, pemCertificates } from "../pki/mod.ts";
+import {
+  createCa,
+  issueNodeCertificate,
+  type KeyAlgorithm,
+  peerIdOf,
+  pemCertificates,
+  shortId,
+} from "../pki/mod.ts";
 import {
   type Command,
   Exit,

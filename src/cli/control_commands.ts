@@ -3,8 +3,7 @@
  * socket; `vmesh dc apply` hands it a signed DC. The socket is found with `--control <socket>` or `--config <path>` (its `control_socket`).
  * @module
  */
-import { CONFIG_DEFAULTS, loadNodeConfig } from "../config/mod.ts";
-import { ConfigError } from "../config/mod.ts";
+import { CONFIG_DEFAULTS, ConfigError, loadNodeConfig } from "../config/mod.ts";
 import { ControlError, controlRequest, type PeerStatus } from "../node/mod.ts";
 import { formatTable, type RouteView } from "../routing/mod.ts";
 import { MAX_DC_BYTES } from "../dc/mod.ts";

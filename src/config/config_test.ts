@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/_harness/assert.ts";
 import { makeTestPki } from "../../tests/_harness/pki.ts";
-import { formatPrefix } from "../net/prefix.ts";
+import { formatPrefix } from "../net/mod.ts";
 import { signDc } from "../dc/mod.ts";
 import {
   CONFIG_DEFAULTS,

@@ -3,8 +3,7 @@
  * Go vmesh does not have.
  * @module
  */
-import type { Ipv6Prefix } from "../net/prefix.ts";
-import type { HostPort } from "../net/mod.ts";
+import type { HostPort, Ipv6Prefix } from "../net/mod.ts";
 
 /** Defaults of the keys that the Go vmesh does not have. */
 export const CONFIG_DEFAULTS = {

@@ -5,11 +5,16 @@
  */
 import { dirname, resolve } from "node:path";
 import { Checker, join, type Json } from "./json_checker.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
-import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
-import { isValidNodeName } from "../pki/names.ts";
-import { canonicalName } from "../net/dns_name.ts";
-import { formatHostPort, type HostPort, parseHostPort } from "../net/mod.ts";
+import {
+  canonicalName,
+  formatHostPort,
+  type HostPort,
+  type Ipv6Prefix,
+  parseHostPort,
+  parseIpv6,
+  parsePrefix,
+} from "../net/mod.ts";
+import { isValidNodeName } from "../pki/mod.ts";
 import { ConfigError } from "./errors.ts";
 
 /** The largest config file read: 1 MiB. */

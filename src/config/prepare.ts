@@ -14,7 +14,7 @@ import {
   pemCertificates,
   type TrustStore,
 } from "../pki/mod.ts";
-import { sameName } from "../net/dns_name.ts";
+import { sameName } from "../net/mod.ts";
 import { ConfigError } from "./errors.ts";
 import { loadNodeConfig, type NodeConfig } from "./node_config.ts";
 

@@ -34,8 +34,15 @@
  * @module
  */
 import { type Clock, RateLimit, realClock } from "../clock/mod.ts";
-import { buildIcmpError, CODE_HOP_LIMIT, CODE_NO_ROUTE, ICMP6_DST_UNREACH } from "./icmpv6.ts";
-import { ICMP6_TIME_EXCEEDED, ICMP_ERROR_MAX, mayAnswerWithError } from "./icmpv6.ts";
+import {
+  buildIcmpError,
+  CODE_HOP_LIMIT,
+  CODE_NO_ROUTE,
+  ICMP6_DST_UNREACH,
+  ICMP6_TIME_EXCEEDED,
+  ICMP_ERROR_MAX,
+  mayAnswerWithError,
+} from "./icmpv6.ts";
 import {
   checkIpv6,
   isNeverForwarded,
@@ -44,11 +51,8 @@ import {
   OFF_SRC,
   PacketFault,
 } from "./ipv6_packet.ts";
-import type { NextHop } from "../net/next_hop.ts";
-import { newPacketBatch, type PacketBatch, VNET_HDR_LEN } from "../net/packet_batch.ts";
-import { segmentSuperPacket } from "../vif/gso.ts";
-import type { Vif } from "../vif/vif.ts";
-import { checkPeerVnetHdr, VnetFault } from "../vif/vnet_hdr.ts";
+import { newPacketBatch, type NextHop, type PacketBatch, VNET_HDR_LEN } from "../net/mod.ts";
+import { checkPeerVnetHdr, segmentSuperPacket, type Vif, VnetFault } from "../vif/mod.ts";
 
 export type { NextHop };
 

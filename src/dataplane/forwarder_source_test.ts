@@ -1,9 +1,13 @@
 /** The forwarder's source address validation (uRPF) on packets from peers. */
 import { assertEquals } from "../../tests/_harness/assert.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
-import { addressInPrefix, parsePrefix } from "../net/prefix.ts";
-import { type PacketBatch, packetBatchOf } from "../net/packet_batch.ts";
-import { newVifStats, type Vif } from "../vif/vif.ts";
+import {
+  addressInPrefix,
+  type PacketBatch,
+  packetBatchOf,
+  parseIpv6,
+  parsePrefix,
+} from "../net/mod.ts";
+import { newVifStats, type Vif } from "../vif/mod.ts";
 import { Forwarder, type SourceCheck } from "./forwarder.ts";
 
 class CountingVif implements Vif {

@@ -1,8 +1,13 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
-import { addressInPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
-import { type PacketBatch, packetBatchOf } from "../net/packet_batch.ts";
-import { newVifStats, type Vif } from "../vif/vif.ts";
+import {
+  addressInPrefix,
+  type Ipv6Prefix,
+  type PacketBatch,
+  packetBatchOf,
+  parseIpv6,
+  parsePrefix,
+} from "../net/mod.ts";
+import { newVifStats, type Vif } from "../vif/mod.ts";
 import { Forwarder, type NextHop, type RouteLookup, type SourceCheck } from "./forwarder.ts";
 import { icmpv6Checksum } from "./icmpv6.ts";
 import { superPacket } from "../../tests/_harness/packets.ts";

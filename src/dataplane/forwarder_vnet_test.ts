@@ -4,11 +4,14 @@
  */
 import { assertEquals } from "../../tests/_harness/assert.ts";
 import { superPacket } from "../../tests/_harness/packets.ts";
-import { addressInPrefix, parsePrefix } from "../net/prefix.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
-import { type PacketBatch, packetBatchOf } from "../net/packet_batch.ts";
-import { newVifStats, type Vif } from "../vif/vif.ts";
-import { writeVnetHdr } from "../vif/vnet_hdr.ts";
+import {
+  addressInPrefix,
+  type PacketBatch,
+  packetBatchOf,
+  parseIpv6,
+  parsePrefix,
+} from "../net/mod.ts";
+import { newVifStats, type Vif, writeVnetHdr } from "../vif/mod.ts";
 import { Forwarder } from "./forwarder.ts";
 
 class CaptureVif implements Vif {

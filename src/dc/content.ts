@@ -3,8 +3,8 @@
  * as the Go vmesh reads it.
  * @module
  */
-import type { PrefixWhitelist, WhitelistEntry } from "../filter/whitelist.ts";
-import { formatPrefix, parsePrefix } from "../net/prefix.ts";
+import type { PrefixWhitelist, WhitelistEntry } from "../filter/mod.ts";
+import { formatPrefix, parsePrefix } from "../net/mod.ts";
 import { DcError } from "./errors.ts";
 
 /** The parsed DC content. */

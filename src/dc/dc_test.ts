@@ -2,7 +2,7 @@ import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/_
 import { assertBytes } from "../../tests/_harness/bytes.ts";
 import { makeTestPki } from "../../tests/_harness/pki.ts";
 import { hasOpenssl, OpensslDir, pb } from "../../tests/_harness/openssl.ts";
-import { formatPrefix } from "../net/prefix.ts";
+import { formatPrefix } from "../net/mod.ts";
 import { createCa, parseCertificate, trustStoreFromPem } from "../pki/mod.ts";
 import {
   compareDc,

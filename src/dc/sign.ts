@@ -7,7 +7,7 @@
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { issueCertificate } from "../pki/issue.ts";
+import { issueCertificate } from "../pki/mod.ts";
 import { encodeDc } from "./codec.ts";
 import { MAX_DC_BYTES } from "./errors.ts";
 

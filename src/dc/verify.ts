@@ -11,11 +11,15 @@
  * signed, so the re-encoded DC verifies everywhere, `vnconfigsign` files included.
  * @module
  */
-import { parseCertificate } from "../pki/certificate.ts";
-import { checkIssuedBy } from "../pki/chain.ts";
-import { CertificateError } from "../pki/errors.ts";
-import { checkDcSignerRole } from "../pki/roles.ts";
-import { parsedCa, type TrustStore, trustStoreFromPem } from "../pki/trust.ts";
+import {
+  CertificateError,
+  checkDcSignerRole,
+  checkIssuedBy,
+  parseCertificate,
+  parsedCa,
+  type TrustStore,
+  trustStoreFromPem,
+} from "../pki/mod.ts";
 import { decodeDc, encodeDc } from "./codec.ts";
 import { type DcContent, parseDcContent } from "./content.ts";
 import { DcError } from "./errors.ts";

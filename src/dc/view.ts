@@ -3,7 +3,7 @@
  * node's `dc` control command returns.
  * @module
  */
-import { formatPrefix } from "../net/prefix.ts";
+import { formatPrefix } from "../net/mod.ts";
 import type { VerifiedDc } from "./verify.ts";
 
 /** The JSON form of a verified DC read from `path` (a file, or a label such as "(running node)"). */

@@ -25,7 +25,7 @@
  * two, freed blocks are reused).
  * @module
  */
-import type { Ipv6Prefix } from "../net/prefix.ts";
+import type { Ipv6Prefix } from "../net/mod.ts";
 import { BlockPool } from "./block_pool.ts";
 import {
   BITMAP,

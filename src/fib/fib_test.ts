@@ -5,9 +5,9 @@ import {
   formatPrefix,
   type Ipv6Prefix,
   maskAddress,
+  parseIpv6,
   parsePrefix,
-} from "../net/prefix.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
+} from "../net/mod.ts";
 import { Fib } from "./fib.ts";
 
 function naiveLookup(

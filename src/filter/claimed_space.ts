@@ -5,7 +5,7 @@
  * search, whatever the number of entries (a DC may carry about 30 000).
  * @module
  */
-import { type Ipv6Prefix, maskAddress } from "../net/prefix.ts";
+import { type Ipv6Prefix, maskAddress } from "../net/mod.ts";
 import { Fib } from "../fib/mod.ts";
 import type { PrefixWhitelist } from "./whitelist.ts";
 

@@ -15,8 +15,7 @@
  *   a listed node's space.
  * @module
  */
-import { canonicalName } from "../net/dns_name.ts";
-import { formatPrefix, type Ipv6Prefix, prefixCovers } from "../net/prefix.ts";
+import { canonicalName, formatPrefix, type Ipv6Prefix, prefixCovers } from "../net/mod.ts";
 import type { ClaimedSpace } from "./claimed_space.ts";
 import type { PrefixWhitelist } from "./whitelist.ts";
 

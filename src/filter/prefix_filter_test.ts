@@ -1,9 +1,8 @@
 import { assertEquals } from "../../tests/_harness/assert.ts";
-import { parsePrefix } from "../net/prefix.ts";
+import { parsePrefix } from "../net/mod.ts";
 import { ClaimedSpace } from "./claimed_space.ts";
 import { filterRoute } from "./prefix_filter.ts";
-import { canonicalWhitelist } from "./whitelist.ts";
-import type { PrefixWhitelist } from "./whitelist.ts";
+import { canonicalWhitelist, type PrefixWhitelist } from "./whitelist.ts";
 
 const wl: PrefixWhitelist = new Map([
   ["alice", [{ prefix: parsePrefix("fd00:a::/32"), maxPrefixLen: 48 }]],

@@ -3,8 +3,7 @@
  * name) may announce.
  * @module
  */
-import { canonicalName } from "../net/dns_name.ts";
-import type { Ipv6Prefix } from "../net/prefix.ts";
+import { canonicalName, type Ipv6Prefix } from "../net/mod.ts";
 
 /** One whitelist entry: routes inside `prefix` with length ≤ `maxPrefixLen` are allowed. */
 export interface WhitelistEntry {

@@ -15,7 +15,7 @@
  * nobody. Anything else stops the node with an error naming the path, rather than guessing.
  * @module
  */
-import { dropPrivileges, lchown } from "../../ffi/privileges.ts";
+import { dropPrivileges, lchown } from "../../ffi/mod.ts";
 
 /** More entries than vmesh ever makes (dc.bin and a few temporary files): refuse. */
 const MAX_ENTRIES = 1000;

@@ -4,7 +4,7 @@
  * Everything happens in a temp dir: no system file is ever a target.
  */
 import { assertEquals, assertRejects, assertStringIncludes } from "../../tests/_harness/assert.ts";
-import { lchown } from "../../ffi/privileges.ts";
+import { lchown } from "../../ffi/mod.ts";
 import { checkStateDir, StateDirError } from "./drop_permissions.ts";
 
 const ignore = Deno.uid() !== 0;

@@ -15,16 +15,20 @@
 import { getLogger } from "@logtape/logtape";
 import { type Clock, every, realClock, type TimerHandle } from "../clock/mod.ts";
 import type { LocalAnnouncement, NodeConfig, PeerConfig } from "../config/mod.ts";
-import { Forwarder } from "../dataplane/forwarder.ts";
+import { Forwarder } from "../dataplane/mod.ts";
 import { DcError, type VerifiedDc, verifyDc } from "../dc/mod.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
-import { type Ipv6Prefix, prefixKey } from "../net/prefix.ts";
+import { type Ipv6Prefix, parseIpv6, prefixKey, sameName } from "../net/mod.ts";
 import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
-import { decodeAnnounce, decodeWithdraw, encodeAnnounce, encodeWithdraw } from "../routing/mod.ts";
-import { type Route, Router } from "../routing/mod.ts";
+import {
+  decodeAnnounce,
+  decodeWithdraw,
+  encodeAnnounce,
+  encodeWithdraw,
+  type Route,
+  Router,
+} from "../routing/mod.ts";
 import { FrameType, type Session, SessionError, SessionManager } from "../session/mod.ts";
-import type { Vif } from "../vif/vif.ts";
-import { sameName } from "../net/dns_name.ts";
+import type { Vif } from "../vif/mod.ts";
 import { DcGossip } from "./dc_gossip.ts";
 import { DcSync } from "./dc_sync.ts";
 import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";

@@ -5,11 +5,8 @@
 import { getLogger } from "@logtape/logtape";
 import { type Clock, realClock } from "../clock/mod.ts";
 import type { VifConfig } from "../config/mod.ts";
-import { formatIpv6 } from "../net/ipv6.ts";
-import { DummyVif } from "../vif/dummy.ts";
-import { openServiceVif } from "../vif/service.ts";
-import { openTunVif } from "../vif/tun.ts";
-import type { Vif } from "../vif/vif.ts";
+import { formatIpv6 } from "../net/mod.ts";
+import { DummyVif, openServiceVif, openTunVif, type Vif } from "../vif/mod.ts";
 
 const log = getLogger(["vmesh", "vif"]);
 

@@ -8,7 +8,7 @@ import { getLogger } from "@logtape/logtape";
 import { type Clock, realClock } from "../clock/mod.ts";
 import { ConfigError, loadNodeConfig, type PreparedNode } from "../config/mod.ts";
 import { VERSION } from "./version.ts";
-import { NOBODY } from "../../ffi/privileges.ts";
+import { NOBODY } from "../../ffi/mod.ts";
 import { ControlServer } from "./control.ts";
 import { checkStateDir, dropToUnprivileged } from "./drop_permissions.ts";
 import { Node } from "./node.ts";

@@ -9,9 +9,8 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { Clock } from "../clock/mod.ts";
-import type { HostPort } from "../net/mod.ts";
-import type { PeerSink } from "../dataplane/forwarder.ts";
-import type { PacketBatch } from "../net/packet_batch.ts";
+import type { HostPort, PacketBatch } from "../net/mod.ts";
+import type { PeerSink } from "../dataplane/mod.ts";
 import type { PeerId } from "../pki/mod.ts";
 import { FrameType, type Session } from "../session/mod.ts";
 import {

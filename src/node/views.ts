@@ -2,9 +2,8 @@
  * What the control socket returns: `status`, `routes` and `dc` of a running node.
  * @module
  */
-import { sameName } from "../net/dns_name.ts";
+import { formatHostPort, sameName } from "../net/mod.ts";
 import { dcToJson, type VerifiedDc } from "../dc/mod.ts";
-import { formatHostPort } from "../net/mod.ts";
 import type { RouteView } from "../routing/mod.ts";
 import type { Node } from "./node.ts";
 import type { Session } from "../session/mod.ts";

@@ -6,8 +6,8 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { newPacketBatch, type PacketBatch } from "../net/packet_batch.ts";
-import type { Vif } from "../vif/vif.ts";
+import { newPacketBatch, type PacketBatch } from "../net/mod.ts";
+import type { Vif } from "../vif/mod.ts";
 
 const log = getLogger(["vmesh", "dataplane"]);
 

@@ -2,14 +2,18 @@
  * vmesh PKI: our CA, pinned external peers, node identities, and our own certificate checks.
  * @module
  */
-export type { PeerId } from "./peer_id.ts";
-export { isPeerId, nodeIdOf, peerIdOf, shortId } from "./peer_id.ts";
+export { isPeerId, nodeIdOf, type PeerId, peerIdOf, shortId } from "./peer_id.ts";
 export { CertificateError, type CertificateErrorReason } from "./errors.ts";
-export { loadTrustStore, parsedCa, type TrustStore, trustStoreFromPem } from "./trust.ts";
+export {
+  loadTrustStore,
+  meshDomainsOf,
+  parsedCa,
+  type TrustStore,
+  trustStoreFromPem,
+} from "./trust.ts";
 export { identityFromPem, loadIdentity, type NodeIdentity } from "./identity.ts";
 export { sessionKeyOf, type VerifiedPeer, verifyPeerCertificate } from "./verify.ts";
 export { checkDcSignerRole, checkNodeRole } from "./roles.ts";
-export { meshDomainsOf } from "./trust.ts";
 export { certificateNames, domainOf, isInDomain, isValidNodeName } from "./names.ts";
 export { createCa, issueCertificate, issueNodeCertificate, type KeyAlgorithm } from "./issue.ts";
 export { parseCertificate, type ParsedCertificate } from "./certificate.ts";

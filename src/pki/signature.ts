@@ -5,9 +5,8 @@
  * @module
  */
 import type { AlgorithmId, ParsedCertificate } from "./certificate.ts";
-import { children, concatBytes, DerError, encodeTlv, readSingle, Tag } from "./der.ts";
+import { children, concatBytes, decodeOid, DerError, encodeTlv, readSingle, Tag } from "./der.ts";
 import { CertificateError } from "./errors.ts";
-import { decodeOid } from "./der.ts";
 
 const SIG_ALGS: Record<string, { kind: "ed25519" | "ecdsa" | "rsa"; hash?: string }> = {
   "1.3.101.112": { kind: "ed25519" },

@@ -15,7 +15,7 @@
  * Equal inputs give equal results on every node.
  * @module
  */
-import type { PeerId } from "../pki/peer_id.ts";
+import type { PeerId } from "../pki/mod.ts";
 import type { Hop } from "./route.ts";
 
 /** A route learned from a neighbour, as the decision sees it. */

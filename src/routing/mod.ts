@@ -18,17 +18,24 @@
  * ```
  * @module
  */
-export { type QuotaRefusals, Router } from "./router.ts";
-export { type SourcePrefix, SourceTable, type SourceVerdict } from "./source_table.ts";
-export type {
-  FlushResult,
-  PeerInfo,
-  PeerMessages,
-  ReceiveResult,
-  RouterOptions,
+export {
+  type FlushResult,
+  type PeerInfo,
+  type PeerMessages,
+  type QuotaRefusals,
+  type ReceiveResult,
+  Router,
+  type RouterOptions,
 } from "./router.ts";
-export type { Hop, NextHop, Route } from "./route.ts";
-export { MAX_HOP_LATENCY_MS, MAX_PATH_HOPS, pathMetricUs } from "./route.ts";
+export { type SourcePrefix, SourceTable, type SourceVerdict } from "./source_table.ts";
+export {
+  type Hop,
+  MAX_HOP_LATENCY_MS,
+  MAX_PATH_HOPS,
+  type NextHop,
+  pathMetricUs,
+  type Route,
+} from "./route.ts";
 export {
   decodeAnnounce,
   decodeWithdraw,
@@ -37,7 +44,12 @@ export {
   MAX_ROUTE_PAYLOAD,
   WireError,
 } from "./wire.ts";
-export type { Candidate, Decision, DecisionReason } from "./decision.ts";
-export { compareCandidates, decide } from "./decision.ts";
+export {
+  type Candidate,
+  compareCandidates,
+  decide,
+  type Decision,
+  type DecisionReason,
+} from "./decision.ts";
 export { type LatencyOptions, LinkLatency } from "./latency.ts";
 export { formatTable, formatTableJson, type HopView, type RouteView } from "./table_view.ts";

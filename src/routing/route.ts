@@ -2,8 +2,8 @@
  * Route values exchanged between nodes: a prefix and the path of hops that leads to it.
  * @module
  */
-import type { Ipv6Prefix } from "../net/prefix.ts";
-import type { PeerId } from "../pki/peer_id.ts";
+import type { Ipv6Prefix } from "../net/mod.ts";
+import type { PeerId } from "../pki/mod.ts";
 
 /** One hop of a path: a node, and the latency that node measured to the next node downstream. */
 export interface Hop {
@@ -24,7 +24,7 @@ export interface Route {
 }
 
 /** Where the FIB sends a destination: a local vif (by config key) or a peer (by PeerId). */
-export type { NextHop } from "../net/next_hop.ts";
+export type { NextHop } from "../net/mod.ts";
 
 /** Longest path accepted (hops). Longer announcements are refused; we never send longer ones. */
 export const MAX_PATH_HOPS = 64;

@@ -2,9 +2,8 @@
  * Checks applied to every route received from a neighbour, before the filter.
  * @module
  */
-import { type Ipv6Prefix, maskAddress } from "../net/prefix.ts";
-import type { PeerId } from "../pki/peer_id.ts";
-import { isPeerId } from "../pki/peer_id.ts";
+import { type Ipv6Prefix, maskAddress } from "../net/mod.ts";
+import { isPeerId, type PeerId } from "../pki/mod.ts";
 import { MAX_HOP_LATENCY_MS, MAX_PATH_HOPS, type Route } from "./route.ts";
 
 /** True when `p` is a well-formed prefix: 16 bytes, length 0..128, host bits zero. */

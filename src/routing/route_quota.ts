@@ -4,7 +4,7 @@
  * behind the neighbour fills only its own quota. Refusals are counted for `vmesh status`.
  * @module
  */
-import type { PeerId } from "../pki/peer_id.ts";
+import type { PeerId } from "../pki/mod.ts";
 
 /** Origins whose refusals are counted one by one; the rest share the "other" counter. */
 export const MAX_COUNTED_ORIGINS = 64;

@@ -2,8 +2,8 @@
  * Builds {@link RouteView}s from the router's state.
  * @module
  */
-import { formatPrefix } from "../net/prefix.ts";
-import type { PeerId } from "../pki/peer_id.ts";
+import { formatPrefix } from "../net/mod.ts";
+import type { PeerId } from "../pki/mod.ts";
 import { comparePrefixes, type Dest } from "./router_state.ts";
 import type { RouteView } from "./table_view.ts";
 

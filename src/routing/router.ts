@@ -42,12 +42,21 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { ClaimedSpace } from "../filter/claimed_space.ts";
-import { filterRoute, type FilterVerdict } from "../filter/prefix_filter.ts";
-import { canonicalWhitelist, type PrefixWhitelist } from "../filter/whitelist.ts";
-import { canonicalName } from "../net/dns_name.ts";
-import { formatPrefix, type Ipv6Prefix, prefixCovers, prefixKey } from "../net/prefix.ts";
-import { type PeerId, shortId } from "../pki/peer_id.ts";
+import {
+  canonicalWhitelist,
+  ClaimedSpace,
+  filterRoute,
+  type FilterVerdict,
+  type PrefixWhitelist,
+} from "../filter/mod.ts";
+import {
+  canonicalName,
+  formatPrefix,
+  type Ipv6Prefix,
+  prefixCovers,
+  prefixKey,
+} from "../net/mod.ts";
+import { type PeerId, shortId } from "../pki/mod.ts";
 import { decide } from "./decision.ts";
 import { Fib } from "../fib/mod.ts";
 import { type LatencyOptions, LinkLatency } from "./latency.ts";

@@ -3,8 +3,7 @@
  * claimed space and our own prefixes, and the uRPF source table.
  */
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
-import { parsePrefix } from "../net/prefix.ts";
+import { parseIpv6, parsePrefix } from "../net/mod.ts";
 import type { Route } from "./route.ts";
 import { Router, type RouterOptions } from "./router.ts";
 

@@ -4,10 +4,9 @@
  * @module
  */
 import type { Clock } from "../clock/mod.ts";
-import type { ExternalDefault } from "../filter/prefix_filter.ts";
-import type { PrefixWhitelist } from "../filter/whitelist.ts";
-import { type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
-import type { PeerId } from "../pki/peer_id.ts";
+import type { ExternalDefault, PrefixWhitelist } from "../filter/mod.ts";
+import { type Ipv6Prefix, parsePrefix } from "../net/mod.ts";
+import type { PeerId } from "../pki/mod.ts";
 import type { Candidate, DecisionReason } from "./decision.ts";
 import type { LatencyOptions, LinkLatency } from "./latency.ts";
 import type { PeerQuota } from "./route_quota.ts";

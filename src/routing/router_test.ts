@@ -1,6 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
-import { formatPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
+import { formatPrefix, type Ipv6Prefix, parseIpv6, parsePrefix } from "../net/mod.ts";
 import type { Route } from "./route.ts";
 import { Router, type RouterOptions } from "./router.ts";
 

@@ -5,7 +5,7 @@
  * Internal to `src/routing/`.
  * @module
  */
-import type { PeerId } from "../pki/peer_id.ts";
+import type { PeerId } from "../pki/mod.ts";
 import type { Hop } from "./route.ts";
 
 /** Distinct hops kept before the cache starts over. */

@@ -16,8 +16,8 @@
  * forwarder holds this object and never sees a half-made table.
  * @module
  */
-import { type Ipv6Prefix, prefixCovers } from "../net/prefix.ts";
-import type { PeerId } from "../pki/peer_id.ts";
+import { type Ipv6Prefix, prefixCovers } from "../net/mod.ts";
+import type { PeerId } from "../pki/mod.ts";
 import { Fib } from "../fib/mod.ts";
 import { comparePrefixes } from "./router_state.ts";
 

@@ -1,6 +1,5 @@
 import { assertEquals } from "../../tests/_harness/assert.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
-import { formatPrefix, parsePrefix } from "../net/prefix.ts";
+import { formatPrefix, parseIpv6, parsePrefix } from "../net/mod.ts";
 import { SourceTable } from "./source_table.ts";
 
 const B = "b".repeat(64), C = "c".repeat(64), D = "d".repeat(64);

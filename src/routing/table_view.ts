@@ -2,7 +2,7 @@
  * Human-readable and JSON views of the routing table, for `--table` files and `vmesh routes`.
  * @module
  */
-import { type PeerId, shortId } from "../pki/peer_id.ts";
+import { type PeerId, shortId } from "../pki/mod.ts";
 import type { DecisionReason } from "./decision.ts";
 
 /** One hop of a route's path in a view. */

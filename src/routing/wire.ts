@@ -13,9 +13,8 @@
  * bytes; the encoders split long lists into several payloads.
  * @module
  */
-import type { Ipv6Prefix } from "../net/prefix.ts";
-import { formatPrefix } from "../net/prefix.ts";
-import { isPeerId } from "../pki/peer_id.ts";
+import { formatPrefix, type Ipv6Prefix } from "../net/mod.ts";
+import { isPeerId } from "../pki/mod.ts";
 import { type Hop, MAX_HOP_LATENCY_MS, MAX_PATH_HOPS, type Route } from "./route.ts";
 
 /** Largest payload the encoders produce and the decoders accept (64 KiB). */

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
-import { parsePrefix } from "../net/prefix.ts";
+import { parsePrefix } from "../net/mod.ts";
 import type { Route } from "./route.ts";
 import {
   decodeAnnounce,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { KeyObject } from "node:crypto";
-import type { PacketBatch } from "../net/packet_batch.ts";
+import type { PacketBatch } from "../net/mod.ts";
 import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import type { SessionReason } from "./errors.ts";

@@ -4,7 +4,7 @@
  * while a session with that name is open.
  * @module
  */
-import { sameName } from "../net/dns_name.ts";
+import { sameName } from "../net/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import type { Clock, TimerHandle } from "../clock/mod.ts";

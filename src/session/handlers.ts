@@ -2,8 +2,7 @@
  * What the session manager reports, and the configured-peer type it dials.
  * @module
  */
-import type { HostPort } from "../net/mod.ts";
-import type { PacketBatch } from "../net/packet_batch.ts";
+import type { HostPort, PacketBatch } from "../net/mod.ts";
 
 import type { SessionReason } from "./errors.ts";
 import type { Session } from "./session.ts";

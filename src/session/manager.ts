@@ -6,11 +6,9 @@
  * (`sessionKeyOf`), so two certificates under one name still make one peer.
  * @module
  */
-import type { HostPort } from "../net/mod.ts";
-import { sameName } from "../net/dns_name.ts";
+import { type HostPort, type PacketBatch, sameName } from "../net/mod.ts";
 import type { KeyObject } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
-import type { PacketBatch } from "../net/packet_batch.ts";
 import { type NodeIdentity, type PeerId, sessionKeyOf, type TrustStore } from "../pki/mod.ts";
 import { Acceptor } from "./accept.ts";
 import type { BackoffOptions } from "./backoff.ts";

@@ -13,7 +13,7 @@ import {
   type VerifiedPeer,
   verifyPeerCertificate,
 } from "../pki/mod.ts";
-import { sameName } from "../net/dns_name.ts";
+import { sameName } from "../net/mod.ts";
 import { SessionError } from "./errors.ts";
 import {
   checkHelloMatchesPeer,

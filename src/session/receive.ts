@@ -9,7 +9,7 @@
  * skipped and counted. Violations throw `SessionError`, which the session turns into a close.
  * @module
  */
-import { newPacketBatch, type PacketBatch, pushPacket } from "../net/packet_batch.ts";
+import { newPacketBatch, type PacketBatch, pushPacket } from "../net/mod.ts";
 import { SessionError } from "./errors.ts";
 import {
   CONTROL_TYPES,

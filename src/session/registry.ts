@@ -6,7 +6,7 @@
  * by {@link preferSession} from facts both ends know.
  * @module
  */
-import { sameName } from "../net/dns_name.ts";
+import { sameName } from "../net/mod.ts";
 import type { PeerId } from "../pki/mod.ts";
 
 /** What the duplicate rule looks at in a session. */

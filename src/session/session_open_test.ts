@@ -6,7 +6,7 @@ import {
   sessionFixture,
   until,
 } from "../../tests/_harness/session_fixture.ts";
-import type { PacketBatch } from "../net/packet_batch.ts";
+import type { PacketBatch } from "../net/mod.ts";
 import { SessionError } from "./errors.ts";
 import { concatBytes } from "./bytes.ts";
 import { encodeFrame, FrameType } from "./frame.ts";

@@ -3,7 +3,7 @@
  * allocating: 18 bytes = IPv6 address (IPv4 as v4-mapped `::ffff:a.b.c.d`) ‖ port (u16 BE).
  * @module
  */
-import { formatIpv6, looksLikeIpv4, parseIpv6 } from "../net/ipv6.ts";
+import { formatIpv6, looksLikeIpv4, parseIpv6 } from "../net/mod.ts";
 
 /** Length of a {@link UdpAddress} in bytes. */
 export const UDP_ADDRESS_BYTES = 18;

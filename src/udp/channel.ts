@@ -27,7 +27,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { RateLimit } from "../clock/mod.ts";
-import { type PacketBatch, pushPacket, VNET_HDR_LEN } from "../net/packet_batch.ts";
+import { type PacketBatch, pushPacket, VNET_HDR_LEN } from "../net/mod.ts";
 import { formatUdpAddress, type UdpAddress, udpAddressEquals } from "./address.ts";
 import { openDatagram, sealInto } from "./aead.ts";
 import {

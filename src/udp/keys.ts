@@ -16,7 +16,7 @@
  * @module
  */
 import { createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
-import { isPeerId, type PeerId } from "../pki/peer_id.ts";
+import { isPeerId, type PeerId } from "../pki/mod.ts";
 
 /** Length of the shared channel secret, in bytes. */
 export const CHANNEL_SECRET_BYTES = 32;

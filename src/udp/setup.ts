@@ -18,8 +18,8 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { PacketBatch } from "../net/packet_batch.ts";
-import { type PeerId, shortId } from "../pki/peer_id.ts";
+import type { PacketBatch } from "../net/mod.ts";
+import { type PeerId, shortId } from "../pki/mod.ts";
 import { udpAddress } from "./address.ts";
 import type { UdpChannel } from "./channel.ts";
 import type { UdpEndpoint } from "./endpoint.ts";

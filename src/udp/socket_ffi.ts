@@ -9,18 +9,19 @@
  * kernel default `net.ipv6.bindv6only = 0`.
  * @module
  */
-import { Errno, lastErrno } from "../../ffi/errno.ts";
-import { closeFd } from "../../ffi/fd.ts";
-import { FdPoller } from "../../ffi/fd_poller.ts";
 import {
+  closeFd,
+  Errno,
+  FdPoller,
+  lastErrno,
   MmsgRing,
   openUdp6Socket,
   recvMmsg,
   sendMmsg,
   setSocketBuffers,
   socketPort,
-} from "../../ffi/udp_socket.ts";
-import { BatchReader } from "../vif/batch_reader.ts";
+} from "../../ffi/mod.ts";
+import { BatchReader } from "../vif/mod.ts";
 import { type UdpAddress, udpAddress } from "./address.ts";
 import {
   DEFAULT_MAX_DATAGRAM,

@@ -4,7 +4,7 @@
  * fd's {@link FdPoller} (ffi/fd_poller.ts).
  * @module
  */
-import { type FdPoller, POLL_ERROR_BITS } from "../../ffi/fd_poller.ts";
+import { type FdPoller, POLL_ERROR_BITS } from "../../ffi/mod.ts";
 
 /**
  * Batches a reader may take straight from a busy fd before it goes through an awaited poll.

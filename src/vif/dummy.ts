@@ -3,7 +3,7 @@
  * only relay between peers (the Go original's "dummy" vif_type).
  * @module
  */
-import type { PacketBatch } from "../net/packet_batch.ts";
+import type { PacketBatch } from "../net/mod.ts";
 import { DEFAULT_VIF_BATCH, newVifStats, type Vif, type VifStats } from "./vif.ts";
 
 /** A vif that swallows every packet and never produces one. */

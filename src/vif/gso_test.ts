@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
-import { verifyL4Checksum } from "./checksum.ts";
+import { foldSum, pseudoHeaderSum, verifyL4Checksum } from "./checksum.ts";
 import {
   completeChecksum,
   SEGMENT_MALFORMED,
@@ -7,7 +7,6 @@ import {
   SEGMENT_UNSUPPORTED,
   segmentSuperPacket,
 } from "./gso.ts";
-import { foldSum, pseudoHeaderSum } from "./checksum.ts";
 import { superPacket } from "../../tests/_harness/packets.ts";
 import { writeVnetHdr } from "./vnet_hdr.ts";
 

@@ -11,7 +11,7 @@
  * false and writes are dropped and counted as `txDropFull`.
  * @module
  */
-import type { PacketBatch } from "../net/packet_batch.ts";
+import type { PacketBatch } from "../net/mod.ts";
 import { DEFAULT_VIF_BATCH, newVifStats, type Vif, type VifStats, VNET_HDR_LEN } from "./vif.ts";
 
 /** Options for {@link MemoryVif}. */

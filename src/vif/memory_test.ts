@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
-import { newPacketBatch, packetBatchOf } from "../net/packet_batch.ts";
+import { newPacketBatch, packetBatchOf } from "../net/mod.ts";
 import { DummyVif } from "./dummy.ts";
 import { MemoryVif, memoryVifPair } from "./memory.ts";
 

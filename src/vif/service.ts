@@ -18,10 +18,16 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { type Clock, realClock } from "../clock/mod.ts";
-import { Errno, errnoName, lastErrno, SyscallError } from "../../ffi/errno.ts";
-import { FdPoller } from "../../ffi/fd_poller.ts";
-import { sockaddrUn, UnixDatagramSocket } from "../../ffi/unix_dgram.ts";
-import type { PacketBatch } from "../net/packet_batch.ts";
+import {
+  Errno,
+  errnoName,
+  FdPoller,
+  lastErrno,
+  sockaddrUn,
+  SyscallError,
+  UnixDatagramSocket,
+} from "../../ffi/mod.ts";
+import type { PacketBatch } from "../net/mod.ts";
 import { BatchReader } from "./batch_reader.ts";
 import { DEFAULT_VIF_BATCH, newVifStats, type Vif, type VifStats } from "./vif.ts";
 

@@ -1,6 +1,6 @@
 import { realClock } from "../clock/mod.ts";
 import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
-import { newPacketBatch, packetBatchOf } from "../net/packet_batch.ts";
+import { newPacketBatch, packetBatchOf } from "../net/mod.ts";
 import { openServiceVif } from "./service.ts";
 
 function ipv6Packet(len: number, tag: number): Uint8Array {

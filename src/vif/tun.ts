@@ -10,24 +10,33 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { RateLimit, realClock } from "../clock/mod.ts";
-import { Errno, errnoName, lastErrno, SyscallError } from "../../ffi/errno.ts";
-import { closeFd, readFd, writeFd } from "../../ffi/fd.ts";
-import { FdPoller } from "../../ffi/fd_poller.ts";
 import {
   addDeviceRoute,
   addInterfaceAddress,
+  closeFd,
   deleteDeviceRoute,
+  Errno,
+  errnoName,
+  FdPoller,
   interfaceMtu,
   isErrno,
+  lastErrno,
   openTun,
+  readFd,
   setInterfaceMtu,
   setInterfaceTxQueueLen,
   setInterfaceUp,
+  SyscallError,
   type TunHandle,
-} from "../../ffi/tun_linux.ts";
-import { parseIpv6 } from "../net/ipv6.ts";
-import { formatPrefix, type Ipv6Prefix, parsePrefix } from "../net/prefix.ts";
-import type { PacketBatch } from "../net/packet_batch.ts";
+  writeFd,
+} from "../../ffi/mod.ts";
+import {
+  formatPrefix,
+  type Ipv6Prefix,
+  type PacketBatch,
+  parseIpv6,
+  parsePrefix,
+} from "../net/mod.ts";
 import { BatchReader } from "./batch_reader.ts";
 import { DEFAULT_VIF_BATCH, newVifStats, type Vif, type VifStats, VNET_HDR_LEN } from "./vif.ts";
 

@@ -8,8 +8,7 @@
  * copies them) before it returns; the caller may reuse the buffers at once.
  * @module
  */
-import type { PacketBatch } from "../net/packet_batch.ts";
-import { VNET_HDR_LEN } from "../net/packet_batch.ts";
+import { type PacketBatch, VNET_HDR_LEN } from "../net/mod.ts";
 
 export { VNET_HDR_LEN };
 

@@ -4,7 +4,7 @@
  * csum_start u16 @6, csum_offset u16 @8.
  * @module
  */
-import { VNET_HDR_LEN } from "../net/packet_batch.ts";
+import { VNET_HDR_LEN } from "../net/mod.ts";
 
 export { VNET_HDR_LEN };
 
