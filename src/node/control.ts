@@ -11,7 +11,7 @@ import { getLogger } from "@logtape/logtape";
 
 const log = getLogger(["vmesh", "control"]);
 /** Largest request: a 1 MiB DC in base64 (1.4 MiB) and the JSON around it. */
-const MAX_REQUEST = 2 * 1024 * 1024;
+export const MAX_CONTROL_REQUEST = 2 * 1024 * 1024;
 const MAX_RESPONSE = 64 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5000;
 const MAX_CLIENTS = 16;
@@ -113,13 +113,10 @@ export class ControlServer {
   async #serve(conn: Deno.Conn, handler: ControlHandler): Promise<void> {
     const timer = setTimeout(() => safeClose(conn), REQUEST_TIMEOUT_MS);
     try {
-      const line = await readLine(conn, MAX_REQUEST);
+      const line = await readLine(conn, MAX_CONTROL_REQUEST);
       let reply: unknown;
       try {
-        const req = JSON.parse(line);
-        if (typeof req !== "object" || req === null || typeof req.cmd !== "string") {
-          throw new SyntaxError('expected {"cmd": "<name>"}');
-        }
+        const req = parseControlRequest(line);
         reply = { ok: true, result: await handler(req.cmd, req) };
       } catch (e) {
         reply = { ok: false, error: e instanceof Error ? e.message : String(e) };
@@ -205,7 +202,29 @@ async function isAlive(path: string): Promise<boolean> {
   }
 }
 
-async function readLine(conn: Deno.Conn, max: number): Promise<string> {
+/**
+ * Parses one request line, `{"cmd": "<name>", ...arguments}`.
+ * @returns the request object; `cmd` is a string
+ * @throws {SyntaxError} when the line is not JSON or not such an object
+ */
+export function parseControlRequest(line: string): { cmd: string } & Record<string, unknown> {
+  const req = JSON.parse(line);
+  if (typeof req !== "object" || req === null || typeof req.cmd !== "string") {
+    throw new SyntaxError('expected {"cmd": "<name>"}');
+  }
+  return req;
+}
+
+/**
+ * Reads bytes up to the first newline (or the end of the stream) as text.
+ * @param conn the stream
+ * @param max longest line accepted
+ * @throws {RangeError} when the line is longer than `max`
+ */
+export async function readLine(
+  conn: { read(p: Uint8Array): Promise<number | null> },
+  max: number,
+): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   const buf = new Uint8Array(65536);

@@ -200,7 +200,7 @@ export function decodeTime(el: DerElement): Date {
 export function decodeString(el: DerElement): string {
   switch (el.tag) {
     case Tag.UTF8_STRING:
-      return new TextDecoder("utf-8", { fatal: true }).decode(el.value);
+      return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(el.value);
     case Tag.PRINTABLE_STRING:
     case Tag.NUMERIC_STRING:
     case Tag.VISIBLE_STRING:

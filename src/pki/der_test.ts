@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
-import { decodeTime, DerError, encodeTlv, readSingle, Tag } from "./der.ts";
+import { decodeString, decodeTime, DerError, encodeTlv, readSingle, Tag } from "./der.ts";
 
 function time(tag: number, text: string): Date {
   return decodeTime(readSingle(encodeTlv(tag, new TextEncoder().encode(text))));
@@ -25,4 +25,11 @@ Deno.test("decodeTime() keeps GeneralizedTime years below 100 as written", () =>
   // Date.UTC would turn year 50 into 1950 and year 1 into 1901.
   assertEquals(time(Tag.GENERALIZED_TIME, "00500101000000Z").getUTCFullYear(), 50);
   assertEquals(time(Tag.GENERALIZED_TIME, "00010101000000Z").getUTCFullYear(), 1);
+});
+
+Deno.test("decodeString() keeps a leading byte-order mark: a name is exactly its bytes", () => {
+  // TextDecoder drops a leading BOM by default, so "\uFEFFa.vnet.test" read as "a.vnet.test".
+  const bytes = new TextEncoder().encode("\uFEFFa.vnet.test");
+  const el = readSingle(Uint8Array.of(Tag.UTF8_STRING, bytes.length, ...bytes));
+  assertEquals(decodeString(el), "\uFEFFa.vnet.test");
 });

@@ -115,6 +115,7 @@ export function decodeHello(payload: Uint8Array): { hello: Hello; body: Uint8Arr
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const nameLen = payload[81];
   if (nameLen === 0) malformedThrow("empty name");
+  if (nameLen > MAX_NAME_LEN) malformedThrow(`name of ${nameLen} bytes is over ${MAX_NAME_LEN}`);
   const bodyEnd = FIXED_LEN + nameLen;
   if (payload.length < bodyEnd + 2) malformedThrow("truncated name");
   const sigLen = dv.getUint16(bodyEnd);
@@ -124,7 +125,9 @@ export function decodeHello(payload: Uint8Array): { hello: Hello; body: Uint8Arr
   }
   let name: string;
   try {
-    name = new TextDecoder("utf-8", { fatal: true }).decode(payload.subarray(82, bodyEnd));
+    name = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      payload.subarray(82, bodyEnd),
+    );
   } catch {
     throw malformed("name is not UTF-8");
   }

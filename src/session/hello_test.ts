@@ -70,3 +70,26 @@ Deno.test("helloSigningInput() differs by role and by TLS session", () => {
   ];
   for (const o of others) assertEquals(hex(o) === hex(a), false);
 });
+
+Deno.test("decodeHello() refuses a name longer than encodeHelloBody() allows (found by fuzzing)", () => {
+  const name = "n".repeat(255); // the length byte can say 255; the limit is 253
+  const fixed = encodeHelloBody({ ...body, name: "n".repeat(253) });
+  const long = new Uint8Array(fixed.length + 2);
+  long.set(fixed);
+  long[81] = 255;
+  long.set(new TextEncoder().encode(name), 82);
+  const e = assertThrows(
+    () => decodeHello(encodeHello(long, new Uint8Array(64).fill(9))),
+    SessionError,
+    "name",
+  );
+  assertEquals((e as SessionError).reason, "malformed-hello");
+});
+
+Deno.test("decodeHello() keeps a leading byte-order mark in the name, as signed (found by fuzzing)", () => {
+  const bom = "\uFEFFa.vnet.test";
+  const signed = encodeHelloBody({ ...body, name: bom });
+  const { hello } = decodeHello(encodeHello(signed, new Uint8Array(64).fill(9)));
+  assertEquals(hello.name, bom);
+  assertEquals(encodeHelloBody(hello), signed);
+});
