@@ -95,34 +95,56 @@ Deno.test("DcSync verifies one DC per peer at a time and keeps only the latest o
   const dir = await Deno.makeTempDir();
   let running = 0;
   let most = 0;
-  const gates: (() => void)[] = [];
+  /** Verifications waiting to be let through, in arrival order, by the DC's time. */
+  const gates: { time: number; open: () => void }[] = [];
+  let gateAdded = () => {};
   const slowVerify = async (raw: Uint8Array) => {
     running++;
     most = Math.max(most, running);
-    await new Promise<void>((resolve) => gates.push(resolve));
+    await new Promise<void>((open) => {
+      gates.push({ time: Number(new DataView(raw.buffer).getBigUint64(0)), open });
+      gateAdded();
+    });
     running--;
     return await verify(raw);
   };
-  const sync = new DcSync(slowVerify, `${dir}/dc.bin`, () => {});
+  const applied: number[] = [];
+  let onApplied = () => {};
+  const sync = new DcSync(slowVerify, `${dir}/dc.bin`, (dc) => {
+    applied.push(dc.notBefore.getTime());
+    onApplied();
+  });
+  // The next verification of a peer starts only after its previous DC was hashed and
+  // persisted (real file I/O): wait for its gate, not for a timer tick.
+  const nextGate = async () => {
+    while (gates.length === 0) await new Promise<void>((r) => gateAdded = r);
+    return gates.shift()!;
+  };
   // A peer floods DC frames: the first is verified, the rest replace each other while waiting.
   const flood = Array.from({ length: 1000 }, (_, i) => sync.receive(fakeDc(1000 + i), "b"));
   const other = sync.receive(fakeDc(500), "c");
   assertEquals(running, 2, "one verification per peer");
-  // Open the gates one by one until everything settled (a write to disk sits between two
-  // verifications of the same peer, so an empty gate list does not mean done).
-  let settled = false;
-  const all = Promise.all([...flood, other]).then(() => settled = true);
-  while (!settled) {
-    gates.shift()?.();
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await all;
+  // B's first DC goes through and is applied; only then C's older one, which is not newer;
+  // then B's latest. (Opening C's gate before B's DC was applied let C's be accepted.
+  // flood[0] resolves only when B's queue is drained.)
+  let gate = await nextGate();
+  assertEquals(gate.time, 1000);
+  gate.open();
+  while (!applied.includes(1000)) await new Promise<void>((r) => onApplied = r);
+  gate = await nextGate();
+  assertEquals(gate.time, 500);
+  gate.open();
+  assertEquals(await other, "not_newer");
+  gate = await nextGate();
+  assertEquals(gate.time, 1999, "only the latest of the waiting DCs is verified");
+  gate.open();
   const results = await Promise.all(flood);
+  assertEquals(gates.length, 0);
   assertEquals(most, 2);
   assertEquals(results[0], "accepted");
   assertEquals(results.slice(1, 999).every((r) => r === "superseded"), true);
   assertEquals(results[999], "accepted");
-  assertEquals(await other, "not_newer");
+  assertEquals(applied, [1000, 1999]);
   assertEquals(sync.stats, {
     accepted: 2,
     notNewer: 1,
