@@ -1,5 +1,6 @@
 /**
- * Linux TUN devices and interface configuration by ioctl: no netlink, no `ip` subprocess.
+ * Linux TUN devices and interface configuration by ioctl (addresses by rtnetlink, see
+ * `netlink_addr.ts`), no `ip` subprocess.
  *
  * Layouts (x86-64 and arm64): `struct ifreq` 40 B (name[16], then flags i16 / mtu i32 /
  * ifindex i32 / qlen i32 at 16); `struct in6_ifreq` 24 B (addr[16], prefixlen u32 @16,
@@ -10,6 +11,7 @@
  */
 import { check, Errno, type ErrnoHints, SyscallError } from "./errno.ts";
 import { closeFd } from "./fd.ts";
+import { addAddressNoDad } from "./netlink_addr.ts";
 import { AF_INET6, libc, O_CLOEXEC, O_NONBLOCK, O_RDWR, SOCK_CLOEXEC, SOCK_DGRAM } from "./libc.ts";
 
 /** An IPv6 prefix as the route ioctls take it (16 address bytes, host bits zero; 0..128). */
@@ -36,7 +38,6 @@ const SIOCSIFFLAGS = 0x8914;
 const SIOCGIFMTU = 0x8921;
 const SIOCSIFMTU = 0x8922;
 const SIOCGIFINDEX = 0x8933;
-const SIOCSIFADDR = 0x8916;
 const SIOCADDRT = 0x890b;
 const SIOCDELRT = 0x890c;
 const SIOCSIFTXQLEN = 0x8943;
@@ -260,32 +261,16 @@ export function setInterfaceUp(name: string, up = true): void {
   });
 }
 
-function in6Ifreq(addr: Uint8Array, prefixLen: number, ifindex: number): Uint8Array {
-  if (addr.length !== 16) throw new RangeError(`IPv6 address must be 16 bytes`);
-  if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 128) {
-    throw new RangeError(`prefix length ${prefixLen} is out of range 0..128`);
-  }
-  const buf = new Uint8Array(24);
-  buf.set(addr, 0);
-  const dv = new DataView(buf.buffer);
-  dv.setUint32(16, prefixLen, true);
-  dv.setInt32(20, ifindex, true);
-  return buf;
-}
-
 /**
- * Adds an IPv6 address (SIOCSIFADDR with in6_ifreq). The kernel also adds the on-link route
- * for the prefix once the interface is up.
+ * Adds an IPv6 address, usable when this returns: by rtnetlink with IFA_F_NODAD (see
+ * `netlink_addr.ts`; by SIOCSIFADDR it would stay tentative, unbindable, for a while). The
+ * kernel also adds the on-link route for the prefix once the interface is up.
  * @throws {SyscallError} (EEXIST when the address is already there).
  */
 export function addInterfaceAddress(name: string, addr: Uint8Array, prefixLen: number): void {
-  const req = in6Ifreq(addr, prefixLen, interfaceIndex(name));
-  const what = `adding address to "${name}" (SIOCSIFADDR)`;
-  withCtlSocket(what, (sock) => {
-    check(libc().ioctl(sock, BigInt(SIOCSIFADDR), req), what, {
-      EEXIST: "the address is already assigned",
-      EPERM: NEEDS_ADMIN,
-    });
+  addAddressNoDad(interfaceIndex(name), addr, prefixLen, `adding address to "${name}"`, {
+    EEXIST: "the address is already assigned",
+    EPERM: NEEDS_ADMIN,
   });
 }
 

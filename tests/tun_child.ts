@@ -141,6 +141,34 @@ const scenarios: Record<string, (args: string[]) => Promise<void>> = {
     report(facts);
   },
 
+  /**
+   * Opens a TUN with an address 30 times and binds to the address at once each time: the
+   * address must never be tentative (bind would fail with EADDRNOTAVAIL; seen as a flaky
+   * vnet test). Reports the flags from /proc/net/if_inet6 and the bind failures.
+   */
+  async bindAtOnce() {
+    const facts = { tentative: 0, bindFailures: [] as string[], onLinkRoute: 0 };
+    for (let i = 0; i < 30; i++) {
+      const vif = openTunVif({ name: "vmt0", addresses: ["fd00:31::1/64"] });
+      const line = Deno.readTextFileSync("/proc/net/if_inet6").split("\n")
+        .find((l) => l.startsWith("fd000031000000000000000000000001"));
+      if (line === undefined || (parseInt(line.split(/\s+/)[4], 16) & 0x40) !== 0) {
+        facts.tentative++;
+      }
+      try {
+        Deno.listen({ hostname: "fd00:31::1", port: 5202 }).close();
+      } catch (e) {
+        facts.bindFailures.push(String(e));
+      }
+      if ((await run("ip", "-6", "route", "show", "dev", "vmt0")).includes("fd00:31::/64")) {
+        facts.onLinkRoute++;
+      }
+      vif.close();
+      await vif.closed;
+    }
+    report(facts);
+  },
+
   /** A reader kept busy by a flood must still let timers run (it polls every few batches). */
   async flood() {
     const vif = openTunVif({

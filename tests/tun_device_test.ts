@@ -80,3 +80,15 @@ Deno.test({
       assert((r.maxLagMs as number) < 250, `timers stalled for ${r.maxLagMs} ms`);
     }),
 });
+
+Deno.test({
+  name: "a TUN address can be bound as soon as openTunVif() returns (it is never tentative)",
+  ignore,
+  fn: () =>
+    withNetns(async (ns) => {
+      const r = await runChildOk(ns, "bindAtOnce");
+      assertEquals(r.bindFailures, []);
+      assertEquals(r.tentative, 0);
+      assertEquals(r.onLinkRoute, 30, "the kernel still adds the on-link prefix route");
+    }),
+});
