@@ -5,7 +5,7 @@
  * repeated, deep nesting. The text is then sometimes byte-mutated as well.
  * @module
  */
-import { mutate, Rng, type Seed } from "./mutator.ts";
+import { mutate, type Rng, type Seed } from "./mutator.ts";
 
 const STRINGS = [
   "",
