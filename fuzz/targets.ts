@@ -20,6 +20,7 @@ export const TARGETS: readonly TargetRef[] = [
   { name: "dc_codec", module: here("./dc_target.ts"), exportName: "dcCodecTarget" },
   { name: "dc_content", module: here("./dc_target.ts"), exportName: "dcContentTarget" },
   { name: "dc_verify", module: here("./dc_target.ts"), exportName: "dcVerifyTarget" },
+  { name: "dc_offer", module: here("./dc_offer_target.ts"), exportName: "dcOfferTarget" },
   { name: "udp_datagram", module: here("./udp_target.ts"), exportName: "udpDatagramTarget" },
   { name: "udp_setup", module: here("./udp_target.ts"), exportName: "udpSetupTarget" },
   { name: "certificate", module: here("./certificate_target.ts"), exportName: "certificateTarget" },
