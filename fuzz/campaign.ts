@@ -12,16 +12,16 @@ import { PROGRESS_BYTES, type WorkerStart } from "./worker.ts";
 /** A target with no input finished for this long is hung (ms). */
 export const DEFAULT_HANG_MS = 5000;
 
-/**
- * Runs one target in a worker. Resolves with the result; a hang becomes a finding of kind
- * "hang" holding the input the worker was on.
- */
-export function runInWorker(ref: TargetRef, options: RunOptions, hangMs = DEFAULT_HANG_MS) {
+type Outcome =
+  | { kind: "done"; data: { result?: RunResult; replayed?: { error?: string } } }
+  | { kind: "stalled"; index: number; input: Uint8Array };
+
+/** One worker under the watchdog: its message, or the input it stalled on. */
+function watch(ref: TargetRef, start: Omit<WorkerStart, "progress">, hangMs: number) {
   const progress = new SharedArrayBuffer(PROGRESS_BYTES);
   const head = new Int32Array(progress, 0, 2);
   const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-  const start = performance.now();
-  return new Promise<RunResult>((resolve, reject) => {
+  return new Promise<Outcome>((resolve, reject) => {
     let last = -1;
     let lastMove = performance.now();
     const finish = () => {
@@ -39,27 +39,12 @@ export function runInWorker(ref: TargetRef, options: RunOptions, hangMs = DEFAUL
       // Before the first input the worker builds its seeds (certificates: a few seconds).
       if (now - lastMove < (at === 0 ? 10 * hangMs : hangMs)) return;
       finish();
-      const n = Atomics.load(head, 1);
-      const input = new Uint8Array(progress, 8, n).slice();
-      const index = Math.max(0, at - 1);
-      resolve({
-        target: ref.name,
-        seed: options.seed,
-        inputs: index + 1,
-        ms: now - start,
-        findings: [{
-          target: ref.name,
-          seed: options.seed,
-          index,
-          kind: "hang",
-          message: `no progress for ${hangMs} ms on one input`,
-          input,
-        }],
-      });
+      const input = new Uint8Array(progress, 8, Atomics.load(head, 1)).slice();
+      resolve({ kind: "stalled", index: Math.max(0, at - 1), input });
     }, Math.min(250, hangMs / 4));
     worker.onmessage = (ev) => {
       finish();
-      if (ev.data.ok) resolve(ev.data.result as RunResult);
+      if (ev.data.ok) resolve({ kind: "done", data: ev.data });
       else reject(new Error(`fuzz target ${ref.name} failed to run: ${ev.data.error}`));
     };
     worker.onerror = (ev) => {
@@ -67,14 +52,49 @@ export function runInWorker(ref: TargetRef, options: RunOptions, hangMs = DEFAUL
       finish();
       reject(new Error(`fuzz target ${ref.name}: worker error: ${ev.message}`));
     };
-    const start_: WorkerStart = {
-      module: ref.module,
-      exportName: ref.exportName,
-      options,
-      progress,
-    };
-    worker.postMessage(start_);
+    worker.postMessage({ ...start, progress } satisfies WorkerStart);
   });
+}
+
+/**
+ * Runs one target in a worker. When the worker stops making progress, the input it was on
+ * is fed again in a fresh worker: a hang that repeats is a finding of kind "hang"; a stall
+ * that does not (the process was starved of CPU, a long GC) is logged and the run resumes
+ * after that input.
+ */
+export async function runInWorker(
+  ref: TargetRef,
+  options: RunOptions,
+  hangMs = DEFAULT_HANG_MS,
+): Promise<RunResult> {
+  const base = { module: ref.module, exportName: ref.exportName };
+  const t0 = performance.now();
+  const findings: Finding[] = [];
+  let skip = 0;
+  for (;;) {
+    const elapsed = (performance.now() - t0) / 1000;
+    const seconds = options.seconds === undefined ? undefined : options.seconds - elapsed;
+    const o = await watch(ref, { ...base, options: { ...options, skip, seconds } }, hangMs);
+    if (o.kind === "done") {
+      const r = o.data.result!;
+      const inputs = Math.max(r.inputs, skip);
+      return { ...r, inputs, ms: performance.now() - t0, findings: [...findings, ...r.findings] };
+    }
+    const again = await watch(
+      ref,
+      { ...base, options, replay: { input: o.input, index: o.index } },
+      hangMs,
+    );
+    const f = { target: ref.name, seed: options.seed, index: o.index, input: o.input };
+    if (again.kind === "stalled") {
+      findings.push({ ...f, kind: "hang", message: `no progress for ${hangMs} ms, twice` });
+      return { target: ref.name, seed: options.seed, inputs: o.index + 1, ms: 0, findings };
+    }
+    const error = again.data.replayed?.error;
+    if (error !== undefined) findings.push({ ...f, kind: "exception", message: error });
+    console.warn(`${ref.name}: a stall at input ${o.index} did not repeat; resuming after it`);
+    skip = o.index + 1;
+  }
 }
 
 /** Writes a finding to `dir` and returns the file path. */

@@ -11,7 +11,7 @@ Deno.test("every fuzz target takes a short run of mutated inputs without a findi
   const seed = Date.now() >>> 0;
   const ran: string[] = [];
   for (const ref of TARGETS) {
-    const r = await runInWorker(ref, { ...opts, seed: targetSeed(seed, ref.name), seconds: 0.6 });
+    const r = await runInWorker(ref, { ...opts, seed: targetSeed(seed, ref.name), seconds: 0.5 });
     const shown = r.findings.map((f) => `${f.kind} at index ${f.index}: ${f.message}`);
     assertEquals(shown, [], `target ${ref.name}, seed ${r.seed}`);
     assert(r.inputs >= 50, `${ref.name} took only ${r.inputs} inputs`);

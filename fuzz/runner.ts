@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly maxHeapGrowthMb: number;
   /** Stop after this many findings. */
   readonly maxFindings?: number;
+  /** Generate but do not feed the first `skip` inputs (resuming a run after a stall). */
+  readonly skip?: number;
 }
 
 /** One broken contract. */
@@ -89,6 +91,7 @@ export async function fuzzTarget(
   for (; i < maxInputs && findings.length < maxFindings; i++) {
     if ((i & 63) === 0 && performance.now() > deadline) break;
     const input = target.mutate ? target.mutate(rng, seeds) : mutate(rng, seeds);
+    if (i < (opts.skip ?? 0)) continue;
     onInput?.(i, input);
     const t0 = performance.now();
     try {

@@ -7,7 +7,7 @@
  */
 /// <reference lib="deno.worker" />
 import { MAX_MUTANT_BYTES } from "./mutator.ts";
-import { fuzzTarget, type RunOptions } from "./runner.ts";
+import { fuzzTarget, inputRng, type RunOptions } from "./runner.ts";
 import type { FuzzTarget } from "./target.ts";
 
 /** Bytes of the shared progress buffer: index, length, input. */
@@ -19,15 +19,28 @@ export interface WorkerStart {
   readonly exportName: string;
   readonly options: RunOptions;
   readonly progress: SharedArrayBuffer;
+  /** Instead of a run: feed this one input (with the choices of input `replay.index`). */
+  readonly replay?: { readonly input: Uint8Array; readonly index: number };
 }
 
 self.onmessage = async (ev: MessageEvent<WorkerStart>) => {
-  const { module, exportName, options, progress } = ev.data;
+  const { module, exportName, options, progress, replay } = ev.data;
   const head = new Int32Array(progress, 0, 2);
   const body = new Uint8Array(progress, 8);
   try {
     const target = (await import(module))[exportName] as FuzzTarget;
     await target.setup();
+    if (replay !== undefined) {
+      Atomics.store(head, 0, 1);
+      let error: string | undefined;
+      try {
+        await target.run(replay.input, inputRng(options.seed, replay.index));
+      } catch (e) {
+        error = e instanceof Error ? e.stack ?? e.message : String(e);
+      }
+      self.postMessage({ ok: true, replayed: { error } });
+      return;
+    }
     const result = await fuzzTarget(target, options, (index, input) => {
       const n = Math.min(input.length, body.length);
       body.set(input.subarray(0, n));
