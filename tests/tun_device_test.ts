@@ -77,7 +77,12 @@ Deno.test({
     withNetns(async (ns) => {
       const r = await runChildOk(ns, "flood");
       assert((r.packets as number) > 2000, `only ${r.packets} packets read`);
-      assert((r.maxLagMs as number) < 250, `timers stalled for ${r.maxLagMs} ms`);
+      // Counted in batches read while a 10 ms timer was due, not in wall-clock lag: on a
+      // loaded machine the whole process waits for a CPU, which says nothing about the reader.
+      // A reader that never yields lets hundreds of batches by (measured 172-308 under load,
+      // more when idle); with a poll per batch, a few dozen at most (measured 3-28).
+      const n = r.maxBatchesBetweenTimers as number;
+      assert(n < 100, `${n} batches were read while a timer waited (lag ${r.maxLagMs} ms)`);
     }),
 });
 
