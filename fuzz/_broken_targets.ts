@@ -29,3 +29,18 @@ export const throwingTarget: FuzzTarget = target("throwing", 0xff, () => {
 export const hangingTarget: FuzzTarget = target("hanging", 0xfe, () => {
   for (;;) { /* a decoder stuck in a loop */ }
 });
+
+/**
+ * Stalls once: the first time it sees an input starting with 0xfe it spins for 1.5 s and
+ * leaves a mark in the file named by `FUZZ_STALL_MARK`; afterwards it is fast.
+ */
+export const stallOnceTarget: FuzzTarget = target("stall_once", 0xfe, () => {
+  const mark = Deno.env.get("FUZZ_STALL_MARK")!;
+  try {
+    Deno.statSync(mark);
+  } catch {
+    Deno.writeTextFileSync(mark, "stalled");
+    const until = performance.now() + 1500;
+    while (performance.now() < until) { /* starved, as far as the watchdog can tell */ }
+  }
+});

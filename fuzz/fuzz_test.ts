@@ -50,3 +50,19 @@ Deno.test("mutate() repeats the same inputs for the same seed and differs for an
   assertEquals(run(1), run(1));
   assert(run(1) !== run(2));
 });
+
+Deno.test("the fuzz watchdog resumes after a stall that does not repeat, without a finding", async () => {
+  const mark = await Deno.makeTempFile();
+  await Deno.remove(mark);
+  Deno.env.set("FUZZ_STALL_MARK", mark);
+  try {
+    const ref = { name: "stall_once", module: broken, exportName: "stallOnceTarget" };
+    const r = await runInWorker(ref, { ...opts, seed: 7, iterations: 3000 }, 400);
+    assertEquals(r.findings, []);
+    assertEquals(r.inputs, 3000, "the run went on after the stall");
+    assertEquals(await Deno.readTextFile(mark), "stalled");
+  } finally {
+    Deno.env.delete("FUZZ_STALL_MARK");
+    await Deno.remove(mark).catch(() => {});
+  }
+});
