@@ -36,15 +36,21 @@ Deno.test("vmesh status, routes and dc current read a running vmesh run; SIGTERM
     await mesh.waitRoute(b, "fd00:5::/48", true, 20_000);
     await waitUntil(() => b.node.dc.current !== undefined, "B to get the DC from s");
 
-    const [text, asJson, byConfig, routes, routesJson, dc, dcJson] = await Promise.all([
-      cli(["status", "--control", socket]),
-      cli(["status", "--control", socket, "--json"]),
-      cli(["status", "--config", path]),
-      cli(["routes", "--control", socket]),
-      cli(["routes", "--config", path, "--json"]),
-      cli(["dc", "current", "--control", socket]),
-      cli(["dc", "current", "--config", path, "--json"]),
-    ]);
+    // One at a time: each CLI run has its 30 s bound to itself. Seven Deno processes started
+    // at once on a loaded machine shared the CPU and ran past it (killed, exit 137).
+    const outputs = [];
+    for (
+      const args of [
+        ["status", "--control", socket],
+        ["status", "--control", socket, "--json"],
+        ["status", "--config", path],
+        ["routes", "--control", socket],
+        ["routes", "--config", path, "--json"],
+        ["dc", "current", "--control", socket],
+        ["dc", "current", "--config", path, "--json"],
+      ]
+    ) outputs.push(await cli(args));
+    const [text, asJson, byConfig, routes, routesJson, dc, dcJson] = outputs;
     for (const r of [text, asJson, byConfig, routes, routesJson, dc, dcJson]) {
       assertEquals(r.code, 0, r.stderr);
     }

@@ -70,7 +70,7 @@ Deno.test("reload() names the changes that need a restart and keeps the running 
     const restart = a.node.reload((await loadNodeConfig(a.configPath)).config);
     assertEquals(restart.sort(), ["hysteresisMs", "pingIntervalMs", "vifs"]);
     assertEquals([...a.node.config.vifs.keys()], ["mem"], "the vifs in use stay");
-    assertEquals(a.node.config.pingIntervalMs, 200, "config shows the value in force");
+    assertEquals(a.node.config.pingIntervalMs, 1000, "config shows the value in force");
     assertEquals(a.node.config.hysteresisMs, 10);
   } finally {
     await mesh.close();

@@ -36,7 +36,10 @@ export interface TestNode {
 /** Fast settings for tests: short handshake timeout, fast pings, fast reconnects. */
 export const FAST = {
   handshakeTimeoutMs: 5000,
-  ping: { intervalMs: 200, deadAfter: 3 },
+  // Dead after 3 s without an answer: every node of a test shares one process, which a
+  // loaded machine can leave unscheduled for most of a second (with 200 ms, a 1 s stall
+  // dropped every session). Tests of liveness itself set their own interval.
+  ping: { intervalMs: 1000, deadAfter: 3 },
   backoff: { initialMs: 50, maxMs: 400, stableMs: 1000 },
 };
 

@@ -147,7 +147,11 @@ export class NodeMesh {
       vifs: { mem: { type: "dummy" } },
       state_dir: `${nodeDir}/state`,
       control_socket: `${nodeDir}/control.sock`,
-      ping_interval_ms: 200,
+      // A peer is declared dead after 3 intervals without an answer. All nodes share this
+      // process: on a loaded machine it can go unscheduled for most of a second, and with
+      // 200 ms the sessions died under the tests (a 1 s stall dropped every session). The
+      // default interval tolerates 3 s.
+      ping_interval_ms: 1000,
       ...o.extra,
     };
     const path = `${nodeDir}/config.json`;
