@@ -42,7 +42,8 @@ export interface SegmentOptions {
  * `csum_start..end` (the checksum field already holds the pseudo-header sum) and stores the
  * complement at `csum_start + csum_offset`, then clears the header's flags.
  * `buf[off..off+len)` is the vnet header followed by the packet.
- * @returns true when done or nothing was needed, false when csum_start/offset point outside.
+ * @returns true when done or nothing was needed, false when csum_start is inside the IPv6
+ *   header or csum_start/offset point outside the packet.
  */
 export function completeChecksum(buf: Uint8Array, off: number, len: number): boolean {
   if (len < VNET_HDR_LEN || off < 0 || off + len > buf.length) return false;
@@ -51,7 +52,9 @@ export function completeChecksum(buf: Uint8Array, off: number, len: number): boo
   const plen = len - VNET_HDR_LEN;
   const start = buf[off + 6] | (buf[off + 7] << 8);
   const field = start + (buf[off + 8] | (buf[off + 9] << 8));
-  if (field + 2 > plen) return false;
+  // The checksummed range starts after the IPv6 header: a start inside it (a hostile header)
+  // would write the checksum over the address or version fields.
+  if (start < IPV6_HDR || field + 2 > plen) return false;
   const c = ~foldSum(onesSum(buf, p + start, p + plen)) & 0xffff;
   const v = c === 0 ? 0xffff : c;
   buf[p + field] = v >> 8;

@@ -107,3 +107,17 @@ Deno.test("segmentSuperPacket() reports hostile or unsupported input without thr
     assert(r >= 1 || r === SEGMENT_MALFORMED || r === SEGMENT_UNSUPPORTED || r === SEGMENT_NO_ROOM);
   }
 });
+
+Deno.test("a NEEDS_CSUM header whose checksum would land in the IPv6 header is refused (found by fuzzing)", () => {
+  // A peer's vnet header with csum_start 0, csum_offset 0: completing the checksum wrote it
+  // over the IPv6 version byte, and the forwarder wrote the broken packet to a plain vif.
+  for (const [csumStart, csumOffset] of [[0, 0], [8, 0], [38, 0], [24, 14]]) {
+    const pkt = superPacket(randomPayload(50), { gsoType: 0 });
+    writeVnetHdr(pkt, 0, { flags: 1, csumStart, csumOffset });
+    const ipHeader = pkt.slice(10, 50);
+    assertEquals(completeChecksum(pkt, 0, pkt.length), false, `csum_start ${csumStart}`);
+    assertEquals(pkt.slice(10, 50), ipHeader, "the IPv6 header is untouched");
+    const out = outBufs(1);
+    assertEquals(segmentSuperPacket(pkt, 0, pkt.length, out, [0], 0), SEGMENT_MALFORMED);
+  }
+});
