@@ -93,8 +93,14 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /**
- * Pings `addr` from namespace `ns` `count` times and returns the parsed output.
- * Never throws for unreachable targets: check `received`.
+ * Pings `addr` from namespace `ns` `count` times and returns the parsed output: `received`
+ * counts the replies to those `count` probes that arrived within `count × intervalS + waitS`
+ * (rounded up to whole seconds). Never throws for unreachable targets: check `received`.
+ *
+ * `-c` alone is not used for that: once any reply has come, iputils ping waits only two
+ * round-trip times after the last probe, so on a loaded machine a late third reply counted as
+ * lost. With `-w` it waits until `count` replies or the deadline; while replies are missing it
+ * keeps probing, and replies to probes past `count` are not counted.
  */
 export async function ping(
   ns: Netns,
@@ -106,6 +112,7 @@ export async function ping(
   } = {},
 ): Promise<PingOutput & { output: string }> {
   const family = addr.includes(":") ? "-6" : "-4";
+  const deadlineS = Math.max(1, Math.ceil(count * intervalS + waitS));
   const r = await ns.exec([
     "ping",
     family,
@@ -117,10 +124,19 @@ export async function ping(
     String(intervalS),
     "-W",
     String(waitS),
+    "-w",
+    String(deadlineS),
     addr,
-  ], { timeoutMs: (count * intervalS + waitS) * 1000 + 10_000 });
+  ], { timeoutMs: deadlineS * 1000 + 10_000 });
   const output = r.stdout + r.stderr;
-  return { ...parsePing(output), output };
+  const parsed = parsePing(output);
+  const replies = parsed.replies.filter((p) => p.seq <= count);
+  return {
+    replies,
+    transmitted: parsed.transmitted === undefined ? undefined : Math.min(count, parsed.transmitted),
+    received: parsed.received === undefined ? undefined : replies.length,
+    output,
+  };
 }
 
 /** A `ping -D -O` running in the background until {@link ContinuousPing.stop}. */
