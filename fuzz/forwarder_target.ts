@@ -10,6 +10,7 @@ import { checkIpv6, PacketFault } from "../src/dataplane/ipv6_packet.ts";
 import { parseIpv6 } from "../src/net/ipv6.ts";
 import { parsePrefix } from "../src/net/prefix.ts";
 import { Fib } from "../src/routing/fib.ts";
+import { type PacketBatch, packetBatchOf } from "../src/net/packet_batch.ts";
 import { newVifStats, type Vif, VNET_HDR_LEN } from "../src/vif/vif.ts";
 import { superPacket } from "../tests/_harness/packets.ts";
 import type { Rng, Seed } from "./mutator.ts";
@@ -25,15 +26,19 @@ function checkOut(pkt: Uint8Array, vnet: boolean, where: string): void {
 class CheckVif implements Vif {
   readonly stats = newVifStats();
   readonly mtu = 1420;
+  readonly batchSize = 64;
   constructor(readonly name: string, readonly vnetHdr: boolean) {}
   read(): Promise<number> {
     return Promise.resolve(0);
   }
-  write(bufs: Uint8Array[], sizes: number[], count: number, offset: number): number {
-    for (let i = 0; i < count; i++) {
-      checkOut(bufs[i].subarray(offset, offset + sizes[i]), this.vnetHdr, `vif ${this.name}`);
+  write(batch: PacketBatch): number {
+    for (let i = 0; i < batch.count; i++) {
+      if (batch.vnet[i] !== this.vnetHdr) {
+        throw new ContractViolation(`vif ${this.name}: a packet in the wrong framing`);
+      }
+      checkOut(batch.bufs[i].subarray(0, batch.sizes[i]), this.vnetHdr, `vif ${this.name}`);
     }
-    return count;
+    return batch.count;
   }
   maxPacketSize(): number {
     return 1420;
@@ -59,7 +64,10 @@ let fwd: Forwarder;
 let seeds: Seed[] = [];
 let clock = 0;
 
-/** Input layout: byte 0 bit 0 = vnet header present, bit 1 = from a peer; then the packet. */
+/**
+ * Input layout: byte 0 bit 0 = vnet header present, bit 1 = from a peer, bit 2 = from peer p2
+ * (not a feasible next hop for any source) instead of p1; then the packet.
+ */
 const mode = (m: number, p: Uint8Array) => ({ bytes: Uint8Array.of(m, ...p) });
 
 /** The forwarder target. */
@@ -76,6 +84,7 @@ export const forwarderTarget: FuzzTarget = {
           checkOut(pkt, vnet, `peer ${id}`);
           return id === "p1";
         },
+        flush() {},
       });
     }
     const fib = new Fib<NextHop>();
@@ -86,6 +95,15 @@ export const forwarderTarget: FuzzTarget = {
     fib.set(parsePrefix("fd00:5::/48"), { kind: "peer", id: "p2" });
     fib.set(parsePrefix("fd00:4::/48"), { kind: "peer", id: "gone" });
     fwd.setFib(fib);
+    // uRPF: sources in fd00:1::/48 are our own; p1 may send from anywhere else, p2 not.
+    fwd.setSourceCheck({
+      check: (buf, off, peer) =>
+        buf[off] === 0xfd && buf[off + 1] === 0 && buf[off + 2] === 0 && buf[off + 3] === 1
+          ? "own"
+          : peer === "p1"
+          ? "ok"
+          : "unfeasible",
+    });
     const echo = new Uint8Array(16);
     echo[0] = 128; // ICMPv6 echo request
     const sp = superPacket(new Uint8Array(3000).fill(7), {});
@@ -97,6 +115,7 @@ export const forwarderTarget: FuzzTarget = {
     seeds = [
       mode(0, packet("fd00:1::7")),
       mode(2, packet("fd00:2::7")),
+      mode(6, packet("fd00:1::7")), // from p2: refused by the source check
       mode(0, packet("fd00:3::7", { next: 58, payload: echo })),
       mode(2, packet("fd00:9::1")), // no route: ICMPv6 error back to fd00:1::5
       mode(0, packet("fd00:1::7", { hop: 1 })), // Time Exceeded
@@ -112,14 +131,10 @@ export const forwarderTarget: FuzzTarget = {
   run(input: Uint8Array, rng: Rng) {
     if (input.length === 0) return;
     clock += rng.below(100); // lets the ICMP rate limiter refill now and then
-    const vnet = (input[0] & 1) !== 1 ? false : true;
+    const vnet = (input[0] & 1) === 1;
     const pkt = input.slice(1);
-    if (input[0] & 2) fwd.fromPeer([pkt], [vnet]);
-    else {
-      const off = rng.below(4);
-      const buf = new Uint8Array(off + pkt.length);
-      buf.set(pkt, off);
-      fwd.fromVif([buf], [pkt.length], 1, off, vnet);
-    }
+    const batch = packetBatchOf([pkt], vnet);
+    if (input[0] & 2) fwd.fromPeer(input[0] & 4 ? "p2" : "p1", batch);
+    else fwd.fromVif(batch);
   },
 };

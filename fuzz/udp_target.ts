@@ -137,13 +137,13 @@ export const udpDatagramTarget: FuzzTarget = {
       peerAddress: FROM.slice(),
       peerName: "fuzz",
       transmit: () => true,
-      onPackets: (p, v) => {
-        for (const [i, x] of p.entries()) {
-          if (v[i] && x.length < 10) {
+      onPackets: (batch) => {
+        for (let i = 0; i < batch.count; i++) {
+          if (batch.vnet[i] && batch.sizes[i] < 10) {
             throw new ContractViolation("vnet packet shorter than its header");
           }
         }
-        delivered += p.length;
+        delivered += batch.count;
       },
       now: () => 1000,
     });
