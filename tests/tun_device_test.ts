@@ -79,10 +79,11 @@ Deno.test({
       assert((r.packets as number) > 2000, `only ${r.packets} packets read`);
       // Counted in batches read while a 10 ms timer was due, not in wall-clock lag: on a
       // loaded machine the whole process waits for a CPU, which says nothing about the reader.
-      // A reader that never yields lets hundreds of batches by (measured 172-308 under load,
-      // more when idle); with a poll per batch, a few dozen at most (measured 3-28).
+      // With a poll per batch the runtime still runs timers only every few dozen completions
+      // (measured up to 129 batches, ~130 ms at 1 ms each); a reader that never yields let
+      // 580-600 by with this flood. The bound is the old 250 ms, in batches, with a margin.
       const n = r.maxBatchesBetweenTimers as number;
-      assert(n < 100, `${n} batches were read while a timer waited (lag ${r.maxLagMs} ms)`);
+      assert(n < 300, `${n} batches were read while a timer waited (lag ${r.maxLagMs} ms)`);
     }),
 });
 
