@@ -29,14 +29,22 @@ export const controlTarget: FuzzTarget = {
     return rng.oneIn(2) ? Uint8Array.of(...doc, 10, ...rng.bytes(rng.below(8))) : doc;
   },
   async run(input: Uint8Array, rng: Rng) {
-    const chunks = chunkings(rng, input);
+    // Byte-by-byte chunking only for inputs of ordinary size (an oversize line is 2 MiB).
+    const chunks = input.length > 65536 ? [input] : chunkings(rng, input);
     let i = 0;
+    let at = 0;
     const conn = {
       read(p: Uint8Array): Promise<number | null> {
         if (i === chunks.length) return Promise.resolve(null);
-        const c = chunks[i++];
-        p.set(c.subarray(0, p.length));
-        return Promise.resolve(Math.min(c.length, p.length));
+        const c = chunks[i];
+        const n = Math.min(c.length - at, p.length);
+        p.set(c.subarray(at, at + n));
+        at += n;
+        if (at === c.length) {
+          i++;
+          at = 0;
+        }
+        return Promise.resolve(n);
       },
     };
     let line;

@@ -1,9 +1,11 @@
 /**
- * Fuzz target: DC offers (`decodeDcOffer` in `src/node/dc_sync.ts`), the 40-byte frame a peer
- * sends to say which DC it has. Refusal: RangeError; success re-encodes to the same bytes.
+ * Fuzz target: DC offers (`decodeDcOffer` in `src/dc/offer.ts`), the 40-byte frame a peer
+ * sends to say which DC it has. Refusal: DcError "malformed"; success re-encodes to the same
+ * bytes.
  * @module
  */
-import { decodeDcOffer, encodeDcOffer } from "../src/node/dc_sync.ts";
+import { DcError } from "../src/dc/errors.ts";
+import { decodeDcOffer, encodeDcOffer } from "../src/dc/offer.ts";
 import type { Seed } from "./mutator.ts";
 import { expectError, expectSameBytes, type FuzzTarget } from "./target.ts";
 
@@ -12,14 +14,10 @@ let seeds: Seed[] = [];
 /** The DC offer target. */
 export const dcOfferTarget: FuzzTarget = {
   name: "dc_offer",
-  description: "DC offer frames decodeDcOffer (src/node/dc_sync.ts)",
+  description: "DC offer frames decodeDcOffer (src/dc/offer.ts)",
   setup() {
     seeds = [0, 1_700_000_000_123, 8.64e15].map((t) => ({
-      bytes: encodeDcOffer({
-        notBefore: new Date(t),
-        contentHash: "ab".repeat(32),
-        raw: new Uint8Array(),
-      }),
+      bytes: encodeDcOffer({ notBefore: t, contentHash: "ab".repeat(32) }),
     }));
     return Promise.resolve();
   },
@@ -29,14 +27,10 @@ export const dcOfferTarget: FuzzTarget = {
     try {
       offer = decodeDcOffer(input);
     } catch (e) {
-      expectError(e, [RangeError]);
+      expectError(e, [DcError], (e) => (e as DcError).reason === "malformed");
       return;
     }
-    const again = encodeDcOffer({
-      notBefore: new Date(offer.notBefore),
-      contentHash: offer.contentHash,
-      raw: new Uint8Array(),
-    });
+    const again = encodeDcOffer(offer);
     expectSameBytes(again, input, "DC offer");
   },
 };

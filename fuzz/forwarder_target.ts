@@ -9,7 +9,7 @@ import { Forwarder, type NextHop } from "../src/dataplane/forwarder.ts";
 import { checkIpv6, PacketFault } from "../src/dataplane/ipv6_packet.ts";
 import { parseIpv6 } from "../src/net/ipv6.ts";
 import { parsePrefix } from "../src/net/prefix.ts";
-import { Fib } from "../src/routing/fib.ts";
+import { Fib } from "../src/fib/fib.ts";
 import { type PacketBatch, packetBatchOf } from "../src/net/packet_batch.ts";
 import { newVifStats, type Vif, VNET_HDR_LEN } from "../src/vif/vif.ts";
 import { superPacket } from "../tests/_harness/packets.ts";
@@ -75,7 +75,7 @@ export const forwarderTarget: FuzzTarget = {
   name: "forwarder",
   description: "IPv6/ICMPv6 packets into Forwarder.fromVif/fromPeer with a FIB (src/dataplane)",
   setup() {
-    fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1"), now: () => clock });
+    fwd = new Forwarder({ routerAddress: parseIpv6("fd00:1::1"), clock: { now: () => clock } });
     fwd.attachVif("plain", new CheckVif("plain", false));
     fwd.attachVif("vnet", new CheckVif("vnet", true));
     for (const id of ["p1", "p2"]) {
