@@ -3,31 +3,15 @@
  * sees them. Certificates made with openssl, as operators make them.
  */
 import { assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
-import { hasOpenssl, OpensslDir, pb } from "../../tests/_harness/openssl.ts";
+import { opensslTest, pb } from "../../tests/_harness/openssl.ts";
 import { type CertificateError, pemCertificates } from "../pki/mod.ts";
 import { DcError } from "./errors.ts";
 import { sha256Hex } from "./sign.ts";
 import { verifyDc } from "./verify.ts";
 
-const ignore = !(await hasOpenssl());
 const DOMAIN = "eu.example.net";
 
-function withOpenssl(name: string, fn: (o: OpensslDir) => Promise<void>) {
-  Deno.test({
-    name,
-    ignore,
-    async fn() {
-      const o = await OpensslDir.create();
-      try {
-        await fn(o);
-      } finally {
-        await o.cleanup();
-      }
-    },
-  });
-}
-
-withOpenssl("a node's certificate is not accepted as the signer of a DC", async (o) => {
+opensslTest("a node's certificate is not accepted as the signer of a DC", async (o) => {
   await o.caV1("ca", "p256", DOMAIN);
   const content = new TextEncoder().encode('{"prefix_whitelist":{}}');
   const uri = `vnet-conf://${await sha256Hex(content)}`;

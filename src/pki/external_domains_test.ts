@@ -3,7 +3,7 @@
  * issues for is refused, not only one inside this node's own domain.
  */
 import { assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
-import { hasOpenssl, OpensslDir } from "../../tests/_harness/openssl.ts";
+import { type OpensslDir, opensslTest } from "../../tests/_harness/openssl.ts";
 import {
   CertificateError,
   meshDomainsOf,
@@ -12,7 +12,6 @@ import {
   verifyPeerCertificate,
 } from "./mod.ts";
 
-const ignore = !(await hasOpenssl());
 /** This node is a.eu.example.net; the mesh spans eu.example.net and us.example.net. */
 const LOCAL = "eu.example.net";
 
@@ -35,59 +34,38 @@ async function externals(o: OpensslDir) {
   await o.caV3("own", "p256", "c.eu.example.net");
 }
 
-Deno.test({
-  name: "a pinned external named in a sibling domain of the CA's nameConstraints is refused",
-  ignore,
-  async fn() {
-    const o = await OpensslDir.create();
-    try {
-      await o.caV3("ca", "p256", "Example mesh CA", [
-        "nameConstraints=critical,permitted;DNS:eu.example.net,permitted;DNS:us.example.net",
-      ]);
-      await externals(o);
-      const trust = await trustStoreFromPem(await o.read("ca.crt"));
-      assertEquals(meshDomainsOf(trust).sort(), ["eu.example.net", "us.example.net"]);
-      assertEquals(await reason(pinned(o, "sibling")), "external_in_mesh_domain");
-      assertEquals(await reason(pinned(o, "san")), "external_in_mesh_domain");
-      assertEquals(await reason(pinned(o, "own")), "external_in_own_domain");
-      const ok = await pinned(o, "partner");
-      assertEquals([ok.name, ok.external], ["x.partner.org", true]);
-    } finally {
-      await o.cleanup();
-    }
+opensslTest(
+  "a pinned external named in a sibling domain of the CA's nameConstraints is refused",
+  async (o) => {
+    await o.caV3("ca", "p256", "Example mesh CA", [
+      "nameConstraints=critical,permitted;DNS:eu.example.net,permitted;DNS:us.example.net",
+    ]);
+    await externals(o);
+    const trust = await trustStoreFromPem(await o.read("ca.crt"));
+    assertEquals(meshDomainsOf(trust).sort(), ["eu.example.net", "us.example.net"]);
+    assertEquals(await reason(pinned(o, "sibling")), "external_in_mesh_domain");
+    assertEquals(await reason(pinned(o, "san")), "external_in_mesh_domain");
+    assertEquals(await reason(pinned(o, "own")), "external_in_own_domain");
+    const ok = await pinned(o, "partner");
+    assertEquals([ok.name, ok.external], ["x.partner.org", true]);
   },
-});
+);
 
-Deno.test({
-  name: "a pinned external named under the CA's own domain name (its CN) is refused",
-  ignore,
-  async fn() {
-    const o = await OpensslDir.create();
-    try {
-      await o.caV1("ca", "p256", "example.net"); // as the Go vmesh's scripts: CN = mesh domain
-      await externals(o);
-      const trust = await trustStoreFromPem(await o.read("ca.crt"));
-      assertEquals(meshDomainsOf(trust), ["example.net"]);
-      assertEquals(await reason(pinned(o, "sibling")), "external_in_mesh_domain");
-      assertEquals(await reason(pinned(o, "san")), "external_in_mesh_domain");
-      assertEquals((await pinned(o, "partner")).name, "x.partner.org");
-    } finally {
-      await o.cleanup();
-    }
+opensslTest(
+  "a pinned external named under the CA's own domain name (its CN) is refused",
+  async (o) => {
+    await o.caV1("ca", "p256", "example.net"); // as the Go vmesh's scripts: CN = mesh domain
+    await externals(o);
+    const trust = await trustStoreFromPem(await o.read("ca.crt"));
+    assertEquals(meshDomainsOf(trust), ["example.net"]);
+    assertEquals(await reason(pinned(o, "sibling")), "external_in_mesh_domain");
+    assertEquals(await reason(pinned(o, "san")), "external_in_mesh_domain");
+    assertEquals((await pinned(o, "partner")).name, "x.partner.org");
   },
-});
+);
 
-Deno.test({
-  name: "a CA named with text that is not a domain adds no mesh domain",
-  ignore,
-  async fn() {
-    const o = await OpensslDir.create();
-    try {
-      await o.caV1("ca", "p256", "Example mesh CA");
-      const trust = await trustStoreFromPem(await o.read("ca.crt"));
-      assertEquals(meshDomainsOf(trust), []);
-    } finally {
-      await o.cleanup();
-    }
-  },
+opensslTest("a CA named with text that is not a domain adds no mesh domain", async (o) => {
+  await o.caV1("ca", "p256", "Example mesh CA");
+  const trust = await trustStoreFromPem(await o.read("ca.crt"));
+  assertEquals(meshDomainsOf(trust), []);
 });

@@ -3,7 +3,7 @@
  * same ID. The twins are built here by hand (not with the code under test).
  */
 import { assert, assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
-import { hasOpenssl, OpensslDir } from "../../tests/_harness/openssl.ts";
+import { opensslTest } from "../../tests/_harness/openssl.ts";
 import { makeTestPki } from "../../tests/_harness/pki.ts";
 import { children, concatBytes, encodeTlv, readSingle, Tag } from "./der.ts";
 import {
@@ -17,7 +17,6 @@ import {
   verifyPeerCertificate,
 } from "./mod.ts";
 
-const ignore = !(await hasOpenssl());
 const DOMAIN = "vnet.example.com";
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
@@ -71,35 +70,29 @@ async function reason(p: Promise<unknown>): Promise<string> {
   return ((await assertRejects(() => p, CertificateError)) as CertificateError).reason;
 }
 
-Deno.test({
-  name: "an openssl ECDSA certificate re-signed as (r, n - s) is the same node as the original",
-  ignore,
-  async fn() {
-    const o = await OpensslDir.create();
-    try {
-      await o.caV1("ca", "p256", DOMAIN);
-      await o.node("a", "ca", "p256", `a.${DOMAIN}`);
-      const trust = await trustStoreFromPem(await o.read("ca.crt"));
-      const der = pemCertificates(await o.read("a.crt"))[0];
-      const other = twin(der);
-      assert(sOf(der) !== sOf(other));
-      const opts = { now: new Date(), localDomain: DOMAIN };
-      const v1 = await verifyPeerCertificate(der, trust, opts);
-      const v2 = await verifyPeerCertificate(other, trust, opts); // the signature is valid
-      assertEquals(v2.id, v1.id, "one certificate, one ID");
-      // The ID is the SHA-256 of the low-s form: the Go vmesh's ID when s is low.
-      const low = sOf(der) <= P256_N / 2n ? der : other;
-      assertEquals(v1.id, await peerIdOf(low));
-      // Our own identity built from either encoding has that ID too.
-      const key = await o.read("a.key");
-      const id1 = await identityFromPem(encodePem("CERTIFICATE", der), key, trust);
-      const id2 = await identityFromPem(encodePem("CERTIFICATE", other), key, trust);
-      assertEquals([id1.id, id2.id], [v1.id, v1.id]);
-    } finally {
-      await o.cleanup();
-    }
+opensslTest(
+  "an openssl ECDSA certificate re-signed as (r, n - s) is the same node as the original",
+  async (o) => {
+    await o.caV1("ca", "p256", DOMAIN);
+    await o.node("a", "ca", "p256", `a.${DOMAIN}`);
+    const trust = await trustStoreFromPem(await o.read("ca.crt"));
+    const der = pemCertificates(await o.read("a.crt"))[0];
+    const other = twin(der);
+    assert(sOf(der) !== sOf(other));
+    const opts = { now: new Date(), localDomain: DOMAIN };
+    const v1 = await verifyPeerCertificate(der, trust, opts);
+    const v2 = await verifyPeerCertificate(other, trust, opts); // the signature is valid
+    assertEquals(v2.id, v1.id, "one certificate, one ID");
+    // The ID is the SHA-256 of the low-s form: the Go vmesh's ID when s is low.
+    const low = sOf(der) <= P256_N / 2n ? der : other;
+    assertEquals(v1.id, await peerIdOf(low));
+    // Our own identity built from either encoding has that ID too.
+    const key = await o.read("a.key");
+    const id1 = await identityFromPem(encodePem("CERTIFICATE", der), key, trust);
+    const id2 = await identityFromPem(encodePem("CERTIFICATE", other), key, trust);
+    assertEquals([id1.id, id2.id], [v1.id, v1.id]);
   },
-});
+);
 
 Deno.test("vmesh issues ECDSA certificates with a low s, so their ID is the SHA-256 of the file", async () => {
   const pki = await makeTestPki({ algorithm: "ecdsa-p256" });
@@ -115,28 +108,22 @@ Deno.test("vmesh issues ECDSA certificates with a low s, so their ID is the SHA-
   }
 });
 
-Deno.test({
-  name: "an outer signatureAlgorithm re-encoded with NULL or absent parameters is refused",
-  ignore,
-  async fn() {
-    const o = await OpensslDir.create();
-    try {
-      for (const kind of ["p256", "rsa"] as const) {
-        await o.caV1(`ca-${kind}`, kind, DOMAIN);
-        await o.node(`a-${kind}`, `ca-${kind}`, kind, `a.${DOMAIN}`);
-        const trust = await trustStoreFromPem(await o.read(`ca-${kind}.crt`));
-        const der = pemCertificates(await o.read(`a-${kind}.crt`))[0];
-        const opts = { now: new Date(), localDomain: DOMAIN };
-        await verifyPeerCertificate(der, trust, opts);
-        const other = otherOuterParams(der);
-        assertEquals(await reason(verifyPeerCertificate(other, trust, opts)), "malformed", kind);
-        assertEquals(
-          await reason(Promise.resolve().then(() => parseCertificate(other))),
-          "malformed",
-        );
-      }
-    } finally {
-      await o.cleanup();
+opensslTest(
+  "an outer signatureAlgorithm re-encoded with NULL or absent parameters is refused",
+  async (o) => {
+    for (const kind of ["p256", "rsa"] as const) {
+      await o.caV1(`ca-${kind}`, kind, DOMAIN);
+      await o.node(`a-${kind}`, `ca-${kind}`, kind, `a.${DOMAIN}`);
+      const trust = await trustStoreFromPem(await o.read(`ca-${kind}.crt`));
+      const der = pemCertificates(await o.read(`a-${kind}.crt`))[0];
+      const opts = { now: new Date(), localDomain: DOMAIN };
+      await verifyPeerCertificate(der, trust, opts);
+      const other = otherOuterParams(der);
+      assertEquals(await reason(verifyPeerCertificate(other, trust, opts)), "malformed", kind);
+      assertEquals(
+        await reason(Promise.resolve().then(() => parseCertificate(other))),
+        "malformed",
+      );
     }
   },
-});
+);

@@ -3,7 +3,7 @@
  * as operators make them.
  */
 import { assertEquals, assertRejects } from "../../tests/_harness/assert.ts";
-import { hasOpenssl, OpensslDir } from "../../tests/_harness/openssl.ts";
+import { type OpensslDir, opensslTest } from "../../tests/_harness/openssl.ts";
 import {
   CertificateError,
   identityFromPem,
@@ -12,7 +12,6 @@ import {
   verifyPeerCertificate,
 } from "./mod.ts";
 
-const ignore = !(await hasOpenssl());
 const DOMAIN = "eu.example.net";
 
 async function reason(p: Promise<unknown>): Promise<string> {
@@ -30,22 +29,7 @@ async function own(o: OpensslDir, ca: string, node: string) {
   return await identityFromPem(await o.read(`${node}.crt`), await o.read(`${node}.key`), trust);
 }
 
-function withOpenssl(name: string, fn: (o: OpensslDir) => Promise<void>) {
-  Deno.test({
-    name,
-    ignore,
-    async fn() {
-      const o = await OpensslDir.create();
-      try {
-        await fn(o);
-      } finally {
-        await o.cleanup();
-      }
-    },
-  });
-}
-
-withOpenssl("a certificate carrying a vnet-conf:// URI is not accepted as a node", async (o) => {
+opensslTest("a certificate carrying a vnet-conf:// URI is not accepted as a node", async (o) => {
   await o.caV1("ca", "p256", DOMAIN);
   const uri = `vnet-conf://${"ab".repeat(32)}`;
   await o.node("a", "ca", "p256", `a.${DOMAIN}`, `subjectAltName=DNS:a.${DOMAIN},URI:${uri}\n`);
@@ -53,25 +37,25 @@ withOpenssl("a certificate carrying a vnet-conf:// URI is not accepted as a node
   assertEquals(await reason(own(o, "ca", "a")), "wrong_role");
 });
 
-withOpenssl("a certificate with basicConstraints CA:TRUE is not accepted as a node", async (o) => {
+opensslTest("a certificate with basicConstraints CA:TRUE is not accepted as a node", async (o) => {
   await o.caV1("ca", "p256", DOMAIN);
   await o.node("a", "ca", "p256", `a.${DOMAIN}`, "basicConstraints=critical,CA:TRUE\n");
   assertEquals(await reason(peer(o, "ca", "a")), "wrong_role");
   assertEquals(await reason(own(o, "ca", "a")), "wrong_role");
 });
 
-withOpenssl("an unknown critical extension on the CA refuses the CA", async (o) => {
+opensslTest("an unknown critical extension on the CA refuses the CA", async (o) => {
   await o.caV3("ca", "p256", DOMAIN, ["1.3.6.1.4.1.99999.1=critical,DER:0500"]);
   assertEquals(await reason(trustStoreFromPem(await o.read("ca.crt"))), "unknown_critical");
 });
 
-withOpenssl("an unknown critical extension on a node certificate is refused", async (o) => {
+opensslTest("an unknown critical extension on a node certificate is refused", async (o) => {
   await o.caV1("ca", "p256", DOMAIN);
   await o.node("a", "ca", "p256", `a.${DOMAIN}`, "1.3.6.1.4.1.99999.1=critical,DER:0500\n");
   assertEquals(await reason(peer(o, "ca", "a")), "unknown_critical");
 });
 
-withOpenssl(
+opensslTest(
   "the CA's nameConstraints apply to node names (permitted and excluded DNS subtrees)",
   async (o) => {
     await o.caV3("ca", "p256", "Example mesh CA", [
@@ -93,7 +77,7 @@ withOpenssl(
   },
 );
 
-withOpenssl(
+opensslTest(
   "nameConstraints on a name form vmesh does not evaluate refuse certificates with that form",
   async (o) => {
     await o.caV3("ca", "p256", "Example mesh CA", [

@@ -20,6 +20,27 @@ export async function hasOpenssl(): Promise<boolean> {
   }
 }
 
+const haveOpenssl = await hasOpenssl();
+
+/**
+ * Registers a test that gets a fresh {@linkcode OpensslDir} (removed afterwards); ignored when
+ * no `openssl` binary is on PATH.
+ */
+export function opensslTest(name: string, fn: (o: OpensslDir) => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: !haveOpenssl,
+    async fn() {
+      const o = await OpensslDir.create();
+      try {
+        await fn(o);
+      } finally {
+        await o.cleanup();
+      }
+    },
+  });
+}
+
 /** A scratch directory where openssl commands run. */
 export class OpensslDir {
   private constructor(readonly dir: string) {}
