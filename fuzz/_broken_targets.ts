@@ -35,7 +35,8 @@ export const hangingTarget: FuzzTarget = target("hanging", 0xfe, () => {
  * leaves a mark in the file named by `FUZZ_STALL_MARK`; afterwards it is fast.
  */
 export const stallOnceTarget: FuzzTarget = target("stall_once", 0xfe, () => {
-  const mark = Deno.env.get("FUZZ_STALL_MARK")!;
+  const mark = Deno.env.get("FUZZ_STALL_MARK");
+  if (mark === undefined) throw new Error("stall_once: FUZZ_STALL_MARK is not set");
   try {
     Deno.statSync(mark);
   } catch {
