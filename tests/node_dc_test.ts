@@ -15,15 +15,6 @@ import { encodeDcOffer, NO_DC_OFFER } from "../src/dc/mod.ts";
 
 const MINUTE = 60_000;
 
-async function chain(mesh: NodeMesh, announceA?: string[]): Promise<MeshNode[]> {
-  const b = await mesh.start("b", 2);
-  const a = await mesh.start("a", 1, { peers: [b], announce: announceA });
-  const c = await mesh.start("c", 3, { peers: [b] });
-  await mesh.waitRoute(a, "fd00:3::/48");
-  await mesh.waitRoute(c, "fd00:1::/48");
-  return [a, b, c];
-}
-
 function signedAt(m: MeshNode): number | undefined {
   return m.node.dc.current?.notBefore.getTime();
 }
@@ -31,7 +22,7 @@ function signedAt(m: MeshNode): number | undefined {
 Deno.test("a DC applied at A reaches B and C, and is persisted by each", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [a, b, c] = await chain(mesh);
+    const [a, b, c] = await mesh.chain();
     const t = new Date(Date.now() - MINUTE);
     const raw = await mesh.signDc({ prefix_whitelist: {} }, t);
     assert(await a.node.dc.applyInitial(raw));
@@ -74,7 +65,7 @@ Deno.test("a node that joins later gets the DC in the offer exchange when its se
 Deno.test("an older DC arriving later is ignored; an invalid one is counted and not used", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [a, b, c] = await chain(mesh);
+    const [a, b, c] = await mesh.chain();
     const newer = await mesh.signDc({ prefix_whitelist: {} }, new Date(Date.now() - MINUTE));
     const older = await mesh.signDc(
       { prefix_whitelist: { "a.vnet.test": [] } },
@@ -116,7 +107,9 @@ Deno.test("an older DC arriving later is ignored; an invalid one is counted and 
 Deno.test("the DC whitelist takes effect: a route it does not allow disappears at once", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [a, b, c] = await chain(mesh, ["fd00:1::/48", "fd00:99::/48", "fd00:1:5::/64"]);
+    const [a, b, c] = await mesh.chain({
+      announceA: ["fd00:1::/48", "fd00:99::/48", "fd00:1:5::/64"],
+    });
     await mesh.waitRoute(c, "fd00:99::/48");
     await mesh.waitRoute(c, "fd00:1:5::/64");
     // B carries A's routes to C: under a DC an unlisted neighbour may not announce a listed

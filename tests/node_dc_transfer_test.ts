@@ -11,15 +11,6 @@ import { DC_CHUNK_DATA_LEN, encodeDcChunks, MAX_DC_BYTES } from "../src/dc/mod.t
 
 const MINUTE = 60_000;
 
-async function chain(mesh: NodeMesh): Promise<MeshNode[]> {
-  const b = await mesh.start("b", 2);
-  const a = await mesh.start("a", 1, { peers: [b] });
-  const c = await mesh.start("c", 3, { peers: [b] });
-  await mesh.waitRoute(a, "fd00:3::/48");
-  await mesh.waitRoute(c, "fd00:1::/48");
-  return [a, b, c];
-}
-
 /**
  * A whitelist of `n` entries that still allows A its own /48, and B and C (which relay the
  * others' routes: the whitelist limits what a neighbour announces) the harness's fd00::/16.
@@ -45,7 +36,7 @@ function sessionTo(from: MeshNode, to: MeshNode) {
 Deno.test("a 3 000-entry DC applied at A crosses B to C in chunks, is enforced and persisted by each", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [a, b, c] = await chain(mesh);
+    const [a, b, c] = await mesh.chain();
     const raw = await mesh.signDc(whitelist(3000), new Date(Date.now() - MINUTE));
     assert(raw.length > MAX_FRAME_PAYLOAD, `${raw.length} bytes: more than one frame`);
     assert(await a.node.dc.applyInitial(raw));
@@ -77,7 +68,7 @@ Deno.test("a 3 000-entry DC applied at A crosses B to C in chunks, is enforced a
 Deno.test("a DC padded by a relaying peer is accepted, persisted and passed on in canonical form", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [a, b, c] = await chain(mesh);
+    const [a, b, c] = await mesh.chain();
     const raw = await mesh.signDc({ prefix_whitelist: {} }, new Date(Date.now() - MINUTE));
     // A (the relaying peer) adds 30 kB of unknown field and an unknown varint.
     const padded = new Uint8Array([
@@ -103,7 +94,7 @@ Deno.test("a DC padded by a relaying peer is accepted, persisted and passed on i
 Deno.test("hostile DC chunk sequences close only the session they came from", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [_a, b, c] = await chain(mesh);
+    const [_a, b, c] = await mesh.chain();
     const big = await mesh.signDc(whitelist(6000), new Date(Date.now() - MINUTE));
     const chunks = encodeDcChunks(big);
     assert(chunks.length >= 3, `${chunks.length} chunks`);

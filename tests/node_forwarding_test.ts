@@ -4,33 +4,17 @@
  * Destination Unreachable (rate-limited) for an unrouted prefix.
  */
 import { assert, assertEquals } from "./_harness/assert.ts";
-import {
-  type MeshNode,
-  NodeMesh,
-  summarize,
-  udpPacket,
-  waitUntil,
-} from "./_harness/node_harness.ts";
+import { NodeMesh, summarize, udpPacket, waitUntil } from "./_harness/node_harness.ts";
 import { formatIpv6 } from "../src/net/ipv6.ts";
 import { routerAddress } from "../src/node/node.ts";
 
 const ICMP6_DST_UNREACH = 1;
 const ICMP6_TIME_EXCEEDED = 3;
 
-/** Starts the chain A–B–C (A and C dial B) and waits until A and C know each other's prefix. */
-async function chain(mesh: NodeMesh, o: { udp?: boolean } = {}): Promise<MeshNode[]> {
-  const b = await mesh.start("b", 2);
-  const a = await mesh.start("a", 1, { peers: [b], udp: o.udp });
-  const c = await mesh.start("c", 3, { peers: [b], udp: o.udp });
-  await mesh.waitRoute(a, "fd00:3::/48");
-  await mesh.waitRoute(c, "fd00:1::/48");
-  return [a, b, c];
-}
-
 Deno.test("a packet from A's vif for C's prefix reaches C's vif through B, hop limit -1 per node", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [a, b, c] = await chain(mesh);
+    const [a, b, c] = await mesh.chain();
     const route = a.node.router.table().find((r) => r.prefix === "fd00:3::/48")!;
     assertEquals(route.nextHop.kind === "peer" && route.nextHop.name, b.name);
     assertEquals(route.path.map((h) => h.id), [b.node.identity.id, c.node.identity.id]);
@@ -64,7 +48,7 @@ Deno.test("a packet from A's vif for C's prefix reaches C's vif through B, hop l
 Deno.test("the chain also carries packets when the UDP data channel is asked for", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [a, b, c] = await chain(mesh, { udp: true });
+    const [a, b, c] = await mesh.chain({ udp: true });
     await waitUntil(
       () => a.node.udp.status(a.node.sessions.sessions()[0])?.usable === true,
       "A's UDP channel to B to become usable",
@@ -82,7 +66,7 @@ Deno.test("the chain also carries packets when the UDP data channel is asked for
 Deno.test("a packet with hop limit 1 produces ICMPv6 Time Exceeded back into A's vif", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [a, b, c] = await chain(mesh);
+    const [a, b, c] = await mesh.chain();
     const sent = udpPacket({ src: "fd00:1::5", dst: "fd00:3::7", hopLimit: 1 });
     a.vif.inject(sent);
     const err = summarize(await a.vif.nextWritten());
@@ -108,7 +92,7 @@ Deno.test("a packet with hop limit 1 produces ICMPv6 Time Exceeded back into A's
 Deno.test("a packet to an unrouted prefix produces Destination Unreachable, rate-limited", async () => {
   const mesh = await NodeMesh.create();
   try {
-    const [a] = await chain(mesh);
+    const [a] = await mesh.chain();
     const n = 200;
     for (let i = 0; i < n; i++) {
       assert(a.vif.inject(udpPacket({ src: "fd00:1::5", dst: `2001:db8::${i.toString(16)}` })));

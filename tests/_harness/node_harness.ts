@@ -210,6 +210,20 @@ export class NodeMesh {
     return signed.bytes;
   }
 
+  /**
+   * Starts the chain A–B–C (A and C dial B; addresses 1, 2, 3) and waits until A and C know
+   * each other's prefix.
+   * @param o `udp`: A and C ask B for the UDP data channel; `announceA`: the prefixes A announces
+   */
+  async chain(o: { udp?: boolean; announceA?: readonly string[] } = {}): Promise<MeshNode[]> {
+    const b = await this.start("b", 2);
+    const a = await this.start("a", 1, { peers: [b], udp: o.udp, announce: o.announceA });
+    const c = await this.start("c", 3, { peers: [b], udp: o.udp });
+    await this.waitRoute(a, "fd00:3::/48");
+    await this.waitRoute(c, "fd00:1::/48");
+    return [a, b, c];
+  }
+
   /** Waits until `m`'s routing table has (or, with `present` false, lacks) `prefix`. */
   async waitRoute(m: MeshNode, prefix: string, present = true, timeoutMs = 10_000): Promise<void> {
     await waitUntil(
