@@ -4,7 +4,7 @@
  * SHA-256/384/512. Anything else (SHA-1, RSA-PSS, DSA, ...) is refused: fail closed.
  * @module
  */
-import type { AlgorithmId, ParsedCertificate } from "./certificate.ts";
+import type { ParsedCertificate } from "./certificate.ts";
 import { children, concatBytes, decodeOid, DerError, encodeTlv, readSingle, Tag } from "./der.ts";
 import { CertificateError } from "./errors.ts";
 
@@ -41,13 +41,6 @@ const CURVES: Record<string, { name: string; size: number; order: bigint }> = {
       0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
   },
 };
-
-/** Human name of a signature algorithm OID, for messages. */
-export function signatureAlgorithmName(alg: AlgorithmId): string {
-  const a = SIG_ALGS[alg.oid];
-  if (!a) return alg.oid;
-  return a.kind === "ed25519" ? "Ed25519" : `${a.kind.toUpperCase()} with ${a.hash}`;
-}
 
 /**
  * Checks that `cert` is signed by the key in `issuerSpki`/`issuerKeyAlg`.

@@ -50,7 +50,7 @@ export interface CheckedPeer {
  * @throws {SessionError} tls-version, no-certificate, certificate, self, name-mismatch,
  *   tls-error
  */
-export async function checkTlsPeer(
+async function checkTlsPeer(
   tls: TlsFacts,
   role: Role,
   identity: NodeIdentity,
@@ -118,7 +118,7 @@ export interface OurHello {
 }
 
 /** Builds and signs our hello for a checked TLS session. */
-export function buildHello(
+function buildHello(
   identity: NodeIdentity,
   signingKey: KeyObject,
   role: Role,
@@ -145,7 +145,7 @@ export function buildHello(
  * session, name/ID/version) and derives the channel secret.
  * @throws {SessionError} malformed-hello, proof-invalid, hello-mismatch
  */
-export function acceptHello(
+function acceptHello(
   payload: Uint8Array,
   role: Role,
   checked: CheckedPeer,
