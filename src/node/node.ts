@@ -16,7 +16,7 @@ import { getLogger } from "@logtape/logtape";
 import { type Clock, every, realClock, type TimerHandle } from "../clock/mod.ts";
 import type { LocalAnnouncement, NodeConfig, PeerConfig } from "../config/mod.ts";
 import { Forwarder } from "../dataplane/mod.ts";
-import { DcError, type VerifiedDc, verifyDc } from "../dc/mod.ts";
+import { type VerifiedDc, verifyDc } from "../dc/mod.ts";
 import { type Ipv6Prefix, parseIpv6, prefixKey, sameName } from "../net/mod.ts";
 import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
 import {
@@ -27,10 +27,11 @@ import {
   type Route,
   Router,
 } from "../routing/mod.ts";
-import { FrameType, type Session, SessionError, SessionManager } from "../session/mod.ts";
+import { FrameType, type Session, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/mod.ts";
 import { DcGossip } from "./dc_gossip.ts";
 import { DcSync } from "./dc_sync.ts";
+import { peerDc, peerInput, peerSyntax } from "./peer_input.ts";
 import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";
 import { pumpVif } from "./vif_pump.ts";
 
@@ -369,43 +370,6 @@ const RESTART_KEYS = [
   "maxRoutesPerOrigin",
   "externalPeersDefault",
 ] as const;
-
-/**
- * Decodes a peer's payload: whatever the decoder throws is the peer's fault.
- * @throws {SessionError} "malformed-frame", closing that peer's session
- */
-function peerInput<T>(what: string, decode: () => T): T {
-  try {
-    return decode();
-  } catch (e) {
-    throw malformed(what, e);
-  }
-}
-
-/** Runs a DC handler whose `DcError` means a malformed offer or chunk (the peer's fault). */
-function peerDc(what: string, handle: () => void): void {
-  try {
-    handle();
-  } catch (e) {
-    throw e instanceof DcError ? malformed(what, e) : e;
-  }
-}
-
-/** Runs a handler whose `SyntaxError` means a malformed payload (the peer's fault). */
-function peerSyntax(what: string, handle: () => void): void {
-  try {
-    handle();
-  } catch (e) {
-    throw e instanceof SyntaxError ? malformed(what, e) : e;
-  }
-}
-
-function malformed(what: string, e: unknown): SessionError {
-  const why = e instanceof Error ? e.message : String(e);
-  return new SessionError("malformed-frame", `malformed control frame (${what}): ${why}`, {
-    cause: e,
-  });
-}
 
 /** Wraps a timer callback so that a bug in it is logged instead of ending the process. */
 function guarded(what: string, fn: () => void): () => void {
