@@ -20,6 +20,7 @@ import {
   type TrustStore,
   trustStoreFromPem,
 } from "../pki/mod.ts";
+import { bytesEqual } from "../net/mod.ts";
 import { decodeDc, encodeDc } from "./codec.ts";
 import { type DcContent, parseDcContent } from "./content.ts";
 import { DcError } from "./errors.ts";
@@ -135,7 +136,7 @@ export async function verifyDc(
   const content = parseDcContent(msg.content);
   warnings.push(...content.warnings);
   const canonical = encodeDc(msg);
-  if (!sameBytes(canonical, bytes)) {
+  if (!bytesEqual(canonical, bytes)) {
     warnings.push(
       `the DC container was not in canonical form (${bytes.length} bytes, ` +
         `${canonical.length} canonical): re-encoded`,
@@ -148,13 +149,7 @@ export async function verifyDc(
     contentHash,
     content,
     contentBytes: msg.content,
-    raw: sameBytes(canonical, bytes) ? bytes : canonical,
+    raw: bytesEqual(canonical, bytes) ? bytes : canonical,
     warnings,
   };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

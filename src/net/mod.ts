@@ -6,6 +6,7 @@
  * vmesh.
  * @module
  */
+export { bytesEqual } from "./bytes.ts";
 export { canonicalName, sameName } from "./dns_name.ts";
 export { formatHostPort, type HostPort, parseHostPort } from "./host_port.ts";
 export { formatIpv6, IPV6_BYTES, looksLikeIpv4, parseIpv6 } from "./ipv6.ts";

@@ -2,6 +2,7 @@
  * IPv6 prefixes: the unit of routing in vmesh.
  * @module
  */
+import { bytesEqual } from "./bytes.ts";
 import { formatIpv6, IPV6_BYTES, looksLikeIpv4, parseIpv6 } from "./ipv6.ts";
 
 /** An IPv6 prefix: 16 address bytes with every bit past `len` zero, and a length 0..128. */
@@ -75,9 +76,3 @@ export function prefixEquals(a: Ipv6Prefix, b: Ipv6Prefix): boolean {
 
 /** A stable string key for maps ("2001:db8::/32"). */
 export const prefixKey: (p: Ipv6Prefix) => string = formatPrefix;
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

@@ -18,6 +18,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { encodeDcOffer, isNewer, NO_DC_OFFER } from "../dc/mod.ts";
+import { bytesEqual } from "../net/mod.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
 import { DcStateError, defaultOwners, readStateFile } from "./dc_state_file.ts";
 
@@ -161,7 +162,7 @@ export class DcSync<T extends DcVersion> {
         `it does not hold a valid DC (${e instanceof Error ? e.message : String(e)})`,
       );
     }
-    await this.#adopt(dc, undefined, !sameBytes(dc.raw, f.raw));
+    await this.#adopt(dc, undefined, !bytesEqual(dc.raw, f.raw));
     log.info("loaded persisted DC signed {time}", { time: dc.notBefore.toISOString() });
   }
 
@@ -225,7 +226,7 @@ export class DcSync<T extends DcVersion> {
       await this.#writes;
       const dc = this.#current;
       const f = await readStateFile(this.statePath, this.#owners);
-      if (f.kind === "present" && dc !== undefined && sameBytes(f.raw, dc.raw)) {
+      if (f.kind === "present" && dc !== undefined && bytesEqual(f.raw, dc.raw)) {
         this.#lastFileProblem = "";
         return;
       }
@@ -243,9 +244,9 @@ export class DcSync<T extends DcVersion> {
           log.warn("{path} holds a newer DC than the one in force: adopting it", {
             path: this.statePath,
           });
-          await this.#adopt(found, undefined, !sameBytes(found.raw, f.raw));
+          await this.#adopt(found, undefined, !bytesEqual(found.raw, f.raw));
           return;
-        } else if (sameBytes(found.raw, dc!.raw)) {
+        } else if (bytesEqual(found.raw, dc!.raw)) {
           problem = "it holds the DC in force in another encoding";
         } else {
           problem = `it holds a DC signed ${found.notBefore.toISOString()}, not newer than ` +
@@ -366,10 +367,4 @@ export class DcSync<T extends DcVersion> {
     });
     return this.#writes;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
