@@ -103,16 +103,15 @@ export async function prepareNode(
     );
   }
   if (identity && trust) {
-    for (const [i, path] of config.externalPeerCerts.entries()) {
-      try {
-        const cn = parseCertificate(pemCertificates(await Deno.readTextFile(path))[0]).cn ?? "";
-        if (isInDomain(cn, identity.domain)) {
-          warnings.push(
-            `external_peer_certs[${i}]: "${cn}" is inside our domain "${identity.domain}": ` +
-              "it will be refused (names in our domain must come from our CA)",
-          );
-        }
-      } catch { /* reported above */ }
+    // The trust store holds the pinned certificates in config order, already parsed once.
+    for (const [i, der] of trust.externalDers.entries()) {
+      const cn = parseCertificate(der).cn ?? "";
+      if (isInDomain(cn, identity.domain)) {
+        warnings.push(
+          `external_peer_certs[${i}]: "${cn}" is inside our domain "${identity.domain}": ` +
+            "it will be refused (names in our domain must come from our CA)",
+        );
+      }
     }
   }
 
