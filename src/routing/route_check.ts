@@ -17,8 +17,16 @@ export function isValidPrefix(p: Ipv6Prefix): boolean {
 }
 
 /**
+ * The problem {@link routeProblem} reports for a route whose only fault is that its path contains
+ * this node: a poisoned announcement (the sender's best route goes through us). It is unusable
+ * as a route, but tells that the sender has a path to the prefix (feasibility for uRPF).
+ */
+export const LOOP_PROBLEM = "path contains this node (loop)";
+
+/**
  * Why a received route is unusable, or undefined when it is fine. The prefix must already be
- * valid ({@link isValidPrefix}).
+ * valid ({@link isValidPrefix}). A loop is reported ({@link LOOP_PROBLEM}) only when nothing
+ * else is wrong with the route.
  * @param from the neighbour that sent it
  * @param localId this node's ID
  */
@@ -30,15 +38,16 @@ export function routeProblem(route: Route, from: PeerId, localId: PeerId): strin
   }
   if (path[0]?.id !== from) return "first hop is not the announcing peer";
   const seen = new Set<string>();
+  let loop = false;
   for (const hop of path) {
     if (hop === null || typeof hop !== "object" || !isPeerId(hop.id)) return "malformed hop ID";
     const l = hop.latencyMs;
     if (typeof l !== "number" || !Number.isFinite(l) || l < 0 || l > MAX_HOP_LATENCY_MS) {
       return `hop latency ${l} ms is not in 0..${MAX_HOP_LATENCY_MS}`;
     }
-    if (hop.id === localId) return "path contains this node (loop)";
+    if (hop.id === localId) loop = true;
     if (seen.has(hop.id)) return "path visits a node twice";
     seen.add(hop.id);
   }
-  return undefined;
+  return loop ? LOOP_PROBLEM : undefined;
 }

@@ -61,7 +61,7 @@ import { decide } from "./decision.ts";
 import { Fib } from "../fib/mod.ts";
 import { type LatencyOptions, LinkLatency } from "./latency.ts";
 import { type NextHop, pathMetricUs, type Route } from "./route.ts";
-import { isValidPrefix, routeProblem } from "./route_check.ts";
+import { isValidPrefix, LOOP_PROBLEM, routeProblem } from "./route_check.ts";
 import {
   type Dest,
   type FlushResult,
@@ -212,6 +212,7 @@ export class Router {
       latency,
       hop: { kind: "peer", id: info.id },
       keys: new Set(),
+      feasibleKeys: new Set(),
       adjOut: new Map(),
       rejected: new Map(),
       refreshAll: true,
@@ -232,6 +233,7 @@ export class Router {
       dest.cands.delete(id);
       this.#recompute(dest);
     }
+    for (const key of [...peer.feasibleKeys]) this.#forgetFeasible(peer, key);
     this.#syncSources();
   }
 
@@ -265,10 +267,16 @@ export class Router {
    * Routes received from neighbour `fromId`. Each is checked (first hop = sender, no loop, at
    * most 64 hops, sane latencies, filter, per-peer limit); a refused route also withdraws the
    * route that neighbour sent earlier for the same prefix.
+   *
+   * A route whose only fault is that its path contains this node (a poisoned announcement: the
+   * neighbour's best route goes through us) withdraws that neighbour's earlier route too, but
+   * when the filter and the quotas allow the neighbour the prefix it is kept as "feasible only":
+   * the neighbour becomes a feasible source for the prefix ({@link Router.sources}), never a
+   * next hop. It counts in `feasibleOnly`, not in `rejected`.
    */
   receiveAnnounce(fromId: PeerId, routes: readonly Route[]): ReceiveResult {
     const peer = this.#peers.get(fromId);
-    const result = { accepted: 0, rejected: 0, problems: [] as string[] };
+    const result = { accepted: 0, rejected: 0, feasibleOnly: 0, problems: [] as string[] };
     const refuse = (prefix: Ipv6Prefix | undefined, why: string) => {
       result.rejected++;
       if (result.problems.length < MAX_PROBLEMS) {
@@ -288,16 +296,26 @@ export class Router {
       }
       const key = prefixKey(route.prefix);
       const problem = routeProblem(route, fromId, this.#o.localId);
-      if (problem !== undefined) {
+      if (problem !== undefined && problem !== LOOP_PROBLEM) {
         this.#forget(peer, key);
+        this.#forgetFeasible(peer, key);
         refuse(route.prefix, problem);
         continue;
       }
       const verdict = this.#verdict(peer, route.prefix);
       if (!verdict.accept) {
         this.#forget(peer, key);
-        this.#keepRejected(peer, key, route, now);
+        this.#forgetFeasible(peer, key);
+        if (problem === undefined) this.#keepRejected(peer, key, route, now);
         refuse(route.prefix, verdict.reason);
+        continue;
+      }
+      if (problem === LOOP_PROBLEM) {
+        this.#forget(peer, key);
+        peer.rejected.delete(key);
+        const over = this.#learnFeasible(peer, key, route, now);
+        if (over === undefined) result.feasibleOnly++;
+        else refuse(route.prefix, over);
         continue;
       }
       const over = this.#learn(peer, key, route, now);
@@ -323,6 +341,7 @@ export class Router {
       if (!isValidPrefix(p)) continue;
       const key = prefixKey(p);
       this.#forget(peer, key);
+      this.#forgetFeasible(peer, key);
       peer.rejected.delete(key);
     }
     this.#syncSources();
@@ -351,6 +370,9 @@ export class Router {
           this.#keepRejected(peer, key, { prefix: dest.prefix, path: cand.path }, cand.receivedAt);
         }
       }
+      for (const key of [...peer.feasibleKeys]) {
+        if (!this.#allowed(peer, this.#dests.get(key)!.prefix)) this.#forgetFeasible(peer, key);
+      }
       for (const [key, kept] of [...peer.rejected]) {
         if (!this.#allowed(peer, kept.route.prefix)) continue;
         peer.rejected.delete(key);
@@ -369,6 +391,10 @@ export class Router {
       for (const key of [...peer.keys]) {
         const cand = this.#dests.get(key)!.cands.get(peer.info.id)!;
         if (now - cand.receivedAt > this.#o.routeTimeoutMs) this.#forget(peer, key);
+      }
+      for (const key of [...peer.feasibleKeys]) {
+        const f = this.#dests.get(key)!.feasible.get(peer.info.id)!;
+        if (now - f.receivedAt > this.#o.routeTimeoutMs) this.#forgetFeasible(peer, key);
       }
       for (const [key, kept] of [...peer.rejected]) {
         if (now - kept.at > this.#o.routeTimeoutMs) peer.rejected.delete(key);
@@ -403,9 +429,7 @@ export class Router {
       for (const peer of this.#peers.values()) {
         if (!peer.refreshAll) syncPrefix(this.#o.localId, peer, key, dest, false, out, now);
       }
-      if (dest !== undefined && dest.local === undefined && dest.cands.size === 0) {
-        this.#dests.delete(key);
-      }
+      if (dest !== undefined && isEmpty(dest)) this.#dests.delete(key);
     }
     this.#dirty.clear();
     this.#syncSources();
@@ -447,7 +471,11 @@ export class Router {
     } else {
       for (const [key, prefix] of dirty) {
         const d = this.#dests.get(key);
-        this.sources.update(prefix, d?.cands.keys() ?? [], d?.local !== undefined);
+        this.sources.update(
+          prefix,
+          d === undefined ? [] : feasiblePeers(d),
+          d?.local !== undefined,
+        );
       }
     }
     dirty.clear();
@@ -455,7 +483,7 @@ export class Router {
 
   *#sourcePrefixes() {
     for (const d of this.#dests.values()) {
-      yield { prefix: d.prefix, peers: d.cands.keys(), own: d.local !== undefined };
+      yield { prefix: d.prefix, peers: feasiblePeers(d), own: d.local !== undefined };
     }
   }
 
@@ -502,7 +530,13 @@ export class Router {
     let dest = this.#dests.get(key);
     if (dest === undefined) {
       const copy = { addr: prefix.addr.slice(), len: prefix.len };
-      dest = { prefix: copy, cands: new Map(), since: this.#o.clock.now(), version: 0 };
+      dest = {
+        prefix: copy,
+        cands: new Map(),
+        feasible: new Map(),
+        since: this.#o.clock.now(),
+        version: 0,
+      };
       this.#dests.set(key, dest);
     }
     return dest;
@@ -517,7 +551,10 @@ export class Router {
     const old = this.#dests.get(key)?.cands.get(id);
     const origin = route.path[route.path.length - 1].id;
     const oldOrigin = old?.path[old.path.length - 1].id;
-    const refusal = peer.quota.admit(peer.keys.size, old === undefined, origin, oldOrigin);
+    // A usable route replaces a feasible-only entry (and its place in the quotas).
+    this.#forgetFeasible(peer, key);
+    const held = peer.keys.size + peer.feasibleKeys.size;
+    const refusal = peer.quota.admit(held, old === undefined, origin, oldOrigin);
     if (refusal?.limit === "peer") {
       const max = this.#o.maxRoutesPerPeer;
       if (refusal.first) {
@@ -565,6 +602,44 @@ export class Router {
     this.#recompute(dest);
   }
 
+  /**
+   * Records that `peer` has a path to `route.prefix` through us (a poisoned announcement that
+   * passed the filter): feasible for uRPF only. Counted in the peer's quotas like a candidate.
+   * @returns undefined, or why a limit refuses it
+   */
+  #learnFeasible(peer: PeerState, key: string, route: Route, at: number): string | undefined {
+    const id = peer.info.id;
+    const origin = route.path[route.path.length - 1].id;
+    const old = this.#dests.get(key)?.feasible.get(id);
+    const held = peer.keys.size + peer.feasibleKeys.size;
+    const refusal = peer.quota.admit(held, old === undefined, origin, old?.origin);
+    if (refusal !== undefined) {
+      if (old !== undefined) this.#forgetFeasible(peer, key);
+      return refusal.limit === "peer"
+        ? `over the limit of ${this.#o.maxRoutesPerPeer} routes`
+        : `origin ${shortId(origin)} is over the limit of ${this.#o.maxRoutesPerOrigin} routes ` +
+          "through this peer";
+    }
+    const dest = this.#dest(route.prefix);
+    dest.feasible.set(id, { origin, receivedAt: at });
+    if (old === undefined) {
+      peer.feasibleKeys.add(key);
+      this.#sourceDirty.set(key, dest.prefix);
+    }
+    peer.quota.stored(origin, old?.origin);
+    return undefined;
+  }
+
+  /** Drops `peer`'s feasible-only entry for `key`, if any. */
+  #forgetFeasible(peer: PeerState, key: string): void {
+    if (!peer.feasibleKeys.delete(key)) return;
+    const dest = this.#dests.get(key)!;
+    peer.quota.released(dest.feasible.get(peer.info.id)!.origin);
+    dest.feasible.delete(peer.info.id);
+    this.#sourceDirty.set(key, dest.prefix);
+    if (isEmpty(dest)) this.#dirty.add(key); // let flush drop the empty entry
+  }
+
   #keepRejected(peer: PeerState, key: string, route: Route, at: number): void {
     if (!peer.rejected.has(key) && peer.rejected.size >= this.#o.maxRejectedPerPeer) return;
     peer.rejected.set(key, { route, at });
@@ -608,4 +683,15 @@ export class Router {
     }
     return hop;
   }
+}
+
+/** True when nothing keeps `dest` in the table any more. */
+function isEmpty(dest: Dest): boolean {
+  return dest.local === undefined && dest.cands.size === 0 && dest.feasible.size === 0;
+}
+
+/** The peers `dest` makes feasible sources: every candidate's and every feasible-only one. */
+function* feasiblePeers(dest: Dest): Iterable<PeerId> {
+  yield* dest.cands.keys();
+  yield* dest.feasible.keys();
 }

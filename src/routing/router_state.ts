@@ -76,6 +76,11 @@ export interface FlushResult {
 export interface ReceiveResult {
   readonly accepted: number;
   readonly rejected: number;
+  /**
+   * Poisoned announcements kept as "feasible only" (the neighbour's best route goes through
+   * this node): not routes, but the neighbour is a feasible source for the prefix.
+   */
+  readonly feasibleOnly: number;
   /** Reasons of the first few rejections ("fd00::/16: first hop is not the announcing peer"). */
   readonly problems: string[];
 }
@@ -83,6 +88,21 @@ export interface ReceiveResult {
 export interface Learned extends Candidate {
   readonly receivedAt: number;
 }
+
+/** A poisoned announcement kept for uRPF: its origin (for the quota) and when it arrived. */
+export interface FeasibleOnly {
+  readonly origin: PeerId;
+  readonly receivedAt: number;
+}
+
+/**
+ * One Adj-RIB-Out entry: a usable route was announced (the destination's version then), or
+ * a poisoned one (our best route goes through the peer; see {@link advertisable}).
+ */
+export type Sent = { readonly kind: "usable"; readonly version: number } | typeof POISONED;
+
+/** The Adj-RIB-Out entry of a poisoned announcement (path changes while poisoned send nothing). */
+export const POISONED: { readonly kind: "poisoned" } = { kind: "poisoned" };
 
 export type Selected =
   | { readonly kind: "local"; readonly target: string; readonly reason: DecisionReason }
@@ -92,6 +112,11 @@ export interface Dest {
   readonly prefix: Ipv6Prefix;
   local?: string;
   readonly cands: Map<PeerId, Learned>;
+  /**
+   * Neighbours that sent a poisoned announcement for the prefix (their best route to it goes
+   * through us): feasible sources for uRPF, never candidates for the decision or the FIB.
+   */
+  readonly feasible: Map<PeerId, FeasibleOnly>;
   best?: Selected;
   since: number;
   /** Bumped whenever what we announce for this prefix changes. */
@@ -108,8 +133,10 @@ export interface PeerState {
   readonly hop: NextHop;
   /** Prefixes with a candidate from this peer. */
   readonly keys: Set<string>;
-  /** Adj-RIB-Out: prefix key → version of the route last announced. */
-  readonly adjOut: Map<string, number>;
+  /** Prefixes this peer is feasible-only for (see {@link Dest.feasible}). */
+  readonly feasibleKeys: Set<string>;
+  /** Adj-RIB-Out: prefix key → what the peer was last sent (absent: nothing, or a withdrawal). */
+  readonly adjOut: Map<string, Sent>;
   /** Routes the filter refused, kept (bounded) to re-evaluate on a whitelist change. */
   readonly rejected: Map<string, { route: Route; at: number }>;
   refreshAll: boolean;
@@ -156,25 +183,35 @@ export function comparePrefixes(a: Ipv6Prefix, b: Ipv6Prefix): number {
 }
 
 /**
- * The route to announce to `peer` for `dest`, or undefined (none, split horizon, or held back
- * after a change to a slower path until `now` passes the hold).
+ * What to announce to `peer` for `dest`:
+ * - `usable`: our best route with this node prepended;
+ * - `poisoned`: our best route goes through `peer` (learned from it, or `peer` is in its path),
+ *   so `peer` would refuse it as a loop. It is sent all the same (once, see {@link syncPrefix}):
+ *   the receiver's loop check turns it into "this neighbour has a path to the prefix", which
+ *   its source address validation needs when routes are asymmetric (docs/routing.md);
+ * - undefined: nothing (no route, a path at the hop limit, or held back after a change to a
+ *   slower path until `now` passes the hold; a poisoned route is not held, as it is never
+ *   usable by the peer and replaces the withdrawal the hold would send).
  */
 export function advertisable(
   localId: PeerId,
   peer: PeerState,
   dest: Dest,
   now: number,
-): Route | undefined {
+): { readonly kind: "usable" | "poisoned"; readonly route: Route } | undefined {
   const best = dest.best;
-  if (best === undefined || (dest.holdUntil !== undefined && now < dest.holdUntil)) {
-    return undefined;
-  }
+  if (best === undefined) return undefined;
+  const held = dest.holdUntil !== undefined && now < dest.holdUntil;
   const first = { id: localId, latencyMs: peer.latency.advertisedMs };
-  if (best.kind === "local") return { prefix: dest.prefix, path: [first] };
+  if (best.kind === "local") {
+    return held ? undefined : { kind: "usable", route: { prefix: dest.prefix, path: [first] } };
+  }
   const path = best.cand.path;
-  if (best.cand.peer === peer.info.id || path.length >= MAX_PATH_HOPS) return undefined;
-  for (const h of path) if (h.id === peer.info.id) return undefined;
-  return { prefix: dest.prefix, path: [first, ...path] };
+  if (path.length >= MAX_PATH_HOPS) return undefined;
+  const route = { prefix: dest.prefix, path: [first, ...path] };
+  if (best.cand.peer === peer.info.id) return { kind: "poisoned", route };
+  for (const h of path) if (h.id === peer.info.id) return { kind: "poisoned", route };
+  return held ? undefined : { kind: "usable", route };
 }
 
 /** Gives the message record of one neighbour in a flush. */
@@ -182,7 +219,10 @@ export type Outbox = (id: PeerId) => PeerMessages;
 
 /**
  * Brings `peer`'s Adj-RIB-Out for one prefix up to date: announces when the route changed (or
- * always, with `force`), withdraws when there is nothing to announce any more.
+ * always, with `force`), withdraws when there is nothing to announce any more. A poisoned
+ * route is sent on the transition into the poisoned state (and by a full refresh), not when
+ * its path or latency changes while it stays poisoned: the receiver only learns from it that
+ * we have some path.
  */
 export function syncPrefix(
   localId: PeerId,
@@ -193,15 +233,19 @@ export function syncPrefix(
   out: Outbox,
   now: number,
 ): void {
-  const route = dest === undefined ? undefined : advertisable(localId, peer, dest, now);
+  const ad = dest === undefined ? undefined : advertisable(localId, peer, dest, now);
   const had = peer.adjOut.get(key);
-  if (route === undefined) {
+  if (ad === undefined) {
     if (had === undefined) return;
     peer.adjOut.delete(key);
     out(peer.info.id).withdraw.push(dest?.prefix ?? parsePrefix(key));
-  } else if (force || had !== dest!.version) {
-    peer.adjOut.set(key, dest!.version);
-    out(peer.info.id).announce.push(route);
+  } else if (ad.kind === "poisoned") {
+    if (had === POISONED && !force) return;
+    peer.adjOut.set(key, POISONED);
+    out(peer.info.id).announce.push(ad.route);
+  } else if (force || had?.kind !== "usable" || had.version !== dest!.version) {
+    peer.adjOut.set(key, { kind: "usable", version: dest!.version });
+    out(peer.info.id).announce.push(ad.route);
   }
 }
 

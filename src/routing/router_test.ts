@@ -34,7 +34,7 @@ Deno.test("Router announces a local prefix to every peer with its own hop first"
   assertEquals(r.flush().messages.size, 0);
 });
 
-Deno.test("Router installs a learned route and passes it on, never back to its sender", () => {
+Deno.test("Router installs a learned route and passes it on, to its sender only poisoned (its path through the sender)", () => {
   const { r } = setup();
   r.peerUp({ id: B, name: "b", external: false }, 5);
   r.peerUp({ id: C, name: "c", external: false }, 7);
@@ -44,7 +44,10 @@ Deno.test("Router installs a learned route and passes it on, never back to its s
   assertEquals(hopOf(r, "fd00:d::9"), { kind: "peer", id: B });
   const f = r.flush();
   assertEquals(f.messages.get(C)?.announce, [route("fd00:d::/48", [A, 7], [B, 5], [D, 4])]);
-  assertEquals(f.messages.get(B), undefined);
+  assertEquals(f.messages.get(B), {
+    announce: [route("fd00:d::/48", [A, 5], [B, 5], [D, 4])],
+    withdraw: [],
+  });
 });
 
 Deno.test("Router refuses routes with a wrong first hop, a loop, a repeated node, bad latency or too many hops", () => {
@@ -69,10 +72,15 @@ Deno.test("Router refuses routes with a wrong first hop, a loop, a repeated node
     { prefix: { addr: parseIpv6("fd00::1"), len: 16 }, path: [{ id: B, latencyMs: 1 }] },
   ];
   const res = r.receiveAnnounce(B, bad);
-  assertEquals([res.accepted, res.rejected], [0, 8]);
+  // fd00:2::/48 (only a loop) is a poisoned announcement: feasible only, never a route.
+  assertEquals([res.accepted, res.rejected, res.feasibleOnly], [0, 7, 1]);
   assertEquals(res.problems[0], "fd00:1::/48: first hop is not the announcing peer");
-  assertEquals(res.problems[1], "fd00:2::/48: path contains this node (loop)");
+  assertEquals(res.problems[1], "fd00:3::/48: path visits a node twice");
   assertEquals(r.fib.size, 0);
+  // A loop with anything else wrong is refused for the other fault.
+  const loopAndBad = r.receiveAnnounce(B, [route("fd00:8::/48", [B, 1], [A, -1])]);
+  assertEquals([loopAndBad.rejected, loopAndBad.feasibleOnly], [1, 0]);
+  assertEquals(loopAndBad.problems[0], "fd00:8::/48: hop latency -1 ms is not in 0..4294967.295");
 });
 
 Deno.test("Router treats a refused re-announcement as a withdrawal of the earlier route", () => {
@@ -97,9 +105,13 @@ Deno.test("Router switches to the next best route at once when a peer goes down"
   assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: C });
   const f = r.flush();
   assert(f.fibChanged);
-  // D learns the new path; C had our route via B and now must drop it (split horizon).
+  // D learns the new path; C had our route via B and now must drop it: it gets the route
+  // poisoned (its path through C), which replaces our earlier one there.
   assertEquals(f.messages.get(D)?.announce, [route("fd00:e::/48", [A, 5], [C, 15])]);
-  assertEquals(texts(f.messages.get(C)!.withdraw), ["fd00:e::/48"]);
+  assertEquals(f.messages.get(C), {
+    announce: [route("fd00:e::/48", [A, 15], [C, 15])],
+    withdraw: [],
+  });
   r.peerDown(C);
   assertEquals(hopOf(r, "fd00:e::1"), undefined);
   assertEquals(texts(r.flush().messages.get(D)!.withdraw), ["fd00:e::/48"]);
@@ -119,7 +131,11 @@ Deno.test("Router withdraws at once and announces a slower replacement route onl
   const f = r.flush();
   assertEquals(f.messages.get(D)?.announce ?? [], []);
   assertEquals(texts(f.messages.get(D)!.withdraw), ["fd00:e::/48"]);
-  assertEquals(texts(f.messages.get(C)!.withdraw), ["fd00:e::/48"]);
+  // C gets the poisoned route at once (it is never usable by C, so the hold does not apply).
+  assertEquals(f.messages.get(C), {
+    announce: [route("fd00:e::/48", [A, 15], [C, 15])],
+    withdraw: [],
+  });
   assert(r.pending, "the held announcement keeps the router pending");
   clock.t += 50;
   assertEquals(r.flush().messages.size, 0);
@@ -238,7 +254,11 @@ Deno.test("Router expires routes not refreshed within the timeout and refreshes 
   clock.t += 30_000;
   r.tick();
   assert(r.pending);
-  assertEquals(r.flush().messages.get(B)?.announce, [route("fd00:a::/48", [A, 5])]);
+  // The refresh carries the poisoned route for B's own prefix too (it expires like a route).
+  assertEquals(r.flush().messages.get(B)?.announce, [
+    route("fd00:a::/48", [A, 5]),
+    route("fd00:b::/48", [A, 5], [B, 5]),
+  ]);
   clock.t += 30_001;
   r.tick();
   assertEquals(hopOf(r, "fd00:b::1"), undefined);
