@@ -74,6 +74,7 @@ import {
   sameAnnouncement,
   sameNextHop,
   type Selected,
+  sendWaitingPoison,
   syncAll,
   syncPrefix,
 } from "./router_state.ts";
@@ -136,6 +137,7 @@ export class Router {
       routeTimeoutMs: options.routeTimeoutMs ?? 60_000,
       maxRejectedPerPeer: options.maxRejectedPerPeer ?? 1024,
       worseRouteHoldMs: options.worseRouteHoldMs ?? 100,
+      poisonDelayMs: options.poisonDelayMs ?? 300,
     };
     const checked = [
       "hysteresisMs",
@@ -143,6 +145,7 @@ export class Router {
       "maxRoutesPerOrigin",
       "refreshIntervalMs",
       "worseRouteHoldMs",
+      "poisonDelayMs",
     ] as const;
     for (const k of checked) {
       const v = this.#o[k];
@@ -163,7 +166,7 @@ export class Router {
     ) {
       return true;
     }
-    for (const p of this.#peers.values()) if (p.refreshAll) return true;
+    for (const p of this.#peers.values()) if (p.refreshAll || p.poisonWait.size > 0) return true;
     return false;
   }
 
@@ -214,6 +217,8 @@ export class Router {
       keys: new Set(),
       feasibleKeys: new Set(),
       adjOut: new Map(),
+      poisonWait: new Set(),
+      poisonDueAt: undefined,
       rejected: new Map(),
       refreshAll: true,
       lastRefresh: this.#o.clock.now(),
@@ -424,10 +429,11 @@ export class Router {
       if (m === undefined) messages.set(id, m = { announce: [], withdraw: [] });
       return m;
     };
+    const ctx = { localId: this.#o.localId, now, poisonDelayMs: this.#o.poisonDelayMs, out };
     for (const key of this.#dirty) {
       const dest = this.#dests.get(key);
       for (const peer of this.#peers.values()) {
-        if (!peer.refreshAll) syncPrefix(this.#o.localId, peer, key, dest, false, out, now);
+        if (!peer.refreshAll) syncPrefix(ctx, peer, key, dest, false);
       }
       if (dest !== undefined && isEmpty(dest)) this.#dests.delete(key);
     }
@@ -435,10 +441,11 @@ export class Router {
     this.#syncSources();
     for (const peer of this.#peers.values()) {
       if (!peer.refreshAll) continue;
-      syncAll(this.#o.localId, peer, this.#dests, out, now);
+      syncAll(ctx, peer, this.#dests);
       peer.refreshAll = false;
       peer.lastRefresh = now;
     }
+    for (const peer of this.#peers.values()) sendWaitingPoison(ctx, peer, this.#dests, messages);
     const fibChanged = this.#fibChanged;
     this.#fibChanged = false;
     return { messages, fibChanged };

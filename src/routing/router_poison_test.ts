@@ -32,55 +32,111 @@ function texts(ps: Ipv6Prefix[]) {
 // Sender.
 
 Deno.test("Router sends a neighbour its route through that neighbour once, poisoned, and nothing more while it stays so", () => {
-  const { r } = setup();
+  const { r, clock } = setup();
   r.receiveAnnounce(B, [route("fd00:d::/48", [B, 5], [D, 4])]);
-  const first = r.flush();
-  assertEquals(first.messages.get(B), {
+  // Nothing else goes to B: the poisoned route waits poisonDelayMs (300), then goes alone.
+  assertEquals(r.flush().messages.get(B), undefined);
+  assert(r.pending, "a waiting poisoned route keeps the router pending");
+  clock.t += 299;
+  assertEquals(r.flush().messages.get(B), undefined);
+  clock.t += 1;
+  assertEquals(r.flush().messages.get(B), {
     announce: [route("fd00:d::/48", [A, 5], [B, 5], [D, 4])],
     withdraw: [],
   });
-  // The path and latency change, still through B: C hears it, B hears nothing.
+  assert(!r.pending);
+  // The path and latency change, still through B: C hears it, B hears nothing, ever.
   r.receiveAnnounce(B, [route("fd00:d::/48", [B, 5], [E, 1], [D, 1])]);
   const second = r.flush();
   assertEquals(second.messages.get(C)?.announce, [
     route("fd00:d::/48", [A, 7], [B, 5], [E, 1], [D, 1]),
   ]);
   assertEquals(second.messages.get(B), undefined);
-  // A route with B further down its path (learned from C) is poisoned for B as well.
-  r.receiveAnnounce(C, [route("fd00:c::/48", [C, 1], [B, 1], [D, 1])]);
+  assert(!r.pending);
+  clock.t += 1000;
+  assertEquals(r.flush().messages.size, 0);
+  // The full refresh carries it (the receiver expires it like a route).
+  clock.t += 30_000;
+  r.tick();
   assertEquals(r.flush().messages.get(B)?.announce, [
-    route("fd00:c::/48", [A, 5], [C, 7], [B, 1], [D, 1]),
+    route("fd00:d::/48", [A, 5], [B, 5], [E, 1], [D, 1]),
   ]);
 });
 
-Deno.test("Router replaces a poisoned announcement by a usable one or a withdrawal when its route leaves the neighbour", () => {
+Deno.test("Router lets a poisoned route ride along with an announcement the neighbour gets anyway", () => {
+  const { r } = setup();
+  r.peerUp({ id: D, name: "d", external: false }, 3);
+  r.flush();
+  // A route with B further down its path (learned from C) is poisoned for B; it waits.
+  r.receiveAnnounce(C, [route("fd00:c::/48", [C, 1], [B, 1], [E, 1])]);
+  assertEquals(r.flush().messages.get(B), undefined);
+  // A route from D goes to B at once, and the waiting poisoned route with it.
+  r.receiveAnnounce(D, [route("fd00:d::/48", [D, 1])]);
+  assertEquals(r.flush().messages.get(B), {
+    announce: [
+      route("fd00:d::/48", [A, 5], [D, 3]),
+      route("fd00:c::/48", [A, 5], [C, 7], [B, 1], [E, 1]),
+    ],
+    withdraw: [],
+  });
+});
+
+Deno.test("Router replaces a poisoned announcement by a usable one at once, and withdraws it lazily", () => {
   const { r, clock } = setup({ hysteresisMs: 0, worseRouteHoldMs: 100 });
   r.receiveAnnounce(B, [route("fd00:d::/48", [B, 5], [D, 40])]);
   r.flush();
-  // A better route through C: B gets it (usable), C gets it poisoned.
+  // A better route through C: B gets it (usable) at once; C's usable route is withdrawn at
+  // once and C gets the route poisoned later.
   r.receiveAnnounce(C, [route("fd00:d::/48", [C, 1], [D, 1])]);
   const f = r.flush();
   assertEquals(f.messages.get(B)?.announce, [route("fd00:d::/48", [A, 5], [C, 7], [D, 1])]);
-  assertEquals(f.messages.get(C)?.announce, [route("fd00:d::/48", [A, 7], [C, 7], [D, 1])]);
-  // C withdraws: the best is back on B (poisoned for B, usable for C after the hold).
+  assertEquals(f.messages.get(C), { announce: [], withdraw: [P("fd00:d::/48")] });
+  clock.t += 300;
+  assertEquals(r.flush().messages.get(C)?.announce, [
+    route("fd00:d::/48", [A, 7], [C, 7], [D, 1]),
+  ]);
+  // C withdraws: the best is back on B. B had our usable route: it is withdrawn at once
+  // (poisoned for B). C had it poisoned: nothing is urgent there, and C gets the usable route
+  // after the hold.
   r.receiveWithdraw(C, [P("fd00:d::/48")]);
   const g = r.flush();
-  assertEquals(g.messages.get(B), {
-    announce: [route("fd00:d::/48", [A, 5], [B, 5], [D, 40])],
-    withdraw: [],
-  });
-  assertEquals(g.messages.get(C), { announce: [], withdraw: [P("fd00:d::/48")] });
+  assertEquals(g.messages.get(B), { announce: [], withdraw: [P("fd00:d::/48")] });
+  assertEquals(g.messages.get(C), undefined);
   clock.t += 100;
   const h = r.flush();
   assertEquals(h.messages.get(C)?.announce, [route("fd00:d::/48", [A, 7], [B, 5], [D, 40])]);
-  assertEquals(h.messages.get(B), undefined, "still poisoned for B: nothing to send");
-  // B withdraws too: no route left, B's poisoned entry is withdrawn.
+  assertEquals(h.messages.get(B), undefined);
+  clock.t += 200;
+  assertEquals(r.flush().messages.get(B)?.announce, [
+    route("fd00:d::/48", [A, 5], [B, 5], [D, 40]),
+  ]);
+  // B withdraws too: C's route is withdrawn at once, B's poisoned one when due.
   r.receiveWithdraw(B, [P("fd00:d::/48")]);
   const i = r.flush();
-  assertEquals(i.messages.get(B), { announce: [], withdraw: [P("fd00:d::/48")] });
   assertEquals(i.messages.get(C), { announce: [], withdraw: [P("fd00:d::/48")] });
+  assertEquals(i.messages.get(B), undefined);
+  clock.t += 300;
+  assertEquals(r.flush().messages.get(B), { announce: [], withdraw: [P("fd00:d::/48")] });
   clock.t += 1000;
   assertEquals(r.flush().messages.size, 0);
+  assert(!r.pending);
+});
+
+Deno.test("Router sends a poisoned route in place of a withdrawal when it can ride along at once", () => {
+  const { r } = setup({ hysteresisMs: 0, worseRouteHoldMs: 0 });
+  r.peerUp({ id: E, name: "e", external: false }, 3);
+  r.receiveAnnounce(C, [route("fd00:d::/48", [C, 1], [D, 1])]);
+  r.flush();
+  // The best moves onto B while another route goes to B in the same flush: B gets the
+  // poisoned route instead of a withdrawal of our route through C.
+  r.receiveAnnounce(B, [route("fd00:d::/48", [B, 0], [D, 0])]);
+  r.receiveAnnounce(E, [route("fd00:e::/48", [E, 1])]);
+  const f = r.flush();
+  assertEquals(f.messages.get(B)?.withdraw, []);
+  assertEquals(texts(f.messages.get(B)!.announce.map((x) => x.prefix)), [
+    "fd00:d::/48",
+    "fd00:e::/48",
+  ]);
 });
 
 // Receiver.
@@ -101,7 +157,7 @@ Deno.test("Router keeps a poisoned announcement as feasible only: the sender pas
   assertEquals(r.fib.lookupAddress(parseIpv6("fd00:e::1")), undefined);
   assertEquals(r.table().length, 1);
   const sent = [...r.flush().messages.values()].flatMap((m) => m.announce.map((x) => x.prefix));
-  assertEquals(texts(sent), ["fd00:b::/48", "fd00:b::/48"]); // B's prefix only (to C; to B poisoned)
+  assertEquals(texts(sent), ["fd00:b::/48"]); // B's prefix to C (B's poisoned copy waits)
   // A neighbour with no route at all to a prefix is still no feasible source for it.
   assertEquals(src(r, "fd00:f::1", C), "unfeasible");
 });

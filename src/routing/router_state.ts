@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../clock/mod.ts";
 import type { ExternalDefault, PrefixWhitelist } from "../filter/mod.ts";
-import { type Ipv6Prefix, parsePrefix } from "../net/mod.ts";
+import { type Ipv6Prefix, parsePrefix, prefixKey } from "../net/mod.ts";
 import type { PeerId } from "../pki/mod.ts";
 import type { Candidate, DecisionReason } from "./decision.ts";
 import type { LatencyOptions, LinkLatency } from "./latency.ts";
@@ -47,6 +47,14 @@ export interface RouterOptions {
    * Damps path hunting: see docs/routing.md.
    */
   readonly worseRouteHoldMs?: number;
+  /**
+   * A change of poisoned state (a poisoned announcement, see {@link advertisable}, or its
+   * withdrawal) waits up to this long to ride along with the next payload of its kind to that
+   * neighbour, ms (default 300): it only matters to the neighbour's source address validation,
+   * and waiting keeps it from costing a message of its own during convergence. A full-table
+   * send carries it at once.
+   */
+  readonly poisonDelayMs?: number;
 }
 
 /** A neighbour as the router sees it. */
@@ -137,6 +145,10 @@ export interface PeerState {
   readonly feasibleKeys: Set<string>;
   /** Adj-RIB-Out: prefix key → what the peer was last sent (absent: nothing, or a withdrawal). */
   readonly adjOut: Map<string, Sent>;
+  /** Prefixes whose poisoned announcement waits to ride along (see `poisonDelayMs`). */
+  readonly poisonWait: Set<string>;
+  /** When the waiting poisoned announcements go out on their own. */
+  poisonDueAt: number | undefined;
   /** Routes the filter refused, kept (bounded) to re-evaluate on a whitelist change. */
   readonly rejected: Map<string, { route: Route; at: number }>;
   refreshAll: boolean;
@@ -217,48 +229,119 @@ export function advertisable(
 /** Gives the message record of one neighbour in a flush. */
 export type Outbox = (id: PeerId) => PeerMessages;
 
+/** What {@link syncPrefix} needs besides the peer and the prefix. */
+export interface SyncContext {
+  readonly localId: PeerId;
+  readonly now: number;
+  readonly poisonDelayMs: number;
+  readonly out: Outbox;
+}
+
 /**
  * Brings `peer`'s Adj-RIB-Out for one prefix up to date: announces when the route changed (or
- * always, with `force`), withdraws when there is nothing to announce any more. A poisoned
- * route is sent on the transition into the poisoned state (and by a full refresh), not when
- * its path or latency changes while it stays poisoned: the receiver only learns from it that
- * we have some path.
+ * always, with `force`), withdraws when there is nothing to announce any more.
+ *
+ * A poisoned route is sent on the transition into the poisoned state (and by a full refresh),
+ * not when its path or latency changes while it stays poisoned: the receiver only learns from
+ * it that we have some path. On the transition it waits (`peer.poisonWait`, sent by
+ * {@link sendWaitingPoison}); a usable route the peer had is withdrawn at once.
  */
 export function syncPrefix(
-  localId: PeerId,
+  ctx: SyncContext,
   peer: PeerState,
   key: string,
   dest: Dest | undefined,
   force: boolean,
-  out: Outbox,
-  now: number,
 ): void {
-  const ad = dest === undefined ? undefined : advertisable(localId, peer, dest, now);
+  const ad = dest === undefined ? undefined : advertisable(ctx.localId, peer, dest, ctx.now);
   const had = peer.adjOut.get(key);
+  if (ad !== undefined && ad.kind !== "poisoned") peer.poisonWait.delete(key);
   if (ad === undefined) {
     if (had === undefined) return;
+    if (had === POISONED && !force) {
+      // Only the peer's feasibility for the prefix changes: no hurry (see `poisonWait`).
+      peer.poisonWait.add(key);
+      peer.poisonDueAt ??= ctx.now + ctx.poisonDelayMs;
+      return;
+    }
     peer.adjOut.delete(key);
-    out(peer.info.id).withdraw.push(dest?.prefix ?? parsePrefix(key));
+    ctx.out(peer.info.id).withdraw.push(dest?.prefix ?? parsePrefix(key));
   } else if (ad.kind === "poisoned") {
-    if (had === POISONED && !force) return;
-    peer.adjOut.set(key, POISONED);
-    out(peer.info.id).announce.push(ad.route);
+    if (force) {
+      peer.poisonWait.delete(key);
+      peer.adjOut.set(key, POISONED);
+      ctx.out(peer.info.id).announce.push(ad.route);
+      return;
+    }
+    if (had === POISONED) {
+      peer.poisonWait.delete(key); // back to poisoned before its withdrawal went out
+      return;
+    }
+    if (peer.poisonWait.has(key)) return;
+    if (had !== undefined) {
+      peer.adjOut.delete(key);
+      ctx.out(peer.info.id).withdraw.push(dest!.prefix);
+    }
+    peer.poisonWait.add(key);
+    peer.poisonDueAt ??= ctx.now + ctx.poisonDelayMs;
   } else if (force || had?.kind !== "usable" || had.version !== dest!.version) {
     peer.adjOut.set(key, { kind: "usable", version: dest!.version });
-    out(peer.info.id).announce.push(ad.route);
+    ctx.out(peer.info.id).announce.push(ad.route);
   }
+}
+
+/**
+ * Sends `peer`'s waiting changes of poisoned state (a poisoned announcement, or the withdrawal
+ * of one) when this flush sends it a payload of the same kind anyway, or when they are due.
+ * A poisoned announcement that replaces a withdrawal in the same flush takes its place.
+ */
+export function sendWaitingPoison(
+  ctx: SyncContext,
+  peer: PeerState,
+  dests: ReadonlyMap<string, Dest>,
+  sent: ReadonlyMap<PeerId, PeerMessages>,
+): void {
+  if (peer.poisonWait.size === 0) {
+    peer.poisonDueAt = undefined;
+    return;
+  }
+  const m = sent.get(peer.info.id);
+  const due = ctx.now >= peer.poisonDueAt!;
+  const announcing = due || (m?.announce.length ?? 0) > 0;
+  const withdrawing = due || (m?.withdraw.length ?? 0) > 0;
+  const replaced = new Set<string>();
+  for (const key of peer.poisonWait) {
+    const dest = dests.get(key);
+    const ad = dest === undefined ? undefined : advertisable(ctx.localId, peer, dest, ctx.now);
+    const had = peer.adjOut.get(key);
+    if (ad?.kind === "poisoned" && had !== POISONED) {
+      if (!announcing) continue;
+      peer.adjOut.set(key, POISONED);
+      ctx.out(peer.info.id).announce.push(ad.route);
+      replaced.add(key);
+    } else if (ad === undefined && had === POISONED) {
+      if (!withdrawing) continue;
+      peer.adjOut.delete(key);
+      ctx.out(peer.info.id).withdraw.push(dest?.prefix ?? parsePrefix(key));
+    }
+    peer.poisonWait.delete(key);
+  }
+  if (peer.poisonWait.size === 0) peer.poisonDueAt = undefined;
+  const withdraw = m?.withdraw;
+  if (withdraw === undefined || replaced.size === 0) return;
+  let n = 0;
+  for (const p of withdraw) if (!replaced.has(prefixKey(p))) withdraw[n++] = p;
+  withdraw.length = n;
 }
 
 /** Sends `peer` the whole table (and withdraws anything it had that is gone). */
 export function syncAll(
-  localId: PeerId,
+  ctx: SyncContext,
   peer: PeerState,
   dests: ReadonlyMap<string, Dest>,
-  out: Outbox,
-  now: number,
 ): void {
   for (const key of [...peer.adjOut.keys()]) {
-    if (!dests.has(key)) syncPrefix(localId, peer, key, undefined, true, out, now);
+    if (!dests.has(key)) syncPrefix(ctx, peer, key, undefined, true);
   }
-  for (const [key, dest] of dests) syncPrefix(localId, peer, key, dest, true, out, now);
+  for (const [key, dest] of dests) syncPrefix(ctx, peer, key, dest, true);
 }

@@ -35,7 +35,7 @@ Deno.test("Router announces a local prefix to every peer with its own hop first"
 });
 
 Deno.test("Router installs a learned route and passes it on, to its sender only poisoned (its path through the sender)", () => {
-  const { r } = setup();
+  const { r, clock } = setup();
   r.peerUp({ id: B, name: "b", external: false }, 5);
   r.peerUp({ id: C, name: "c", external: false }, 7);
   r.flush();
@@ -44,7 +44,11 @@ Deno.test("Router installs a learned route and passes it on, to its sender only 
   assertEquals(hopOf(r, "fd00:d::9"), { kind: "peer", id: B });
   const f = r.flush();
   assertEquals(f.messages.get(C)?.announce, [route("fd00:d::/48", [A, 7], [B, 5], [D, 4])]);
-  assertEquals(f.messages.get(B), {
+  // B gets the route poisoned, after poisonDelayMs since nothing else goes to B meanwhile.
+  assertEquals(f.messages.get(B), undefined);
+  assert(r.pending);
+  clock.t += 300;
+  assertEquals(r.flush().messages.get(B), {
     announce: [route("fd00:d::/48", [A, 5], [B, 5], [D, 4])],
     withdraw: [],
   });
@@ -105,13 +109,9 @@ Deno.test("Router switches to the next best route at once when a peer goes down"
   assertEquals(hopOf(r, "fd00:e::1"), { kind: "peer", id: C });
   const f = r.flush();
   assert(f.fibChanged);
-  // D learns the new path; C had our route via B and now must drop it: it gets the route
-  // poisoned (its path through C), which replaces our earlier one there.
+  // D learns the new path; C had our route via B and now must drop it (split horizon).
   assertEquals(f.messages.get(D)?.announce, [route("fd00:e::/48", [A, 5], [C, 15])]);
-  assertEquals(f.messages.get(C), {
-    announce: [route("fd00:e::/48", [A, 15], [C, 15])],
-    withdraw: [],
-  });
+  assertEquals(texts(f.messages.get(C)!.withdraw), ["fd00:e::/48"]);
   r.peerDown(C);
   assertEquals(hopOf(r, "fd00:e::1"), undefined);
   assertEquals(texts(r.flush().messages.get(D)!.withdraw), ["fd00:e::/48"]);
@@ -131,18 +131,16 @@ Deno.test("Router withdraws at once and announces a slower replacement route onl
   const f = r.flush();
   assertEquals(f.messages.get(D)?.announce ?? [], []);
   assertEquals(texts(f.messages.get(D)!.withdraw), ["fd00:e::/48"]);
-  // C gets the poisoned route at once (it is never usable by C, so the hold does not apply).
-  assertEquals(f.messages.get(C), {
-    announce: [route("fd00:e::/48", [A, 15], [C, 15])],
-    withdraw: [],
-  });
+  assertEquals(texts(f.messages.get(C)!.withdraw), ["fd00:e::/48"]);
   assert(r.pending, "the held announcement keeps the router pending");
   clock.t += 50;
   assertEquals(r.flush().messages.size, 0);
   clock.t += 50;
   const later = r.flush();
   assertEquals(later.messages.get(D)?.announce, [route("fd00:e::/48", [A, 5], [C, 15])]);
-  assertEquals(later.messages.get(C), undefined);
+  // C got the route poisoned (its path through C) when it was due (poisonDelayMs, 300 ms).
+  clock.t += 200;
+  assertEquals(r.flush().messages.get(C)?.announce, [route("fd00:e::/48", [A, 15], [C, 15])]);
   assert(!r.pending);
 });
 
