@@ -157,7 +157,10 @@ export function runScale(o: ScaleOptions): ScaleResult {
 
 /**
  * From each source, follows the FIB to every node's prefix: it must reach every live node
- * without a loop, and find no route to a dead one. Returns the first few problems.
+ * without a loop, and find no route to a dead one; and every node on the way (the destination
+ * included) must accept the source's address from the hop before it (uRPF: the source table
+ * makes that hop feasible for it, however asymmetric the routes). Returns the first few
+ * problems.
  */
 export function checkPaths(sim: RoutingSim, sources: readonly number[]): string[] {
   const problems: string[] = [];
@@ -173,6 +176,17 @@ export function checkPaths(sim: RoutingSim, sources: readonly number[]): string[
       else if (!d.alive || !reachable.has(d.index)) {
         if (fwd.length > 1) problems.push(`${where}: route to an unreachable node`);
       } else if (fwd[fwd.length - 1] !== d.index) problems.push(`${where}: no route`);
+      else {
+        const src = sim.addressOf(s);
+        for (let k = 1; k < fwd.length; k++) {
+          const from = sim.nodes[fwd[k - 1]].id;
+          const verdict = sim.nodes[fwd[k]].router.sources.checkAddress(src, from);
+          if (verdict !== "ok") {
+            problems.push(`${where}: n${fwd[k]} finds the source ${verdict} from n${fwd[k - 1]}`);
+            break;
+          }
+        }
+      }
       if (problems.length >= 8) return problems;
     }
   }
