@@ -10,10 +10,16 @@
  * Propagation rules:
  * - A new best route, a changed path or latency, or a lost route is sent to every neighbour in
  *   the next flush (announce or withdraw).
- * - Split horizon with explicit withdrawal: a route is never announced to the neighbour it was
- *   learned from, nor to a neighbour that appears in its path (that neighbour would refuse it as
- *   a loop). When the best route for a prefix moves onto such a neighbour, that neighbour gets a
- *   WITHDRAW if it had our earlier route, so it never keeps a route that points back through it.
+ * - Split horizon with explicit withdrawal: a usable route is never announced to the neighbour
+ *   it was learned from, nor to a neighbour that appears in its path (that neighbour would refuse
+ *   it as a loop). When the best route for a prefix moves onto such a neighbour, that neighbour
+ *   gets a WITHDRAW at once if it had our earlier route, so it never keeps a route that points
+ *   back through it.
+ * - Poisoned reverse for feasibility only: that neighbour also gets the route itself once (its
+ *   path contains the neighbour), within `poisonDelayMs`, riding along with other payloads when
+ *   it can. The receiver refuses it as a route but keeps the prefix as "feasible only" via the
+ *   sender for source address validation, so asymmetric routes do not fail uRPF
+ *   (docs/routing.md, "Poisoned announcements").
  * - Withdraw before announcing a worse route: when the best route for a prefix moves to a
  *   different path with a higher latency, neighbours get a WITHDRAW at once and the new route
  *   only after `worseRouteHoldMs` (100 ms), or as soon as a route as good as the old one comes
@@ -23,7 +29,9 @@
  *   advertises for the link changes, and every `refreshIntervalMs` (30 s) as a safety net.
  *   A learned route that is not announced again within `routeTimeoutMs` (60 s) expires.
  * - An announcement that fails the checks (first hop, loop, length, latency) or the filter
- *   replaces (withdraws) the route the neighbour sent earlier for that prefix.
+ *   replaces (withdraws) the route the neighbour sent earlier for that prefix; one whose only
+ *   fault is the loop through this node, and that the filter and the quotas allow, is kept as
+ *   feasible only (a source-table entry, never a candidate).
  *
  * Trust boundary of the metric: the latency of the first hop (the neighbour's link to us) is
  * always our own smoothed measurement of that link; what the neighbour claims for it is
