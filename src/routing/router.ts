@@ -190,7 +190,7 @@ export class Router {
     const added = !this.#locals.has(key);
     dest.local = target;
     this.#locals.set(key, dest.prefix);
-    this.#sourceDirty.set(key, dest.prefix);
+    this.#sourcesChanged(key, dest.prefix);
     this.#recompute(dest);
     // While a DC is in force, unlisted neighbours may not hold more-specifics of it.
     if (added && this.#claimed !== undefined) this.#refilter();
@@ -242,7 +242,7 @@ export class Router {
     this.#peers.delete(id);
     for (const key of peer.keys) {
       const dest = this.#dests.get(key)!;
-      this.#sourceDirty.set(key, dest.prefix);
+      this.#sourcesChanged(key, dest.prefix);
       dest.cands.delete(id);
       this.#recompute(dest);
     }
@@ -502,6 +502,16 @@ export class Router {
     }
   }
 
+  /**
+   * The set of feasible neighbours of a prefix changed: the source table must follow, and so
+   * may the poisoned announcements (see `advertisable`), so the prefix is synced in the next
+   * flush (which sends nothing where nothing changed).
+   */
+  #sourcesChanged(key: string, prefix: Ipv6Prefix): void {
+    this.#sourceDirty.set(key, prefix);
+    this.#dirty.add(key);
+  }
+
   #allowed(peer: PeerState, prefix: Ipv6Prefix): boolean {
     return this.#verdict(peer, prefix).accept;
   }
@@ -598,7 +608,7 @@ export class Router {
     dest.cands.set(id, { peer: id, path, metricUs: pathMetricUs(path), receivedAt: at });
     if (old === undefined) {
       peer.keys.add(key);
-      this.#sourceDirty.set(key, dest.prefix);
+      this.#sourcesChanged(key, dest.prefix);
     }
     peer.quota.stored(origin, oldOrigin);
     peer.rejected.delete(key);
@@ -613,7 +623,7 @@ export class Router {
     const old = dest.cands.get(peer.info.id)!;
     peer.quota.released(old.path[old.path.length - 1].id);
     dest.cands.delete(peer.info.id);
-    this.#sourceDirty.set(key, dest.prefix);
+    this.#sourcesChanged(key, dest.prefix);
     this.#recompute(dest);
   }
 
@@ -639,7 +649,7 @@ export class Router {
     dest.feasible.set(id, { origin, receivedAt: at });
     if (old === undefined) {
       peer.feasibleKeys.add(key);
-      this.#sourceDirty.set(key, dest.prefix);
+      this.#sourcesChanged(key, dest.prefix);
     }
     peer.quota.stored(origin, old?.origin);
     return undefined;
@@ -651,7 +661,7 @@ export class Router {
     const dest = this.#dests.get(key)!;
     peer.quota.released(dest.feasible.get(peer.info.id)!.origin);
     dest.feasible.delete(peer.info.id);
-    this.#sourceDirty.set(key, dest.prefix);
+    this.#sourcesChanged(key, dest.prefix);
     if (isEmpty(dest)) this.#dirty.add(key); // let flush drop the empty entry
   }
 

@@ -33,9 +33,12 @@ function texts(ps: Ipv6Prefix[]) {
 
 Deno.test("Router sends a neighbour its route through that neighbour once, poisoned, and nothing more while it stays so", () => {
   const { r, clock } = setup();
+  r.receiveAnnounce(C, [route("fd00:d::/48", [C, 1], [D, 50])]);
+  r.flush();
+  // A better route through B: B's copy of our route through C is withdrawn at once; the
+  // poisoned route waits poisonDelayMs (300) for a ride, then goes alone.
   r.receiveAnnounce(B, [route("fd00:d::/48", [B, 5], [D, 4])]);
-  // Nothing else goes to B: the poisoned route waits poisonDelayMs (300), then goes alone.
-  assertEquals(r.flush().messages.get(B), undefined);
+  assertEquals(r.flush().messages.get(B), { announce: [], withdraw: [P("fd00:d::/48")] });
   assert(r.pending, "a waiting poisoned route keeps the router pending");
   clock.t += 299;
   assertEquals(r.flush().messages.get(B), undefined);
@@ -56,11 +59,26 @@ Deno.test("Router sends a neighbour its route through that neighbour once, poiso
   clock.t += 1000;
   assertEquals(r.flush().messages.size, 0);
   // The full refresh carries it (the receiver expires it like a route).
-  clock.t += 30_000;
+  clock.t += 29_000;
   r.tick();
   assertEquals(r.flush().messages.get(B)?.announce, [
     route("fd00:d::/48", [A, 5], [B, 5], [E, 1], [D, 1]),
   ]);
+});
+
+Deno.test("Router sends no poisoned route when no other neighbour could send it the prefix's traffic", () => {
+  // A chain end: B is our only source for its prefix, so we could only send B's traffic
+  // back to B (our own uRPF refuses it from anyone else); B learns nothing from us.
+  const { r, clock } = setup();
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
+  const f = r.flush();
+  assertEquals(f.messages.get(B), undefined);
+  assertEquals(f.messages.get(C)?.announce, [route("fd00:b::/48", [A, 7], [B, 5])]);
+  clock.t += 1000;
+  assertEquals(r.flush().messages.size, 0);
+  clock.t += 30_000;
+  r.tick();
+  assertEquals(r.flush().messages.get(B)?.announce ?? [], []);
 });
 
 Deno.test("Router lets a poisoned route ride along with an announcement the neighbour gets anyway", () => {
@@ -82,43 +100,37 @@ Deno.test("Router lets a poisoned route ride along with an announcement the neig
 });
 
 Deno.test("Router replaces a poisoned announcement by a usable one at once, and withdraws it lazily", () => {
-  const { r, clock } = setup({ hysteresisMs: 0, worseRouteHoldMs: 100 });
-  r.receiveAnnounce(B, [route("fd00:d::/48", [B, 5], [D, 40])]);
-  r.flush();
-  // A better route through C: B gets it (usable) at once; C's usable route is withdrawn at
-  // once and C gets the route poisoned later.
-  r.receiveAnnounce(C, [route("fd00:d::/48", [C, 1], [D, 1])]);
+  const { r, clock } = setup({ hysteresisMs: 0, worseRouteHoldMs: 0 });
+  r.receiveAnnounce(B, [route("fd00:f::/48", [B, 5], [F, 40])]);
+  r.receiveAnnounce(C, [route("fd00:f::/48", [C, 1], [F, 1])]);
   const f = r.flush();
-  assertEquals(f.messages.get(B)?.announce, [route("fd00:d::/48", [A, 5], [C, 7], [D, 1])]);
-  assertEquals(f.messages.get(C), { announce: [], withdraw: [P("fd00:d::/48")] });
+  assertEquals(f.messages.get(B)?.announce, [route("fd00:f::/48", [A, 5], [C, 7], [F, 1])]);
+  assertEquals(f.messages.get(C), undefined);
   clock.t += 300;
   assertEquals(r.flush().messages.get(C)?.announce, [
-    route("fd00:d::/48", [A, 7], [C, 7], [D, 1]),
+    route("fd00:f::/48", [A, 7], [C, 7], [F, 1]),
   ]);
-  // C withdraws: the best is back on B. B had our usable route: it is withdrawn at once
-  // (poisoned for B). C had it poisoned: nothing is urgent there, and C gets the usable route
-  // after the hold.
-  r.receiveWithdraw(C, [P("fd00:d::/48")]);
-  const g = r.flush();
-  assertEquals(g.messages.get(B), { announce: [], withdraw: [P("fd00:d::/48")] });
-  assertEquals(g.messages.get(C), undefined);
-  clock.t += 100;
-  const h = r.flush();
-  assertEquals(h.messages.get(C)?.announce, [route("fd00:d::/48", [A, 7], [B, 5], [D, 40])]);
-  assertEquals(h.messages.get(B), undefined);
-  clock.t += 200;
-  assertEquals(r.flush().messages.get(B)?.announce, [
-    route("fd00:d::/48", [A, 5], [B, 5], [D, 40]),
-  ]);
-  // B withdraws too: C's route is withdrawn at once, B's poisoned one when due.
-  r.receiveWithdraw(B, [P("fd00:d::/48")]);
-  const i = r.flush();
-  assertEquals(i.messages.get(C), { announce: [], withdraw: [P("fd00:d::/48")] });
-  assertEquals(i.messages.get(B), undefined);
-  clock.t += 300;
-  assertEquals(r.flush().messages.get(B), { announce: [], withdraw: [P("fd00:d::/48")] });
-  clock.t += 1000;
+  // B withdraws: nobody but C could send us F's traffic now, so C's poisoned route is
+  // withdrawn, lazily (it only matters to C's uRPF).
+  r.receiveWithdraw(B, [P("fd00:f::/48")]);
   assertEquals(r.flush().messages.size, 0);
+  clock.t += 300;
+  assertEquals(r.flush().messages.get(C), { announce: [], withdraw: [P("fd00:f::/48")] });
+  // B is back (C's poisoned route waits again); then C's route gets worse and the best moves
+  // to B: C gets the usable route at once, and B's usable route is withdrawn at once.
+  r.receiveAnnounce(B, [route("fd00:f::/48", [B, 5], [F, 40])]);
+  assertEquals(r.flush().messages.size, 0);
+  r.receiveAnnounce(C, [route("fd00:f::/48", [C, 1], [F, 100])]);
+  const g = r.flush();
+  assertEquals(g.messages.get(C), {
+    announce: [route("fd00:f::/48", [A, 7], [B, 5], [F, 40])],
+    withdraw: [],
+  });
+  assertEquals(g.messages.get(B), { announce: [], withdraw: [P("fd00:f::/48")] });
+  clock.t += 300;
+  assertEquals(r.flush().messages.get(B)?.announce, [
+    route("fd00:f::/48", [A, 5], [B, 5], [F, 40]),
+  ]);
   assert(!r.pending);
 });
 
