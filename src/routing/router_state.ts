@@ -201,9 +201,10 @@ export function comparePrefixes(a: Ipv6Prefix, b: Ipv6Prefix): number {
  *   so `peer` would refuse it as a loop. It is sent all the same (once, see {@link syncPrefix}):
  *   the receiver's loop check turns it into "this neighbour has a path to the prefix", which
  *   its source address validation needs when routes are asymmetric (docs/routing.md). Only
- *   when we could pass the prefix's traffic on to `peer` at all: some other neighbour is a
- *   feasible source for the prefix here (a candidate or a feasible-only entry), since our own
- *   uRPF refuses the prefix's sources from anyone else;
+ *   when we could pass the prefix's traffic on to `peer` at all: some other neighbour gave us
+ *   a usable route for the prefix, since our own uRPF refuses the prefix's sources from a
+ *   neighbour that is no feasible source. (Feasible-only entries do not count: with them,
+ *   poisoned routes would enable each other hop by hop, each after `poisonDelayMs`.);
  * - undefined: nothing (no route, a path at the hop limit, or held back after a change to a
  *   slower path until `now` passes the hold; a poisoned route is not held, as it is never
  *   usable by the peer and replaces the withdrawal the hold would send).
@@ -227,13 +228,12 @@ export function advertisable(
   let through = best.cand.peer === peer.info.id;
   for (let i = 1; i < path.length && !through; i++) through = path[i].id === peer.info.id;
   if (!through) return held ? undefined : { kind: "usable", route };
-  return otherSource(dest, peer.info.id) ? { kind: "poisoned", route } : undefined;
+  return otherRoute(dest, peer.info.id) ? { kind: "poisoned", route } : undefined;
 }
 
-/** True when a neighbour other than `id` is a feasible source for `dest`'s prefix here. */
-function otherSource(dest: Dest, id: PeerId): boolean {
+/** True when a neighbour other than `id` gave us a usable route for `dest`'s prefix. */
+function otherRoute(dest: Dest, id: PeerId): boolean {
   for (const p of dest.cands.keys()) if (p !== id) return true;
-  for (const p of dest.feasible.keys()) if (p !== id) return true;
   return false;
 }
 
