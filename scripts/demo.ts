@@ -132,15 +132,24 @@ async function main(): Promise<number> {
   for (const from of nodes) {
     for (const to of nodes) {
       if (from === to) continue;
-      const r = await interruptible(ping(from.ns, to.address, { count: 3, intervalS: 0.05 }));
+      let r = await interruptible(ping(from.ns, to.address, { count: 3, intervalS: 0.05 }));
+      // The demo shows reachability; a single loss while routes settle right after start-up is
+      // shown but does not fail it (tests/e2e_*_test.ts check loss strictly). Routes may still
+      // move just after "converged" (the first RTT samples, and uRPF feasibility of asymmetric
+      // routes follows within 300 ms), so a pair with no reply at all gets one more try, 1 s
+      // later, and the first result is shown too.
+      let note = "";
+      if (!r.received) {
+        await interruptible(new Promise((res) => setTimeout(res, 1000)));
+        r = await interruptible(ping(from.ns, to.address, { count: 3, intervalS: 0.05 }));
+        note = " (second try, 1 s after none of 3)";
+      }
       const rtt = r.replies.length
         ? `rtt ${(r.replies.reduce((s, x) => s + x.rttMs, 0) / r.replies.length).toFixed(2)} ms`
         : "";
-      // The demo shows reachability; a single loss while routes settle right after start-up is
-      // shown but does not fail it (tests/e2e_*_test.ts check loss strictly).
       if (!r.received) failures++;
       console.log(
-        `  ${from.name} -> ${to.name} (${to.address}): ${r.received ?? 0}/3 replies ${rtt}`,
+        `  ${from.name} -> ${to.name} (${to.address}): ${r.received ?? 0}/3 replies ${rtt}${note}`,
       );
     }
   }
