@@ -82,10 +82,8 @@ import {
   sameAnnouncement,
   sameNextHop,
   type Selected,
-  sendWaitingPoison,
-  syncAll,
-  syncPrefix,
 } from "./router_state.ts";
+import { sendWaitingPoison, syncAll, syncPrefix } from "./adj_rib_out.ts";
 import { updateHold } from "./route_hold.ts";
 import { routeViews } from "./route_views.ts";
 import { SharedHops } from "./shared_hops.ts";
