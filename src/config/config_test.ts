@@ -284,6 +284,7 @@ Deno.test("config.example.json uses every key and parses without warnings", asyn
       "ping_interval_ms",
       "max_routes_per_peer",
       "max_routes_per_origin",
+      "source_validation",
     ]
   ) assert(k in json, k);
   assertEquals([...config.vifs.values()].map((v) => v.type).sort(), ["dummy", "service", "tun"]);
@@ -317,6 +318,16 @@ Deno.test("parseNodeConfig() reads max_routes_per_origin, default 16384", () => 
   assertEquals(parse({ max_routes_per_origin: 100 }).maxRoutesPerOrigin, 100);
   assertEquals(problems({ ...MIN, max_routes_per_origin: 0 }), [
     "max_routes_per_origin: expected an integer 1..10000000, got 0",
+  ]);
+});
+
+Deno.test('parseNodeConfig() reads source_validation, default "feasible", and refuses other values', () => {
+  const parse = (o: object) =>
+    parseNodeConfig(JSON.stringify({ ...MIN, ...o }), { path: "/n.json" }).config;
+  assertEquals(parse({}).sourceValidation, "feasible");
+  assertEquals(parse({ source_validation: "loose" }).sourceValidation, "loose");
+  assertEquals(problems({ ...MIN, source_validation: "off" }), [
+    'source_validation: expected "feasible" or "loose", got "off"',
   ]);
 });
 

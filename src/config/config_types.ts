@@ -14,6 +14,7 @@ export const CONFIG_DEFAULTS = {
   pingIntervalMs: 1000,
   maxRoutesPerPeer: 65536,
   maxRoutesPerOrigin: 16384,
+  sourceValidation: "feasible",
 } as const;
 
 /** A prefix this node originates, and the vif that receives its packets. */
@@ -119,6 +120,13 @@ export interface NodeConfig {
    * cannot use up the neighbour's whole `max_routes_per_peer`.
    */
   readonly maxRoutesPerOrigin: number;
+  /**
+   * `source_validation`: which sources a peer's packets may carry. `"feasible"` (default): only
+   * sources the sending peer has a route for (feasible-path uRPF, RFC 3704). `"loose"`: any
+   * source some peer has a route for (RFC 3704 loose mode), for meshes whose asymmetric paths
+   * the feasible check does not follow. Sources inside our own prefixes are refused in both.
+   */
+  readonly sourceValidation: "feasible" | "loose";
 }
 
 /** A parse result: the config and non-fatal warnings (unknown keys, ...). */

@@ -58,6 +58,7 @@ const TOP_KEYS = [
   "ping_interval_ms",
   "max_routes_per_peer",
   "max_routes_per_origin",
+  "source_validation",
 ] as const;
 
 function parsePrefixAt(c: Checker, v: Json, path: string): Ipv6Prefix | undefined {
@@ -299,6 +300,10 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
   if (epd !== undefined && epd !== "reject" && epd !== "accept") {
     c.problem("external_peers_default", `expected "reject" or "accept", got "${epd}"`);
   }
+  const sv = c.string(o.source_validation, "source_validation", false);
+  if (sv !== undefined && sv !== "feasible" && sv !== "loose") {
+    c.problem("source_validation", `expected "feasible" or "loose", got "${sv}"`);
+  }
   const hysteresisMs = c.int(o.hysteresis_ms, "hysteresis_ms", 0, 60_000) ??
     CONFIG_DEFAULTS.hysteresisMs;
   const pingIntervalMs = c.int(o.ping_interval_ms, "ping_interval_ms", 100, 60_000) ??
@@ -330,6 +335,8 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
       pingIntervalMs,
       maxRoutesPerPeer,
       maxRoutesPerOrigin,
+      sourceValidation: (sv as "feasible" | "loose" | undefined) ??
+        CONFIG_DEFAULTS.sourceValidation,
     },
     warnings: c.warnings,
   };

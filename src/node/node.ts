@@ -99,6 +99,7 @@ export class Node {
       externalPeersDefault: config.externalPeersDefault,
     });
     this.forwarder.setFib(this.router.fib);
+    this.router.sources.loose = config.sourceValidation === "loose";
     this.forwarder.setSourceCheck(this.router.sources);
     for (const [key, vif] of vifs) this.forwarder.attachVif(key, vif);
     for (const a of config.localAnnouncements) this.#announce(a);
@@ -369,6 +370,7 @@ const RESTART_KEYS = [
   "maxRoutesPerPeer",
   "maxRoutesPerOrigin",
   "externalPeersDefault",
+  "sourceValidation",
 ] as const;
 
 /** Wraps a timer callback so that a bug in it is logged instead of ending the process. */

@@ -42,3 +42,15 @@ Deno.test("Node runs its timers on the injected clock and clears them on stop", 
     await mesh.close();
   }
 });
+
+Deno.test('Node applies source_validation: "loose" to its source table; the default is feasible', async () => {
+  const mesh = await NodeMesh.create();
+  try {
+    const feasible = await mesh.configJson("a", 1);
+    const loose = await mesh.configJson("b", 2, { extra: { source_validation: "loose" } });
+    assertEquals(new Node(await prepareNode(feasible.path), new Map()).router.sources.loose, false);
+    assertEquals(new Node(await prepareNode(loose.path), new Map()).router.sources.loose, true);
+  } finally {
+    await mesh.close();
+  }
+});

@@ -59,6 +59,12 @@ export class SourceTable {
   /** Nodes per prefix length (to find a prefix's parent by masking). */
   #lens = new Int32Array(129);
 
+  /**
+   * Loose mode (RFC 3704 §2.4, config `source_validation: "loose"`): a source is accepted from
+   * any peer when some peer has a route for it; sources inside our own prefixes stay refused.
+   */
+  loose = false;
+
   /** Number of prefixes in the table. */
   get size(): number {
     return this.#order.length;
@@ -72,6 +78,7 @@ export class SourceTable {
     const e = this.#fib.lookup(buf, off);
     if (e === undefined) return "unfeasible";
     if (e.own) return "own";
+    if (this.loose) return e.peers.size > 0 ? "ok" : "unfeasible";
     return e.peers.has(peerId) ? "ok" : "unfeasible";
   }
 

@@ -105,3 +105,15 @@ Deno.test("SourceTable.update() after random changes answers as a rebuild from t
     for (const p of peers) assertEquals(t.checkAddress(addr, p), ref.checkAddress(addr, p));
   }
 });
+
+Deno.test("SourceTable in loose mode accepts a source any peer has a route for, never an own one", () => {
+  const t = new SourceTable();
+  t.rebuild([item("fd00:b::/48", [B]), item("fd00:1::/48", [], true), item("fd00:9::/48", [])]);
+  assertEquals(at(t, "fd00:b::1", C), "unfeasible"); // feasible mode: C has no route for it
+  t.loose = true;
+  assertEquals(at(t, "fd00:b::1", C), "ok"); // loose: B has a route for it
+  assertEquals(at(t, "fd00:b::1", B), "ok");
+  assertEquals(at(t, "fd00:1::1", B), "own"); // our own prefix: refused in every mode
+  assertEquals(at(t, "fd00:9::1", C), "unfeasible"); // nobody has a route for it
+  assertEquals(at(t, "2001:db8::1", C), "unfeasible");
+});
