@@ -6,40 +6,8 @@
 import { assertEquals } from "./_harness/assert.ts";
 import { RoutingSim } from "./_harness/routing_sim.ts";
 import { Forwarder } from "../src/dataplane/mod.ts";
-import { type PacketBatch, packetBatchOf } from "../src/net/mod.ts";
-import { newVifStats, type Vif } from "../src/vif/mod.ts";
-
-class CountingVif implements Vif {
-  readonly stats = newVifStats();
-  readonly vnetHdr = false;
-  readonly mtu = 1420;
-  readonly batchSize = 64;
-  written = 0;
-  constructor(readonly name: string) {}
-  read(): Promise<number> {
-    return Promise.resolve(0);
-  }
-  write(b: PacketBatch): number {
-    this.written += b.count;
-    return b.count;
-  }
-  maxPacketSize(): number {
-    return this.mtu;
-  }
-  close(): void {}
-}
-
-/** A UDP packet header from `src` to `dst` (16-byte addresses). */
-function packet(src: Uint8Array, dst: Uint8Array): Uint8Array {
-  const p = new Uint8Array(48);
-  p[0] = 0x60;
-  p[5] = 8;
-  p[6] = 17;
-  p[7] = 64;
-  p.set(src, 8);
-  p.set(dst, 24);
-  return p;
-}
+import { packetBatchOf } from "../src/net/mod.ts";
+import { CountingVif, udpHeaderPacket as packet } from "./_harness/packets.ts";
 
 /**
  * a–b–c, each link measured differently by its two ends (as real nodes do): a's best route

@@ -1,45 +1,8 @@
 /** The forwarder's source address validation (uRPF) on packets from peers. */
 import { assertEquals } from "../../tests/_harness/assert.ts";
-import {
-  addressInPrefix,
-  type PacketBatch,
-  packetBatchOf,
-  parseIpv6,
-  parsePrefix,
-} from "../net/mod.ts";
-import { newVifStats, type Vif } from "../vif/mod.ts";
+import { addressInPrefix, packetBatchOf, parseIpv6, parsePrefix } from "../net/mod.ts";
+import { CountingVif, udpHeaderPacket as packet } from "../../tests/_harness/packets.ts";
 import { Forwarder, type SourceCheck } from "./forwarder.ts";
-
-class CountingVif implements Vif {
-  readonly stats = newVifStats();
-  readonly vnetHdr = false;
-  readonly mtu = 1420;
-  readonly batchSize = 64;
-  written = 0;
-  constructor(readonly name: string) {}
-  read(): Promise<number> {
-    return Promise.resolve(0);
-  }
-  write(b: PacketBatch): number {
-    this.written += b.count;
-    return b.count;
-  }
-  maxPacketSize(): number {
-    return this.mtu;
-  }
-  close(): void {}
-}
-
-function packet(src: string, dst: string): Uint8Array {
-  const p = new Uint8Array(48);
-  p[0] = 0x60;
-  p[5] = 8;
-  p[6] = 17;
-  p[7] = 64;
-  p.set(parseIpv6(src), 8);
-  p.set(parseIpv6(dst), 24);
-  return p;
-}
 
 /** fd00:1::/48 is ours; peer "b" is feasible for fd00:b::/48 only. */
 const table: SourceCheck = {

@@ -4,6 +4,8 @@
  */
 import { parseIpv6 } from "../../src/net/ipv6.ts";
 import { VNET_HDR_LEN, writeVnetHdr } from "../../src/vif/vnet_hdr.ts";
+import type { PacketBatch } from "../../src/net/packet_batch.ts";
+import { newVifStats, type Vif, type VifStats } from "../../src/vif/vif.ts";
 
 /** Source of {@link superPacket}. */
 export const SRC: Uint8Array = parseIpv6("fd00::1");
@@ -48,4 +50,41 @@ export function superPacket(payload: Uint8Array, opts: {
   p[t + 14] = 0xff;
   p.set(payload, t + thl);
   return p;
+}
+
+/**
+ * A 48-byte IPv6 packet with a UDP header only, hop limit 64, from `src` to `dst` (addresses as
+ * text or 16 bytes): enough for the forwarder's checks, lookups and uRPF.
+ */
+export function udpHeaderPacket(src: string | Uint8Array, dst: string | Uint8Array): Uint8Array {
+  const p = new Uint8Array(48);
+  p[0] = 0x60;
+  p[5] = 8;
+  p[6] = 17;
+  p[7] = 64;
+  p.set(typeof src === "string" ? parseIpv6(src) : src, 8);
+  p.set(typeof dst === "string" ? parseIpv6(dst) : dst, 24);
+  return p;
+}
+
+/** A vif that only counts what the forwarder writes to it. */
+export class CountingVif implements Vif {
+  readonly stats: VifStats = newVifStats();
+  readonly vnetHdr = false;
+  readonly mtu = 1420;
+  readonly batchSize = 64;
+  /** Packets written so far. */
+  written = 0;
+  constructor(readonly name: string) {}
+  read(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  write(b: PacketBatch): number {
+    this.written += b.count;
+    return b.count;
+  }
+  maxPacketSize(): number {
+    return this.mtu;
+  }
+  close(): void {}
 }
