@@ -3,28 +3,9 @@
  * claimed space and our own prefixes, and the uRPF source table.
  */
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
-import { parseIpv6, parsePrefix } from "../net/mod.ts";
-import type { Route } from "./route.ts";
-import { Router, type RouterOptions } from "./router.ts";
+import { hopOf, ID, P, route, setup, src } from "../../tests/_harness/router_fixture.ts";
 
-const ID = (c: string) => c.repeat(64);
-const A = ID("a"), B = ID("b"), C = ID("c"), M = ID("e"), O = ID("f"), X = ID("1");
-const P = (t: string) => parsePrefix(t);
-
-function setup(opts: Partial<RouterOptions> = {}) {
-  const clock = { t: 1000 };
-  const r = new Router({ localId: A, localName: "a", clock: { now: () => clock.t }, ...opts });
-  return { r, clock };
-}
-function route(prefix: string, ...hops: [string, number][]): Route {
-  return { prefix: P(prefix), path: hops.map(([id, latencyMs]) => ({ id, latencyMs })) };
-}
-function hopOf(r: Router, addr: string) {
-  return r.fib.lookupAddress(parseIpv6(addr));
-}
-function src(r: Router, addr: string, peer: string) {
-  return r.sources.checkAddress(parseIpv6(addr), peer);
-}
+const B = ID("b"), C = ID("c"), M = ID("e"), O = ID("f"), X = ID("1");
 
 Deno.test("Router ignores a neighbour's 0 ms claim for its own link: an honest, faster path wins", () => {
   const { r } = setup({ hysteresisMs: 10 });

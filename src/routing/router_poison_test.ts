@@ -3,30 +3,25 @@
  * the "feasible only" entries they leave at the receiver for source address validation.
  */
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
-import { formatPrefix, type Ipv6Prefix, parseIpv6, parsePrefix } from "../net/mod.ts";
-import type { Route } from "./route.ts";
-import { Router, type RouterOptions } from "./router.ts";
+import { parseIpv6 } from "../net/mod.ts";
+import {
+  ID,
+  P,
+  route,
+  setup as baseSetup,
+  src,
+  texts,
+} from "../../tests/_harness/router_fixture.ts";
+import type { RouterOptions } from "./router.ts";
 
-const ID = (c: string) => c.repeat(64);
 const A = ID("a"), B = ID("b"), C = ID("c"), D = ID("d"), E = ID("e"), F = ID("f");
-const P = (t: string) => parsePrefix(t);
 
 function setup(opts: Partial<RouterOptions> = {}) {
-  const clock = { t: 1000 };
-  const r = new Router({ localId: A, localName: "a", clock: { now: () => clock.t }, ...opts });
+  const { r, clock } = baseSetup(opts);
   r.peerUp({ id: B, name: "b", external: false }, 5);
   r.peerUp({ id: C, name: "c", external: false }, 7);
   r.flush();
   return { r, clock };
-}
-function route(prefix: string, ...hops: [string, number][]): Route {
-  return { prefix: P(prefix), path: hops.map(([id, latencyMs]) => ({ id, latencyMs })) };
-}
-function src(r: Router, addr: string, peer: string) {
-  return r.sources.checkAddress(parseIpv6(addr), peer);
-}
-function texts(ps: Ipv6Prefix[]) {
-  return ps.map(formatPrefix).sort();
 }
 
 // Sender.

@@ -1,26 +1,9 @@
 import { assert, assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
-import { formatPrefix, type Ipv6Prefix, parseIpv6, parsePrefix } from "../net/mod.ts";
+import { parseIpv6 } from "../net/mod.ts";
 import type { Route } from "./route.ts";
-import { Router, type RouterOptions } from "./router.ts";
+import { hopOf, ID, P, route, setup, texts } from "../../tests/_harness/router_fixture.ts";
 
-const ID = (c: string) => c.repeat(64);
 const A = ID("a"), B = ID("b"), C = ID("c"), D = ID("d"), E = ID("e");
-const P = (t: string) => parsePrefix(t);
-
-function setup(opts: Partial<RouterOptions> = {}) {
-  const clock = { t: 1000 };
-  const r = new Router({ localId: A, localName: "a", clock: { now: () => clock.t }, ...opts });
-  return { r, clock };
-}
-function route(prefix: string, ...hops: [string, number][]): Route {
-  return { prefix: P(prefix), path: hops.map(([id, latencyMs]) => ({ id, latencyMs })) };
-}
-function hopOf(r: Router, addr: string) {
-  return r.fib.lookupAddress(parseIpv6(addr));
-}
-function texts(ps: Ipv6Prefix[]) {
-  return ps.map(formatPrefix).sort();
-}
 
 Deno.test("Router announces a local prefix to every peer with its own hop first", () => {
   const { r } = setup();
