@@ -285,6 +285,8 @@ Deno.test("config.example.json uses every key and parses without warnings", asyn
       "max_routes_per_peer",
       "max_routes_per_origin",
       "source_validation",
+      "http_listen",
+      "http_token",
     ]
   ) assert(k in json, k);
   assertEquals([...config.vifs.values()].map((v) => v.type).sort(), ["dummy", "service", "tun"]);
@@ -349,4 +351,51 @@ Deno.test("prepareNode() accepts a server_name that is the certificate's CN as a
   } finally {
     await Deno.remove(files.dir, { recursive: true });
   }
+});
+
+Deno.test("parseNodeConfig() reads http_listen and http_token, both absent by default", () => {
+  const parse = (o: object) =>
+    parseNodeConfig(JSON.stringify({ ...MIN, ...o }), { path: "/n.json" });
+  assertEquals(parse({}).config.httpListen, undefined);
+  assertEquals(parse({}).config.httpToken, undefined);
+  const token = "0123456789abcdef0123456789abcdef";
+  const { config, warnings } = parse({ http_listen: "127.0.0.1:9477", http_token: token });
+  assertEquals(config.httpListen, { host: "127.0.0.1", port: 9477 });
+  assertEquals(config.httpToken, token);
+  assertEquals(warnings, []);
+  assertEquals(parse({ http_listen: "[::1]:9477" }).config.httpListen, { host: "::1", port: 9477 });
+  assertEquals(parse({ http_token: token }).warnings, [
+    "http_token: set without http_listen, so there is no HTTP endpoint to guard",
+  ]);
+});
+
+Deno.test("parseNodeConfig() refuses a bad http_listen or http_token without quoting the token", () => {
+  assertEquals(problems({ ...MIN, http_listen: "9477" }), [
+    'http_listen: cannot parse "9477" as host:port: missing port',
+  ]);
+  assertEquals(problems({ ...MIN, http_listen: ":9477" }), [
+    'http_listen: ":9477" has no host: write one, e.g. "127.0.0.1:9477" ("0.0.0.0:9477" or ' +
+    '"[::]:9477" to listen on every address)',
+  ]);
+  assertEquals(problems({ ...MIN, http_listen: "127.0.0.1:0" }), [
+    'http_listen: cannot parse "127.0.0.1:0" as host:port: the port must be a number 1..65535',
+  ]);
+  const secrets = ["short-SECRET", "x".repeat(300) + "SECRET", "has space SECRET in it!!", 12345];
+  const got = secrets.map((t) =>
+    problems({ ...MIN, http_listen: "127.0.0.1:9477", http_token: t })
+  );
+  assertEquals(got, [
+    [
+      "http_token: must be 16..256 characters long, got 12 (make one with: openssl rand -hex 32)",
+    ],
+    [
+      "http_token: must be 16..256 characters long, got 306 (make one with: openssl rand -hex 32)",
+    ],
+    [
+      "http_token: may contain only A-Z a-z 0-9 - . _ ~ + / (and = at the end), as a bearer " +
+      "token (make one with: openssl rand -hex 32)",
+    ],
+    ["http_token: expected a string"],
+  ]);
+  for (const p of got.flat()) assert(!p.includes("SECRET") && !p.includes("12345"), p);
 });

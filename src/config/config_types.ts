@@ -127,6 +127,10 @@ export interface NodeConfig {
    * the feasible check does not follow. Sources inside our own prefixes are refused in both.
    */
   readonly sourceValidation: "feasible" | "loose";
+  /** `http_listen`: where the read-only HTTP endpoint listens; undefined: no endpoint. */
+  readonly httpListen: HostPort | undefined;
+  /** `http_token`: the bearer token every HTTP request needs; undefined: none (a secret). */
+  readonly httpToken: string | undefined;
 }
 
 /** A parse result: the config and non-fatal warnings (unknown keys, ...). */

@@ -16,6 +16,7 @@ import {
 } from "../net/mod.ts";
 import { isValidNodeName } from "../pki/mod.ts";
 import { ConfigError } from "./errors.ts";
+import { parseHttpKeys } from "./http_config.ts";
 
 /** The largest config file read: 1 MiB. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -59,6 +60,8 @@ const TOP_KEYS = [
   "max_routes_per_peer",
   "max_routes_per_origin",
   "source_validation",
+  "http_listen",
+  "http_token",
 ] as const;
 
 function parsePrefixAt(c: Checker, v: Json, path: string): Ipv6Prefix | undefined {
@@ -314,6 +317,8 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
     c.int(o.max_routes_per_origin, "max_routes_per_origin", 1, 10_000_000) ??
       CONFIG_DEFAULTS.maxRoutesPerOrigin;
 
+  const http = parseHttpKeys(c, o);
+
   if (c.problems.length > 0) throw new ConfigError(source, c.problems, c.warnings);
   return {
     config: {
@@ -337,6 +342,8 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
       maxRoutesPerOrigin,
       sourceValidation: (sv as "feasible" | "loose" | undefined) ??
         CONFIG_DEFAULTS.sourceValidation,
+      httpListen: http.httpListen,
+      httpToken: http.httpToken,
     },
     warnings: c.warnings,
   };

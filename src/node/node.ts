@@ -371,6 +371,8 @@ const RESTART_KEYS = [
   "maxRoutesPerOrigin",
   "externalPeersDefault",
   "sourceValidation",
+  "httpListen",
+  "httpToken",
 ] as const;
 
 /** Wraps a timer callback so that a bug in it is logged instead of ending the process. */
