@@ -32,6 +32,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["session", "routing", "dc"],
   // The node config (loads the PKI and the initial DC).
   ["config"],
+  // The read-only HTTP endpoint and status page (data through an interface; the node loads it
+  // with a dynamic import only when http_listen is set).
+  ["http"],
   // The wiring of everything above into a running node.
   ["node"],
   // The command line, and the library face (mod.ts) beside it.

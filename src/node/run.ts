@@ -16,6 +16,8 @@ import { openVifs } from "./open_vifs.ts";
 import { startTableWriter } from "./table_writer.ts";
 import { formatTable } from "../routing/mod.ts";
 import { dcView, routesView, statusView } from "./views.ts";
+import { startHttp } from "./http_start.ts";
+import type { HttpServer } from "../http/mod.ts";
 
 const log = getLogger(["vmesh", "node"]);
 
@@ -71,9 +73,11 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
     for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   };
   let control: ControlServer | undefined;
+  let http: HttpServer | undefined;
   const stopTable: (() => void)[] = [];
   const cleanup = async () => {
     for (const f of stopTable) f();
+    await http?.close();
     await control?.close();
     await node.stop();
   };
@@ -85,20 +89,27 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
     await node.loadState();
     if (opts.initialDcPath !== undefined) await applyInitialDc(node, opts.initialDcPath);
     await node.start();
+    // One source for the control socket and the HTTP endpoint: the same answers.
+    const views = {
+      status: () => statusView(node, VERSION),
+      routes: () => routesView(node),
+      dc: () => dcView(node.dc.current, node.dc.expiry()),
+    };
     control = await ControlServer.listen(config.controlSocket, (cmd, req) => {
       switch (cmd) {
         case "status":
-          return statusView(node, VERSION);
+          return views.status();
         case "routes":
-          return routesView(node);
+          return views.routes();
         case "dc-apply":
           return applyDcRequest(node, prepared.trust, req.dc);
         case "dc":
-          return dcView(node.dc.current, node.dc.expiry());
+          return views.dc();
         default:
           throw new Error(`unknown command "${cmd}" (status, routes, dc, dc-apply)`);
       }
     });
+    http = await startHttp(config, views);
     if (opts.dropPermissions) await dropToNobody(config.stateDir);
   } catch (e) {
     log.error("cannot start: {error}", { error: e instanceof Error ? e.message : String(e) });
