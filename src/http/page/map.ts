@@ -31,6 +31,8 @@ const MARGIN = 70;
 export class MeshMap {
   readonly #positions = new Map<string, { x: number; y: number }>();
   #shape = "";
+  /** The node whose card is shown (kept across redraws). */
+  #tipNode: string | undefined;
 
   /**
    * @param root the `<svg>` to draw into
@@ -107,6 +109,11 @@ export class MeshMap {
       nodes.append(g);
     }
     this.root.append(lines, labels, nodes);
+    // A redraw replaced the hovered node's element: show its card at its new place.
+    const shown = graph.nodes.find((n) => n.key === this.#tipNode);
+    const g = shown && [...nodes.children].find((c) => c.getAttribute("data-key") === shown.key);
+    if (shown && g) this.#showTip(shown, g as SVGGElement);
+    else this.#hideTip();
   }
 
   #layout(graph: MeshGraph): void {
@@ -135,7 +142,7 @@ export class MeshMap {
       latency: l.latencyMs,
     }));
     const distance = (l: SimulationLinkDatum<LayoutNode> & { latency?: number | null }) =>
-      110 + Math.min(l.latency ?? 20, 250) * 0.6;
+      140 + Math.min(l.latency ?? 20, 250) * 0.6;
     const sim = forceSimulation<LayoutNode>(nodes)
       .force(
         "link",
@@ -144,7 +151,7 @@ export class MeshMap {
           .distance(distance),
       )
       .force("charge", forceManyBody<LayoutNode>().strength(-500))
-      .force("collide", forceCollide<LayoutNode>(48))
+      .force("collide", forceCollide<LayoutNode>(60))
       .force("x", forceX<LayoutNode>(0).strength(0.04))
       .force("y", forceY<LayoutNode>(0).strength(0.06))
       .stop();
@@ -164,8 +171,10 @@ export class MeshMap {
   }
 
   #showTip(n: MeshNode, g: SVGGElement): void {
+    this.#tipNode = n.key;
     const box = g.getBoundingClientRect();
-    const parent = (this.tip.offsetParent ?? document.body).getBoundingClientRect();
+    // The card is placed in the map's container (position: relative).
+    const parent = (this.tip.parentElement ?? document.body).getBoundingClientRect();
     this.tip.replaceChildren(
       el("strong", {}, nodeLabel(n) + (n.self ? " (this node)" : "")),
       el("div", { class: "mono" }, n.id ?? "ID unknown: no session yet"),
@@ -175,11 +184,12 @@ export class MeshMap {
     );
     this.tip.hidden = false;
     // CSSOM, which the Content-Security-Policy allows (inline style attributes it does not).
-    this.tip.style.left = `${box.left - parent.left + box.width / 2 + 12}px`;
-    this.tip.style.top = `${box.top - parent.top + box.height / 2 + 12}px`;
+    this.tip.style.left = `${box.right - parent.left + 8}px`;
+    this.tip.style.top = `${box.top - parent.top}px`;
   }
 
   #hideTip(): void {
+    this.#tipNode = undefined;
     this.tip.hidden = true;
   }
 }
