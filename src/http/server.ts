@@ -84,22 +84,17 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  */
 export async function serveHttp(opts: HttpServerOptions): Promise<HttpServer> {
   const handler = new Handler(opts);
-  const { promise: listening, resolve, reject } = Promise.withResolvers<HostPort>();
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve({
-      hostname: opts.listen.host,
-      port: opts.listen.port,
-      onListen: (a) => resolve({ host: opts.listen.host, port: a.port }),
-      onError: (e) => {
-        log.error("HTTP handler failed: {error}", { error: e instanceof Error ? e.stack : `${e}` });
-        return plain(500, "internal error");
-      },
-    }, (req) => handler.handle(req));
-  } catch (e) {
-    reject(e);
-    throw e;
-  }
+  const { promise: listening, resolve } = Promise.withResolvers<HostPort>();
+  // Throws at once when it cannot listen; onListen runs before it returns otherwise.
+  const server = Deno.serve({
+    hostname: opts.listen.host,
+    port: opts.listen.port,
+    onListen: (a) => resolve({ host: opts.listen.host, port: a.port }),
+    onError: (e) => {
+      log.error("HTTP handler failed: {error}", { error: e instanceof Error ? e.stack : `${e}` });
+      return plain(500, "internal error");
+    },
+  }, (req) => handler.handle(req));
   const addr = await listening;
   const url = `http://${formatHostPort(addr)}/`;
   if (opts.token !== undefined) {
