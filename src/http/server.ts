@@ -21,6 +21,8 @@ const log = getLogger(["vmesh", "http"]);
 
 /** Requests answered at the same time; more get 503 with `Retry-After: 1`. */
 export const MAX_IN_FLIGHT = 16;
+/** Connections the kernel queues before they are accepted. */
+const LISTEN_BACKLOG = 64;
 
 /**
  * The Content-Security-Policy of every answer: the page may load its own script, style and
@@ -80,6 +82,11 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /**
  * Starts the endpoint. Logs where it listens, and warns when it serves without a token on an
  * address other hosts can reach. The token is never logged.
+ *
+ * `Deno.serve` (Deno 2.9) has no limit on open connections and no idle timeout to set
+ * (denoland/deno#32497): requests are bounded here ({@link MAX_IN_FLIGHT}), connections only
+ * by the listen backlog and the process's file limit. Expose the endpoint beyond loopback
+ * through a reverse proxy that limits connections, or on a network you trust.
  * @throws {Deno.errors.AddrInUse} and the like when it cannot listen
  */
 export async function serveHttp(opts: HttpServerOptions): Promise<HttpServer> {
@@ -89,6 +96,7 @@ export async function serveHttp(opts: HttpServerOptions): Promise<HttpServer> {
   const server = Deno.serve({
     hostname: opts.listen.host,
     port: opts.listen.port,
+    tcpBacklog: LISTEN_BACKLOG,
     onListen: (a) => resolve({ host: opts.listen.host, port: a.port }),
     onError: (e) => {
       log.error("HTTP handler failed: {error}", { error: e instanceof Error ? e.stack : `${e}` });
