@@ -18,3 +18,4 @@ export {
   type StatusSource,
 } from "./server.ts";
 export { MAX_HEADER_BYTES, MAX_URL_BYTES } from "./guard.ts";
+export { CONNECTION_LIFETIME_MS, type ConnectionLimits, MAX_CONNECTIONS } from "./conn_limit.ts";

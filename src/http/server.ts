@@ -9,20 +9,24 @@
  * keep no idle connection open between polls; the request target and header block are bounded
  * (414, 431) on top of the HTTP parser's own limit on a request head; a body is refused (413)
  * and never read. Every refusal is a 4xx answer; an exception in a data source is a 500 and a
- * log line. `Deno.serve` itself has no limit on open connections: see {@link serveHttp}.
+ * log line. Connections are bounded in front of `Deno.serve`: see {@link serveHttp}.
  * @module
  */
 import { getLogger } from "@logtape/logtape";
 import { formatHostPort, type HostPort } from "../net/mod.ts";
 import { BearerToken, checkMethod, checkNoBody, checkSize, type Refusal } from "./guard.ts";
 import { PAGE_ASSETS } from "./page_bundle.ts";
+import {
+  CONNECTION_LIFETIME_MS,
+  ConnectionLimiter,
+  type ConnectionLimits,
+  MAX_CONNECTIONS,
+} from "./conn_limit.ts";
 
 const log = getLogger(["vmesh", "http"]);
 
 /** Requests answered at the same time; more get 503 with `Retry-After: 1`. */
 export const MAX_IN_FLIGHT = 16;
-/** Connections the kernel queues before they are accepted. */
-const LISTEN_BACKLOG = 64;
 
 /**
  * The Content-Security-Policy of every answer: the page may load its own script, style and
@@ -60,6 +64,8 @@ export interface HttpServerOptions {
   readonly source: StatusSource;
   /** `/metrics`; absent: 404. */
   readonly metrics?: MetricsSource;
+  /** Connection bounds (tests); default {@link MAX_CONNECTIONS}, {@link CONNECTION_LIFETIME_MS}. */
+  readonly limits?: Partial<ConnectionLimits>;
 }
 
 /** A listening endpoint. */
@@ -84,26 +90,36 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * address other hosts can reach. The token is never logged.
  *
  * `Deno.serve` (Deno 2.9) has no limit on open connections and no idle timeout to set
- * (denoland/deno#32497): requests are bounded here ({@link MAX_IN_FLIGHT}), connections only
- * by the listen backlog and the process's file limit. Expose the endpoint beyond loopback
- * through a reverse proxy that limits connections, or on a network you trust.
+ * (denoland/deno#32497), so it listens on an ephemeral loopback port behind a
+ * {@link ConnectionLimiter} on the configured address: at most {@link MAX_CONNECTIONS}
+ * connections, each closed {@link CONNECTION_LIFETIME_MS} after it was accepted.
  * @throws {Deno.errors.AddrInUse} and the like when it cannot listen
  */
 export async function serveHttp(opts: HttpServerOptions): Promise<HttpServer> {
   const handler = new Handler(opts);
-  const { promise: listening, resolve } = Promise.withResolvers<HostPort>();
-  // Throws at once when it cannot listen; onListen runs before it returns otherwise.
+  const { promise: listening, resolve } = Promise.withResolvers<number>();
+  // The HTTP server on an ephemeral loopback port, behind the connection limiter on the
+  // configured address. Deno.serve throws at once when it cannot listen.
   const server = Deno.serve({
-    hostname: opts.listen.host,
-    port: opts.listen.port,
-    tcpBacklog: LISTEN_BACKLOG,
-    onListen: (a) => resolve({ host: opts.listen.host, port: a.port }),
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: (a) => resolve(a.port),
     onError: (e) => {
       log.error("HTTP handler failed: {error}", { error: e instanceof Error ? e.stack : `${e}` });
       return plain(500, "internal error");
     },
   }, (req) => handler.handle(req));
-  const addr = await listening;
+  let limiter: ConnectionLimiter;
+  try {
+    limiter = new ConnectionLimiter(opts.listen, await listening, {
+      maxConnections: opts.limits?.maxConnections ?? MAX_CONNECTIONS,
+      lifetimeMs: opts.limits?.lifetimeMs ?? CONNECTION_LIFETIME_MS,
+    });
+  } catch (e) {
+    await server.shutdown();
+    throw e;
+  }
+  const addr = { host: opts.listen.host, port: limiter.port };
   const url = `http://${formatHostPort(addr)}/`;
   if (opts.token !== undefined) {
     log.info("HTTP endpoint on {url} (bearer token required)", { url });
@@ -119,6 +135,7 @@ export async function serveHttp(opts: HttpServerOptions): Promise<HttpServer> {
   return {
     addr,
     close: async () => {
+      await limiter.close();
       await server.shutdown();
     },
   };

@@ -31,7 +31,13 @@ const SOURCE: StatusSource = {
 };
 
 async function withServer(
-  opts: { token?: string; source?: StatusSource; metrics?: MetricsSource; host?: string },
+  opts: {
+    token?: string;
+    source?: StatusSource;
+    metrics?: MetricsSource;
+    host?: string;
+    limits?: { maxConnections?: number; lifetimeMs?: number };
+  },
   fn: (base: string, server: HttpServer) => Promise<void>,
 ): Promise<void> {
   const server = await serveHttp({
@@ -39,6 +45,7 @@ async function withServer(
     token: opts.token,
     source: opts.source ?? SOURCE,
     metrics: opts.metrics,
+    limits: opts.limits,
   });
   try {
     await fn(`http://127.0.0.1:${server.addr.port}`, server);
@@ -292,3 +299,67 @@ Deno.test("serveHttp() never logs the token, and warns when unauthenticated off 
     resetSync();
   }
 });
+
+/** Resolves with what `conn` reads: "closed" at its end or on a reset, else the bytes read. */
+async function readOnce(conn: Deno.Conn): Promise<string> {
+  try {
+    const n = await conn.read(new Uint8Array(1024));
+    return n === null ? "closed" : `${n} bytes`;
+  } catch (e) {
+    if (e instanceof Deno.errors.ConnectionReset) return "closed";
+    throw e;
+  }
+}
+
+Deno.test("serveHttp() holds at most maxConnections connections and closes any beyond at once", async () => {
+  await withServer({ limits: { maxConnections: 3 } }, async (base, server) => {
+    const port = server.addr.port;
+    const idle = await Promise.all(
+      [1, 2, 3].map(() => Deno.connect({ hostname: "127.0.0.1", port })),
+    );
+    try {
+      // Once the three idle connections are accepted, a fourth is closed before any answer.
+      const refused = await waitFor(async () => {
+        try {
+          await get(`${base}/api/status`);
+          return false;
+        } catch (e) {
+          return e;
+        }
+      });
+      assert(refused instanceof TypeError, String(refused));
+    } finally {
+      for (const c of idle) c.close();
+    }
+    assertEquals(
+      await waitFor(async () =>
+        (await get(`${base}/api/status`).catch(() => undefined))?.status === 200
+      ),
+      true,
+    );
+  });
+});
+
+Deno.test("serveHttp() closes a connection lifetimeMs after accepting it, mid-request or idle", async () => {
+  await withServer({ limits: { lifetimeMs: 200 } }, async (_base, server) => {
+    const slow = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    try {
+      // A request head that never ends (slowloris).
+      await slow.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\nX-A: "));
+      assertEquals(await readOnce(slow), "closed");
+    } finally {
+      slow.close();
+    }
+  });
+});
+
+/** Polls `fn` every 20 ms until it returns something other than false (20 s at most). */
+async function waitFor<T>(fn: () => Promise<T | false>): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  while (true) {
+    const v = await fn();
+    if (v !== false) return v;
+    if (Date.now() > deadline) throw new Error("condition not met within 20 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
