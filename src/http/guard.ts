@@ -32,6 +32,26 @@ export function checkSize(req: Request): Refusal | undefined {
   return undefined;
 }
 
+/**
+ * For an endpoint on loopback: 403 unless the `Host` header names loopback (`localhost`,
+ * `127.x.y.z`, `[::1]`, with any port). A web page the operator visits could otherwise point a
+ * DNS name of its own at 127.0.0.1 (DNS rebinding) and read the endpoint through the
+ * operator's browser as a same-origin page.
+ */
+export function checkLoopbackHost(req: Request): Refusal | undefined {
+  const host = req.headers.get("host") ?? "";
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
+  const h = name.toLowerCase().replace(/\.$/, "");
+  if (h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) {
+    return undefined;
+  }
+  return {
+    status: 403,
+    text: "this endpoint listens on loopback: use http://localhost:<port>/ or " +
+      "http://127.0.0.1:<port>/ (a proxy must keep that Host header)",
+  };
+}
+
 /** 405 for anything but GET and HEAD (the endpoint is read-only). */
 export function checkMethod(req: Request): Refusal | undefined {
   if (req.method === "GET" || req.method === "HEAD") return undefined;

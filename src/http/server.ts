@@ -14,7 +14,14 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { formatHostPort, type HostPort } from "../net/mod.ts";
-import { BearerToken, checkMethod, checkNoBody, checkSize, type Refusal } from "./guard.ts";
+import {
+  BearerToken,
+  checkLoopbackHost,
+  checkMethod,
+  checkNoBody,
+  checkSize,
+  type Refusal,
+} from "./guard.ts";
 import { PAGE_ASSETS } from "./page_bundle.ts";
 import {
   CONNECTION_LIFETIME_MS,
@@ -99,7 +106,8 @@ export async function serveHttp(opts: HttpServerOptions): Promise<HttpServer> {
   const handler = new Handler(opts);
   const { promise: listening, resolve } = Promise.withResolvers<number>();
   // The HTTP server on an ephemeral loopback port, behind the connection limiter on the
-  // configured address. Deno.serve throws at once when it cannot listen.
+  // configured address. (Local processes can reach that port directly: they get the same
+  // checks, only not the connection bound.) Deno.serve throws at once when it cannot listen.
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -150,10 +158,12 @@ export function isLoopback(host: string): boolean {
 
 class Handler {
   readonly #token: BearerToken | undefined;
+  readonly #loopback: boolean;
   #inFlight = 0;
 
   constructor(readonly opts: HttpServerOptions) {
     this.#token = opts.token === undefined ? undefined : new BearerToken(opts.token);
+    this.#loopback = isLoopback(opts.listen.host);
   }
 
   async handle(req: Request): Promise<Response> {
@@ -162,8 +172,8 @@ class Handler {
     }
     this.#inFlight++;
     try {
-      const refusal = checkSize(req) ?? this.#token?.check(req) ?? checkMethod(req) ??
-        checkNoBody(req);
+      const refusal = checkSize(req) ?? (this.#loopback ? checkLoopbackHost(req) : undefined) ??
+        this.#token?.check(req) ?? checkMethod(req) ?? checkNoBody(req);
       if (refusal) return refuse(refusal);
       const res = await this.#route(req);
       return req.method === "HEAD" ? new Response(null, res) : res;

@@ -172,12 +172,12 @@ Deno.test("serveHttp() is read-only: 405 for other methods, 413 for a request wi
     const port = server.addr.port;
     const withBody = await raw(
       port,
-      "GET /api/status HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+      "GET /api/status HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello",
     );
     assert(withBody.startsWith("HTTP/1.1 413"), withBody);
     const chunked = await raw(
       port,
-      "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
     );
     assert(chunked.startsWith("HTTP/1.1 413"), chunked);
   });
@@ -194,7 +194,7 @@ Deno.test("serveHttp() refuses oversized and malformed requests with 4xx and kee
     // A request head far past any limit: the HTTP parser refuses it before the handler runs.
     const huge = await raw(
       port,
-      `GET / HTTP/1.1\r\nHost: x\r\nX-A: ${"c".repeat(1 << 20)}\r\n\r\n`,
+      `GET / HTTP/1.1\r\nHost: localhost\r\nX-A: ${"c".repeat(1 << 20)}\r\n\r\n`,
     );
     assert(huge === "" || /^HTTP\/1\.1 4\d\d/.test(huge), huge.slice(0, 100));
     for (
@@ -345,7 +345,7 @@ Deno.test("serveHttp() closes a connection lifetimeMs after accepting it, mid-re
     const slow = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
     try {
       // A request head that never ends (slowloris).
-      await slow.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\nX-A: "));
+      await slow.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: localhost\r\nX-A: "));
       assertEquals(await readOnce(slow), "closed");
     } finally {
       slow.close();
@@ -363,3 +363,29 @@ async function waitFor<T>(fn: () => Promise<T | false>): Promise<T> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+Deno.test("serveHttp() on loopback answers 403 to a Host header that is not loopback (DNS rebinding)", async () => {
+  await withServer({}, async (_base, server) => {
+    const port = server.addr.port;
+    for (
+      const host of [`localhost:${port}`, `127.0.0.1:${port}`, "[::1]:1", "LOCALHOST.", "127.1.2.3"]
+    ) {
+      const r = await raw(port, `GET /api/status HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      assert(r.startsWith("HTTP/1.1 200"), `${host}: ${r.slice(0, 40)}`);
+    }
+    for (
+      const host of [`evil.example:${port}`, "127.0.0.1.evil.example", "[::2]:1", "localhost.evil"]
+    ) {
+      const r = await raw(port, `GET /api/status HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      assert(r.startsWith("HTTP/1.1 403"), `${host}: ${r.slice(0, 40)}`);
+    }
+  });
+  // On other addresses any Host is fine (operators reach it by whatever name they use).
+  await withServer({ host: "0.0.0.0" }, async (_base, server) => {
+    const r = await raw(
+      server.addr.port,
+      "GET /api/status HTTP/1.1\r\nHost: node1.example\r\n\r\n",
+    );
+    assert(r.startsWith("HTTP/1.1 200"), r.slice(0, 40));
+  });
+});
