@@ -32,6 +32,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["session", "routing", "dc"],
   // The node config (loads the PKI and the initial DC).
   ["config"],
+  // The opt-in HTTP endpoint (metrics, status page): loaded by the node when configured.
+  ["http"],
   // The wiring of everything above into a running node.
   ["node"],
   // The command line, and the library face (mod.ts) beside it.
