@@ -166,9 +166,9 @@ export function createMetrics(source: MetricsSource): Metrics {
       help,
       registers,
       collect() {
-        this.reset();
         const v = value(now());
         if (v !== null) this.set(v);
+        else this.remove(); // absent, not 0 (reset() leaves an unlabelled gauge at 0)
       },
     });
 
