@@ -22,10 +22,13 @@ export interface PeerSample {
   up: boolean;
   /** Mean round-trip time over the session's last pings; null while down or unmeasured. */
   rttSeconds: number | null;
-  /** Packets and bytes since the node started (ended sessions of a configured peer included). */
+  /** IP packets received since the node started (a configured peer's ended sessions included). */
   rxPackets: number;
+  /** Bytes received: TLS frame bytes plus UDP data packet bytes (as {@link rxPackets}). */
   rxBytes: number;
+  /** IP packets sent (as {@link rxPackets}). */
   txPackets: number;
+  /** Bytes sent (as {@link rxBytes}). */
   txBytes: number;
   /** What carries the peer's packets now: the UDP data channel or the TLS session; null while down. */
   channel: "tls" | "udp" | null;
