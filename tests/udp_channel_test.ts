@@ -253,3 +253,28 @@ Deno.test("UdpChannelSetup stays on TLS when the peer refuses, and a rekey repla
     await closeAll(a, b);
   }
 });
+
+Deno.test("UdpChannelSetup's traffic() keeps counting across a rekey and after close", async () => {
+  const [a, b] = pair("ffi");
+  const send = async (n: number, total: number) => {
+    for (let i = 0; i < n; i++) assert(a.setup.send(new Uint8Array(100), false), `send ${i}`);
+    a.ep.flush();
+    await until(() => b.got.length === total, `${total} packets at b`);
+  };
+  try {
+    assertEquals(a.setup.traffic(), { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 });
+    a.setup.handleResponse(b.setup.handleRequest(a.setup.request()));
+    await until(() => a.setup.usable && b.setup.usable, "first channel usable");
+    await send(3, 3);
+    a.setup.handleResponse(b.setup.handleRequest(a.setup.request())); // rekey
+    await until(() => a.setup.usable && b.setup.usable, "second channel usable");
+    assertEquals(a.setup.channel!.stats.txPackets, 0, "the new channel starts from zero");
+    await send(2, 5);
+    assertEquals(a.setup.traffic(), { rxPackets: 0, rxBytes: 0, txPackets: 5, txBytes: 500 });
+    assertEquals(b.setup.traffic(), { rxPackets: 5, rxBytes: 500, txPackets: 0, txBytes: 0 });
+    b.setup.close();
+    assertEquals(b.setup.traffic().rxPackets, 5, "still there after close");
+  } finally {
+    await closeAll(a, b);
+  }
+});

@@ -14,6 +14,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { formatHostPort, type HostPort } from "../net/mod.ts";
+import type { Metrics } from "./metrics.ts";
 import {
   BearerToken,
   checkLoopbackHost,
@@ -53,14 +54,6 @@ export interface StatusSource {
   dc(): unknown;
 }
 
-/** A Prometheus exposition of the node's metrics. */
-export interface MetricsSource {
-  /** The `Content-Type` of {@link render}'s text. */
-  readonly contentType: string;
-  /** The metrics in the text exposition format. */
-  render(): Promise<string>;
-}
-
 /** What {@link serveHttp} needs. */
 export interface HttpServerOptions {
   /** Where to listen (port 0: any free port, for tests). */
@@ -70,7 +63,7 @@ export interface HttpServerOptions {
   /** The JSON views. */
   readonly source: StatusSource;
   /** `/metrics`; absent: 404. */
-  readonly metrics?: MetricsSource;
+  readonly metrics?: Metrics;
   /** Connection bounds (tests); default {@link MAX_CONNECTIONS}, {@link CONNECTION_LIFETIME_MS}. */
   readonly limits?: Partial<ConnectionLimits>;
 }

@@ -4,7 +4,7 @@ import {
   CONTENT_SECURITY_POLICY,
   type HttpServer,
   MAX_IN_FLIGHT,
-  type MetricsSource,
+  type Metrics,
   serveHttp,
   type StatusSource,
 } from "./mod.ts";
@@ -34,7 +34,7 @@ async function withServer(
   opts: {
     token?: string;
     source?: StatusSource;
-    metrics?: MetricsSource;
+    metrics?: Metrics;
     host?: string;
     limits?: { maxConnections?: number; lifetimeMs?: number };
   },

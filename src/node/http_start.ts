@@ -6,7 +6,7 @@
  * @module
  */
 import type { NodeConfig } from "../config/mod.ts";
-import type { HttpServer, MetricsSource, StatusSource } from "../http/mod.ts";
+import type { HttpServer, Metrics, StatusSource } from "../http/mod.ts";
 
 /**
  * Serves `source` on `config.httpListen` (with `config.httpToken`), or does nothing when the
@@ -17,7 +17,7 @@ import type { HttpServer, MetricsSource, StatusSource } from "../http/mod.ts";
 export async function startHttp(
   config: NodeConfig,
   source: StatusSource,
-  metrics?: MetricsSource,
+  metrics?: Metrics,
 ): Promise<HttpServer | undefined> {
   if (config.httpListen === undefined) return undefined;
   const { serveHttp } = await import("../http/mod.ts");

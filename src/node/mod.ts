@@ -10,5 +10,13 @@ export { runNode, type RunNodeOptions } from "./run.ts";
 export { Node, type NodeInputs, routerAddress } from "./node.ts";
 export { ControlError, controlRequest } from "./control.ts";
 export type { PeerStatus } from "./views.ts";
+export {
+  DROP_REASONS,
+  FORWARD_DIRECTIONS,
+  HANDSHAKE_FAILURE_REASONS,
+  loadNodeMetrics,
+  metricsSnapshot,
+  nodeMetricsSource,
+} from "./metrics_source.ts";
 export { startTableWriter } from "./table_writer.ts";
 export { VERSION } from "./version.ts";

@@ -32,6 +32,7 @@ import type { Vif } from "../vif/mod.ts";
 import { DcGossip } from "./dc_gossip.ts";
 import { DcSync } from "./dc_sync.ts";
 import { peerDc, peerInput, peerSyntax } from "./peer_input.ts";
+import { PeerTrafficTotals, sessionTraffic } from "./peer_traffic.ts";
 import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";
 import { pumpVif } from "./vif_pump.ts";
 
@@ -64,6 +65,11 @@ export class Node {
   readonly udp: UdpLinks;
   /** The one clock of this node: router, forwarder, sessions, UDP endpoint and timers use it. */
   readonly clock: Clock;
+  /**
+   * Traffic of configured peers' ended sessions (the metrics add the open session's), so that
+   * per-peer counters only grow while the process runs.
+   */
+  readonly peerTraffic: PeerTrafficTotals = new PeerTrafficTotals();
   /** When {@link start} ran, on {@link clock}. */
   startedAt = 0;
   #config: NodeConfig;
@@ -212,6 +218,7 @@ export class Node {
     for (const [k, a] of oldAnn) if (!newAnn.has(k)) this.router.removeLocal(a.prefix);
     for (const [k, a] of newAnn) if (!oldAnn.has(k)) this.#announce(a);
     this.sessions.updatePeers(next.peers.map(sessionPeer));
+    this.peerTraffic.retain((name) => next.peers.some((p) => sameName(p.name, name)));
     // What needs a restart keeps its running value, so that `config` (and `vmesh status`)
     // shows what is in force, not what the file says.
     const running: Record<string, unknown> = { ...next, vifs: prev.vifs };
@@ -239,6 +246,9 @@ export class Node {
     if (!s.peer) return;
     // The manager keeps at most one open session per peer: this one was it.
     this.forwarder.detachPeer(s.peer.id);
+    if (this.#config.peers.some((p) => sameName(p.name, s.peer.name))) {
+      this.peerTraffic.add(s.peer.name, sessionTraffic(s, this.udp.traffic(s)));
+    }
     this.udp.close(s);
     this.dcGossip.peerDown(s);
     this.router.peerDown(s.peer.id);

@@ -17,6 +17,7 @@ import { startTableWriter } from "./table_writer.ts";
 import { formatTable } from "../routing/mod.ts";
 import { dcView, routesView, statusView } from "./views.ts";
 import { startHttp } from "./http_start.ts";
+import { loadNodeMetrics } from "./metrics_source.ts";
 import type { HttpServer } from "../http/mod.ts";
 
 const log = getLogger(["vmesh", "node"]);
@@ -109,7 +110,9 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
           throw new Error(`unknown command "${cmd}" (status, routes, dc, dc-apply)`);
       }
     });
-    http = await startHttp(config, views);
+    if (config.httpListen !== undefined) {
+      http = await startHttp(config, views, await loadNodeMetrics(node));
+    }
     if (opts.dropPermissions) await dropToNobody(config.stateDir);
   } catch (e) {
     log.error("cannot start: {error}", { error: e instanceof Error ? e.message : String(e) });

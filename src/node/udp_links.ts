@@ -18,6 +18,7 @@ import {
   UdpChannelSetup,
   type UdpChannelStats,
   UdpEndpoint,
+  type UdpTraffic,
 } from "../udp/mod.ts";
 
 const log = getLogger(["vmesh", "udp"]);
@@ -165,6 +166,14 @@ export class UdpLinks {
     if (setup === undefined) return null;
     const stats = setup.channel?.stats;
     return { state: setup.state, usable: setup.usable, stats: stats ? { ...stats } : null };
+  }
+
+  /**
+   * A session's UDP data traffic so far (every channel of the session, rekeys included), or
+   * undefined when it has none; read it before {@link close}.
+   */
+  traffic(s: Session): UdpTraffic | undefined {
+    return this.#setups.get(s)?.traffic();
   }
 
   /** Closes every channel and the endpoint. */

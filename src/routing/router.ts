@@ -125,6 +125,7 @@ export class Router {
   readonly sources: SourceTable = new SourceTable();
   /** Hop objects shared by the candidates' paths. */
   readonly #hops = new SharedHops();
+  #routeChanges = 0;
 
   /**
    * Creates a router with no routes and no neighbours.
@@ -462,6 +463,29 @@ export class Router {
     return routeViews(this.#dests.values(), this.#names, this.#o.clock.now());
   }
 
+  /**
+   * Changes of a prefix's next hop in the FIB since start: a route installed, moved to another
+   * next hop, or removed (a monotonic counter).
+   */
+  get routeChanges(): number {
+    return this.#routeChanges;
+  }
+
+  /**
+   * The number of selected routes (local ones included) and of candidates (as in the table's
+   * CANDIDATES column: routes learned from neighbours plus local routes). O(prefixes), no
+   * allocation: cheap enough to read at every metrics scrape.
+   */
+  counts(): { routes: number; candidates: number } {
+    let routes = 0;
+    let candidates = 0;
+    for (const d of this.#dests.values()) {
+      if (d.best !== undefined) routes++;
+      candidates += d.cands.size + (d.local === undefined ? 0 : 1);
+    }
+    return { routes, candidates };
+  }
+
   /** Routes refused by the per-peer and per-origin limits, per neighbour with any refusal. */
   quotaRefusals(): QuotaRefusals[] {
     const out: QuotaRefusals[] = [];
@@ -685,6 +709,7 @@ export class Router {
       this.#held.add(key);
     }
     if (!sameNextHop(old, next)) {
+      this.#routeChanges++;
       dest.since = this.#o.clock.now();
       if (next === undefined) this.fib.delete(dest.prefix);
       else this.fib.set(dest.prefix, this.#nextHop(next));

@@ -332,3 +332,25 @@ Deno.test("Router keeps every path intact when its shared-hop cache starts over"
   assertEquals(t.get("fd01:1234::/48")!.path.map((h) => h.latencyMs), [5, 4.66, 34.66, 64.66]);
   assertEquals(t.get("fd01:61a7::/48")!.path.map((h) => h.latencyMs), [5, 24.999, 54.999, 84.999]);
 });
+
+Deno.test("Router counts routes, candidates and next-hop changes for the metrics", () => {
+  const { r } = setup();
+  assertEquals(r.counts(), { routes: 0, candidates: 0 });
+  assertEquals(r.routeChanges, 0);
+  r.addLocal(P("fd00:a::/48"), "tun0");
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: C, name: "c", external: false }, 50);
+  r.receiveAnnounce(B, [route("fd00:d::/48", [B, 5], [D, 4])]);
+  assertEquals(r.routeChanges, 2, "two prefixes installed");
+  r.receiveAnnounce(C, [route("fd00:d::/48", [C, 50], [D, 4])]);
+  assertEquals(r.counts(), { routes: 2, candidates: 3 });
+  assertEquals(r.routeChanges, 2, "a worse candidate changes no next hop");
+  r.peerDown(B);
+  assertEquals(hopOf(r, "fd00:d::1"), { kind: "peer", id: C });
+  assertEquals(r.routeChanges, 3, "moved to C");
+  assertEquals(r.counts(), { routes: 2, candidates: 2 });
+  r.peerDown(C);
+  r.removeLocal(P("fd00:a::/48"));
+  assertEquals(r.routeChanges, 5, "both removed");
+  assertEquals(r.counts(), { routes: 0, candidates: 0 });
+});

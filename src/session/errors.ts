@@ -4,31 +4,38 @@
  */
 
 /**
+ * Every {@link SessionReason}, in a fixed order: the bounded label set of the handshake-failure
+ * metric (`vmesh_handshake_failures_total{reason}`).
+ */
+export const SESSION_REASONS = [
+  "connect-failed",
+  "tls-error",
+  "tls-version",
+  "no-certificate",
+  "certificate",
+  "name-mismatch",
+  "self",
+  "handshake-timeout",
+  "malformed-hello",
+  "hello-mismatch",
+  "proof-invalid",
+  "unauthenticated-limit",
+  "duplicate",
+  "malformed-frame",
+  "oversize-frame",
+  "control-backlog",
+  "dead",
+  "peer-closed",
+  "connection-lost",
+  "local-close",
+  "internal-error",
+] as const;
+
+/**
  * Why a connection was refused or a session ended. Stable identifiers: they key the
  * handshake-failure counters of the manager and appear in logs.
  */
-export type SessionReason =
-  | "connect-failed"
-  | "tls-error"
-  | "tls-version"
-  | "no-certificate"
-  | "certificate"
-  | "name-mismatch"
-  | "self"
-  | "handshake-timeout"
-  | "malformed-hello"
-  | "hello-mismatch"
-  | "proof-invalid"
-  | "unauthenticated-limit"
-  | "duplicate"
-  | "malformed-frame"
-  | "oversize-frame"
-  | "control-backlog"
-  | "dead"
-  | "peer-closed"
-  | "connection-lost"
-  | "local-close"
-  | "internal-error";
+export type SessionReason = typeof SESSION_REASONS[number];
 
 /**
  * A refused handshake or a protocol violation, with a stable {@link SessionReason}.

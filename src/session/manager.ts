@@ -88,7 +88,7 @@ export class SessionManager implements SessionHandlers {
   readonly #registry: SessionRegistry<Session>;
   readonly #dialer: Dialer;
   readonly #all = new Set<Session>();
-  readonly #failures = new Map<string, number>();
+  readonly #failures = new Map<SessionReason, number>();
   readonly #refusalLog: RateLimit;
   #acceptor: Acceptor | undefined;
   #listenAddr: HostPort | undefined;
@@ -272,7 +272,7 @@ export class SessionManager implements SessionHandlers {
     this.#logRefusal(`refused connection from ${remote.host}: ${message}`);
   }
 
-  #countFailure(reason: string): void {
+  #countFailure(reason: SessionReason): void {
     this.#failures.set(reason, (this.#failures.get(reason) ?? 0) + 1);
   }
 

@@ -33,7 +33,7 @@ export {
   SessionRegistry,
 } from "./registry.ts";
 export type { SessionCounters, SessionStats } from "./stats.ts";
-export { SessionError, type SessionReason } from "./errors.ts";
+export { SESSION_REASONS, SessionError, type SessionReason } from "./errors.ts";
 export {
   CONTROL_TYPES,
   encodeFrame,

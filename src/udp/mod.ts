@@ -41,6 +41,7 @@ export {
   UdpChannelSetup,
   type UdpSetupParams,
   type UdpSetupState,
+  type UdpTraffic,
 } from "./setup.ts";
 export {
   type ChannelRequest,

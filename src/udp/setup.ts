@@ -64,6 +64,14 @@ export function refuseChannelRequest(payload: Uint8Array): Uint8Array {
   return encodeChannelRefusal(decodeChannelRequest(payload).epoch, SetupStatus.NoUdp);
 }
 
+/** Data packets and bytes of a session's UDP channels (monotonic across rekeys). */
+export interface UdpTraffic {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+}
+
 /** One session's UDP channel setup and current channel. */
 export class UdpChannelSetup {
   readonly #p: UdpSetupParams;
@@ -72,6 +80,8 @@ export class UdpChannelSetup {
   #epoch = 0;
   #pending: { epoch: number; index: number; random: Uint8Array } | undefined;
   #lastRefusal: SetupStatus | undefined;
+  /** Data traffic of the channels this setup replaced or closed (a rekey starts from zero). */
+  readonly #retired: UdpTraffic = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 };
 
   /**
    * @throws {SyntaxError} when `peerHost` is not an IP literal.
@@ -89,6 +99,31 @@ export class UdpChannelSetup {
   /** The current channel, if one is established. */
   get channel(): UdpChannel | undefined {
     return this.#channel;
+  }
+
+  /**
+   * Data packets and bytes over every channel of this setup so far (replaced channels
+   * included), so that the session's UDP traffic only grows across rekeys.
+   */
+  traffic(): UdpTraffic {
+    const r = this.#retired;
+    const c = this.#channel?.stats;
+    if (c === undefined) return { ...r };
+    return {
+      rxPackets: r.rxPackets + c.rxPackets,
+      rxBytes: r.rxBytes + c.rxBytes,
+      txPackets: r.txPackets + c.txPackets,
+      txBytes: r.txBytes + c.txBytes,
+    };
+  }
+
+  #retire(ch: UdpChannel): void {
+    const r = this.#retired;
+    const c = ch.stats;
+    r.rxPackets += c.rxPackets;
+    r.rxBytes += c.rxBytes;
+    r.txPackets += c.txPackets;
+    r.txBytes += c.txBytes;
   }
 
   /** Why the last request was refused, if it was. */
@@ -226,7 +261,10 @@ export class UdpChannelSetup {
     const old = this.#channel;
     const wasUsable = old?.usable ?? false;
     this.#channel = undefined;
-    if (old !== undefined) p.endpoint.removeChannel(old);
+    if (old !== undefined) {
+      this.#retire(old);
+      p.endpoint.removeChannel(old);
+    }
     if (wasUsable) p.onState?.(false);
     const ch = p.endpoint.createChannel({
       localIndex,
@@ -263,6 +301,7 @@ export class UdpChannelSetup {
     this.#channel = undefined;
     this.#state = "closed";
     if (ch !== undefined) {
+      this.#retire(ch);
       const wasUsable = ch.usable;
       this.#p.endpoint.removeChannel(ch);
       if (wasUsable) this.#p.onState?.(false);

@@ -1,0 +1,82 @@
+import { assert, assertEquals } from "../../tests/_harness/assert.ts";
+import { DROP_REASONS, FORWARD_DIRECTIONS, HANDSHAKE_FAILURE_REASONS } from "./metrics_source.ts";
+import type { ForwarderStats } from "../dataplane/mod.ts";
+
+interface InfoModule {
+  specifier: string;
+  dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+}
+
+/** Everything `main.ts` loads at start: the module graph along static (non-dynamic) imports. */
+async function staticallyLoaded(): Promise<{ loaded: Set<string>; dynamic: Set<string> }> {
+  const root = new URL("../../", import.meta.url);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", new URL("deno.json", root).pathname, "main.ts"],
+    cwd: root.pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    modules: InfoModule[];
+  };
+  const bySpec = new Map(info.modules.map((m) => [m.specifier, m]));
+  const loaded = new Set<string>();
+  const dynamic = new Set<string>();
+  const todo = [...info.roots];
+  while (todo.length > 0) {
+    const spec = todo.pop()!;
+    if (loaded.has(spec)) continue;
+    loaded.add(spec);
+    for (const d of bySpec.get(spec)?.dependencies ?? []) {
+      if (d.code === undefined) continue;
+      if (d.isDynamic) dynamic.add(d.code.specifier);
+      else todo.push(d.code.specifier);
+    }
+  }
+  return { loaded, dynamic };
+}
+
+Deno.test("a node without http_listen loads neither the http room nor prom-client", async () => {
+  const { loaded, dynamic } = await staticallyLoaded();
+  const offending = [...loaded].filter((s) =>
+    s.includes("/src/http/") || s.includes("prom-client")
+  );
+  assertEquals(offending, [], "statically imported from main.ts");
+  assert(
+    [...dynamic].some((s) => s.endsWith("/src/http/mod.ts")),
+    "the http room is imported dynamically (so this test looks at the right graph)",
+  );
+});
+
+Deno.test("metric labels cover every forwarder counter and session reason, each label once", () => {
+  const stats: ForwarderStats = {
+    fromVif: 0,
+    fromPeer: 0,
+    toVif: 0,
+    toPeer: 0,
+    dropMalformed: 0,
+    dropNotIpv6: 0,
+    dropScope: 0,
+    dropNoRoute: 0,
+    dropHopLimit: 0,
+    dropNoTarget: 0,
+    dropPeerQueue: 0,
+    dropVnet: 0,
+    dropBadVnetHdr: 0,
+    dropSourceOwn: 0,
+    dropSourceUnfeasible: 0,
+    icmpSent: 0,
+    icmpRateLimited: 0,
+  };
+  const drops = Object.keys(stats).filter((k) => k.startsWith("drop"));
+  assertEquals(Object.keys(DROP_REASONS).sort(), drops.sort(), "every drop counter has a reason");
+  assertEquals(new Set(Object.values(DROP_REASONS)).size, drops.length);
+  assertEquals(Object.keys(FORWARD_DIRECTIONS).length, 4);
+  for (const label of [...Object.values(DROP_REASONS), ...Object.values(FORWARD_DIRECTIONS)]) {
+    assert(/^[a-z][a-z0-9_]*$/.test(label!), label);
+  }
+  assertEquals(HANDSHAKE_FAILURE_REASONS.includes("duplicate"), false);
+  assert(HANDSHAKE_FAILURE_REASONS.includes("name-mismatch"));
+});
