@@ -4,7 +4,8 @@
  * running); a serves http_listen with a token on its namespace's loopback, and headless
  * Chromium (in a's namespace) loads the page and finds every node on the map, every peer in
  * the peers table, the path to c highlighted when c's prefix is clicked, and c's ID in the
- * hover card, with no error or Content-Security-Policy violation on the console.
+ * hover card, with no error or Content-Security-Policy violation on the console; `/metrics`
+ * of the same endpoint shows the peers up and down.
  */
 import { assert, assertEquals, assertStringIncludes } from "./_harness/assert.ts";
 import { browserSkip, enableHttp, launchInNetns, readStatusPage } from "./_harness/browser.ts";
@@ -105,6 +106,17 @@ await e2eTest(
           assertEquals(await page.isVisible("#tip"), true);
 
           assertEquals(problems, [], "console errors or CSP violations");
+
+          // The same endpoint serves the node's Prometheus metrics (fetched by the page, which
+          // runs in a's namespace and sends the token).
+          const [status, text] = await page.evaluate(async () => {
+            const r = await fetch("/metrics");
+            return [r.status, await r.text()] as const;
+          });
+          assertEquals(status, 200);
+          assertStringIncludes(text, `vmesh_peer_up{peer="${b.fqdn}"} 1`);
+          assertStringIncludes(text, `vmesh_peer_up{peer="${d.fqdn}"} 0`);
+          assertStringIncludes(text, "vmesh_routes 3");
           await context.close();
         } finally {
           await chromium.close();
