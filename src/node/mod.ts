@@ -9,6 +9,6 @@
 export { runNode, type RunNodeOptions } from "./run.ts";
 export { Node, type NodeInputs, routerAddress } from "./node.ts";
 export { ControlError, controlRequest } from "./control.ts";
-export type { PeerStatus } from "./views.ts";
+export type { NodeView, PeerStatus } from "./views.ts";
 export { startTableWriter } from "./table_writer.ts";
 export { VERSION } from "./version.ts";

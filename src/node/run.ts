@@ -15,7 +15,7 @@ import { Node } from "./node.ts";
 import { openVifs } from "./open_vifs.ts";
 import { startTableWriter } from "./table_writer.ts";
 import { formatTable } from "../routing/mod.ts";
-import { dcView, routesView, statusView } from "./views.ts";
+import { dcView, nodesView, routesView, statusView } from "./views.ts";
 
 const log = getLogger(["vmesh", "node"]);
 
@@ -91,6 +91,8 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
           return statusView(node, VERSION);
         case "routes":
           return routesView(node);
+        case "nodes":
+          return nodesView(node);
         case "dc-apply":
           return applyDcRequest(node, prepared.trust, req.dc);
         case "dc":
