@@ -28,8 +28,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["fib", "pki", "vif"],
   // The prefix whitelist filter; the packet path: the UDP data channel and the forwarder.
   ["filter", "udp", "dataplane"],
-  // The control plane: TLS sessions, routing, the distributed config.
-  ["session", "routing", "dc"],
+  // The control plane: TLS sessions, routing, the distributed config, node names.
+  ["session", "routing", "dc", "names"],
   // The node config (loads the PKI and the initial DC).
   ["config"],
   // The read-only HTTP endpoint and status page (data through an interface; the node loads it

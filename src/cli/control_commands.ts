@@ -106,8 +106,8 @@ export function formatStatus(st: Record<string, any>): string {
       (drops.length ? `; dropped: ${drops.join(", ")}` : ""),
   );
   for (const q of st.routeRefusals ?? []) {
-    const origins = q.byOrigin.map((o: { origin: string; count: number }) =>
-      `${o.origin === "other" ? "other origins" : o.origin.slice(0, 16) + "…"} ${o.count}`
+    const origins = q.byOrigin.map((o: { origin: string; name?: string; count: number }) =>
+      `${o.origin === "other" ? "other origins" : o.name ?? o.origin.slice(0, 16) + "…"} ${o.count}`
     );
     lines.push(
       `routes refused from ${q.peer}: over max_routes_per_peer ${q.overPeerLimit}` +

@@ -9,7 +9,7 @@
 export { runNode, type RunNodeOptions } from "./run.ts";
 export { Node, type NodeInputs, routerAddress } from "./node.ts";
 export { ControlError, controlRequest } from "./control.ts";
-export type { PeerStatus } from "./views.ts";
+export type { NodeView, PeerStatus } from "./views.ts";
 export {
   DROP_REASONS,
   FORWARD_DIRECTIONS,

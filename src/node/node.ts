@@ -10,6 +10,8 @@
  *   must hear is sent by `flush()` within {@link FLUSH_DELAY_MS}.
  * - DC offers, DCs and DC chunks → {@link DcGossip}, which hands whole DCs to {@link DcSync};
  *   an accepted DC re-filters routes and is pushed to every other peer.
+ * - the hops of announced routes → {@link NodeInfoGossip}, which asks the announcing peer for
+ *   the certificates of nodes the node book lacks; node-info frames → the book.
  * @module
  */
 import { getLogger } from "@logtape/logtape";
@@ -27,11 +29,13 @@ import {
   type Route,
   Router,
 } from "../routing/mod.ts";
-import { FrameType, type Session, SessionManager } from "../session/mod.ts";
+import { NodeBook } from "../names/mod.ts";
+import { Feature, FrameType, type Session, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/mod.ts";
 import { DcGossip } from "./dc_gossip.ts";
 import { DcSync } from "./dc_sync.ts";
-import { peerDc, peerInput, peerSyntax } from "./peer_input.ts";
+import { NodeInfoGossip } from "./node_info_gossip.ts";
+import { peerDc, peerInput, peerNodeInfo, peerSyntax } from "./peer_input.ts";
 import { PeerTrafficTotals, sessionTraffic } from "./peer_traffic.ts";
 import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";
 import { pumpVif } from "./vif_pump.ts";
@@ -44,6 +48,8 @@ export const FLUSH_DELAY_MS = 10;
 const DC_REOFFER_MS = 30_000;
 /** How often DC transfers, the DC's expiry and `state_dir/dc.bin` are checked. */
 const DC_CHECK_MS = 10_000;
+/** How often the node book drops expired and unused entries. */
+const NODE_BOOK_SWEEP_MS = 10_000;
 /** Latency assumed for a link until its first RTT sample (a few hundred ms at most). */
 const INITIAL_LATENCY_MS = 100;
 
@@ -61,6 +67,8 @@ export class Node {
   readonly sessions: SessionManager;
   readonly dc: DcSync<VerifiedDc>;
   readonly dcGossip: DcGossip<VerifiedDc>;
+  /** Names of the nodes in this node's routes: the node book and the protocol that fills it. */
+  readonly names: NodeInfoGossip;
   readonly vifs: Map<string, Vif>;
   readonly udp: UdpLinks;
   /** The one clock of this node: router, forwarder, sessions, UDP endpoint and timers use it. */
@@ -122,12 +130,18 @@ export class Node {
       (dc, from) => this.#onDcAccepted(dc, from),
     );
     this.dcGossip = new DcGossip(this.dc, () => clock.now());
+    this.names = new NodeInfoGossip(
+      new NodeBook({ trust, identity, now: () => clock.now() }),
+      clock,
+    );
+    this.router.nameOf = (id) => this.names.book.get(id)?.name;
     this.sessions = new SessionManager({
       identity,
       trust,
       listen: config.listenAddr,
       peers: config.peers.map(sessionPeer),
       ping: { intervalMs: config.pingIntervalMs },
+      features: Feature.VnetHdr | Feature.UdpChannel | Feature.NodeInfo,
       clock,
       onSessionUp: (s) => this.#onUp(s),
       onSessionDown: (s) => this.#onDown(s),
@@ -166,6 +180,12 @@ export class Node {
       every(c, 1000, guarded("routing timers", () => this.router.tick())),
       every(c, DC_REOFFER_MS, guarded("DC re-offer", () => this.dcGossip.offerToAll())),
       every(c, UDP_MAINTAIN_MS, guarded("UDP channel maintenance", () => this.udp.maintain())),
+      every(c, 1000, guarded("node-info requests", () => this.names.tick())),
+      every(
+        c,
+        NODE_BOOK_SWEEP_MS,
+        guarded("node book sweep", () => this.names.sweep(this.router.nodesInPaths())),
+      ),
       every(
         c,
         DC_CHECK_MS,
@@ -238,6 +258,7 @@ export class Node {
     const wantUdp = this.#config.peers.some((p) => sameName(p.name, name) && p.udp);
     this.forwarder.attachPeer(id, this.udp.open(s, wantUdp));
     this.router.peerUp({ id, name, external }, INITIAL_LATENCY_MS);
+    this.names.peerUp(s);
     this.#flushNow();
     this.dcGossip.peerUp(s);
   }
@@ -251,6 +272,7 @@ export class Node {
     }
     this.udp.close(s);
     this.dcGossip.peerDown(s);
+    this.names.peerDown(s);
     this.router.peerDown(s.peer.id);
     this.#flushNow();
   }
@@ -265,6 +287,7 @@ export class Node {
       case FrameType.RouteAnnounce: {
         const routes = peerInput("route announce", () => decodeAnnounce(payload));
         const r = this.router.receiveAnnounce(s.peer.id, routes);
+        this.names.noteRoutes(s.peer.id, routes);
         if (r.rejected > 0) {
           log.debug("{peer}: {n} route(s) refused: {problems}", {
             peer: s.peer.name,
@@ -290,6 +313,12 @@ export class Node {
         return;
       case FrameType.DcChunk:
         peerDc("DC chunk", () => this.dcGossip.onChunk(s, payload));
+        return;
+      case FrameType.NodeInfoRequest:
+        peerNodeInfo("node-info request", () => this.names.onRequest(s, payload));
+        return;
+      case FrameType.NodeInfo:
+        void peerNodeInfo("node info", () => this.names.onInfo(s, payload));
         return;
       case FrameType.UdpChannelRequest:
         peerSyntax("UDP channel request", () => this.udp.onRequest(s, payload));
@@ -349,6 +378,7 @@ export class Node {
     this.#flushing = true;
     try {
       this.#send(this.router.flush().messages);
+      this.names.pump();
     } finally {
       this.#flushing = false;
     }

@@ -4,6 +4,7 @@
  * @module
  */
 import { DcError } from "../dc/mod.ts";
+import { NodeInfoWireError } from "../names/mod.ts";
 import { SessionError } from "../session/mod.ts";
 
 /**
@@ -24,6 +25,15 @@ export function peerDc(what: string, handle: () => void): void {
     handle();
   } catch (e) {
     throw e instanceof DcError ? malformed(what, e) : e;
+  }
+}
+
+/** Runs a node-info handler whose `NodeInfoWireError` means a malformed payload. */
+export function peerNodeInfo<T>(what: string, handle: () => T): T {
+  try {
+    return handle();
+  } catch (e) {
+    throw e instanceof NodeInfoWireError ? malformed(what, e) : e;
   }
 }
 

@@ -15,7 +15,7 @@ import { Node } from "./node.ts";
 import { openVifs } from "./open_vifs.ts";
 import { startTableWriter } from "./table_writer.ts";
 import { formatTable } from "../routing/mod.ts";
-import { dcView, routesView, statusView } from "./views.ts";
+import { dcView, nodesView, routesView, statusView } from "./views.ts";
 import { startHttp } from "./http_start.ts";
 import { loadNodeMetrics } from "./metrics_source.ts";
 import type { HttpServer } from "../http/mod.ts";
@@ -102,6 +102,8 @@ export async function runNode(prepared: PreparedNode, opts: RunNodeOptions): Pro
           return views.status();
         case "routes":
           return views.routes();
+        case "nodes":
+          return nodesView(node);
         case "dc-apply":
           return applyDcRequest(node, prepared.trust, req.dc);
         case "dc":

@@ -134,7 +134,13 @@ export function statusView(node: Node, version: string): Record<string, unknown>
     },
     peers: peerStatus(node),
     routes: node.router.table().length,
-    routeRefusals: node.router.quotaRefusals(),
+    routeRefusals: node.router.quotaRefusals().map((q) => ({
+      ...q,
+      byOrigin: q.byOrigin.map((o) => {
+        const name = o.origin === "other" ? undefined : node.names.book.get(o.origin)?.name;
+        return name === undefined ? o : { ...o, name };
+      }),
+    })),
     dc: dc
       ? {
         signedAt: dc.notBefore.toISOString(),
@@ -156,7 +162,38 @@ export function statusView(node: Node, version: string): Record<string, unknown>
       handshakeFailures: node.sessions.handshakeFailures(),
     },
     dcSync: { ...node.dc.stats, ...node.dcGossip.stats },
+    names: {
+      known: node.names.book.size,
+      maxEntries: node.names.book.maxEntries,
+      wanted: node.names.wanted,
+      ...node.names.stats,
+      book: { ...node.names.book.stats, refused: { ...node.names.book.stats.refused } },
+    },
   };
+}
+
+/** One node of the node book, for `nodes` (and the map: a name for every ID in a path). */
+export interface NodeView {
+  id: string;
+  name: string;
+  /** SHA-256 of the certificate's SubjectPublicKeyInfo, hex (what `revoked_keys` lists). */
+  spkiSha256: string;
+  notAfter: string;
+  external: boolean;
+  /** True for this node itself. */
+  self: boolean;
+}
+
+/** The nodes whose certificates this node verified (itself first), for `nodes`. */
+export function nodesView(node: Node): NodeView[] {
+  return node.names.book.entries().map((e) => ({
+    id: e.id,
+    name: e.name,
+    spkiSha256: e.spkiSha256,
+    notAfter: e.notAfter.toISOString(),
+    external: e.external,
+    self: e.id === node.identity.id,
+  }));
 }
 
 /** `vmesh routes`. */

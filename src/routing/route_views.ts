@@ -7,10 +7,13 @@ import type { PeerId } from "../pki/mod.ts";
 import { comparePrefixes, type Dest } from "./router_state.ts";
 import type { RouteView } from "./table_view.ts";
 
-/** The selected route of every destination, sorted by prefix. */
+/**
+ * The selected route of every destination, sorted by prefix.
+ * @param nameOf a node's name when known (neighbours, and nodes the node book verified)
+ */
 export function routeViews(
   dests: Iterable<Dest>,
-  names: ReadonlyMap<PeerId, string>,
+  nameOf: (id: PeerId) => string | undefined,
   now: number,
 ): RouteView[] {
   const views: RouteView[] = [];
@@ -35,9 +38,9 @@ export function routeViews(
       const c = best.cand;
       views.push({
         ...common,
-        nextHop: { kind: "peer", id: c.peer, name: names.get(c.peer) },
+        nextHop: { kind: "peer", id: c.peer, name: nameOf(c.peer) },
         latencyMs: c.metricUs / 1000,
-        path: c.path.map((h) => ({ id: h.id, name: names.get(h.id), latencyMs: h.latencyMs })),
+        path: c.path.map((h) => ({ id: h.id, name: nameOf(h.id), latencyMs: h.latencyMs })),
       });
     }
   }

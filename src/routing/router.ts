@@ -458,9 +458,30 @@ export class Router {
     return { messages, fibChanged };
   }
 
+  /**
+   * Names of nodes beyond the neighbours (the node sets the node book's lookup), used by
+   * {@link table} for hops whose name the router does not know.
+   */
+  nameOf: ((id: PeerId) => string | undefined) | undefined;
+
   /** The selected routes, sorted by prefix, for `vmesh routes` and table files. */
   table(): RouteView[] {
-    return routeViews(this.#dests.values(), this.#names, this.#o.clock.now());
+    const names = this.#names;
+    const more = this.nameOf;
+    const nameOf = (id: PeerId) => names.get(id) ?? more?.(id);
+    return routeViews(this.#dests.values(), nameOf, this.#o.clock.now());
+  }
+
+  /**
+   * Every node ID in the path of a candidate route (Adj-RIB-In, not only the best routes), and
+   * every neighbour's: the nodes whose names this node may need to show.
+   */
+  nodesInPaths(): Set<PeerId> {
+    const out = new Set<PeerId>(this.#peers.keys());
+    for (const dest of this.#dests.values()) {
+      for (const c of dest.cands.values()) for (const h of c.path) out.add(h.id);
+    }
+    return out;
   }
 
   /**

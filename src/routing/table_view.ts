@@ -8,7 +8,7 @@ import type { DecisionReason } from "./decision.ts";
 /** One hop of a route's path in a view. */
 export interface HopView {
   readonly id: PeerId;
-  /** The node's certificate name, when this node knows it (neighbours). */
+  /** The node's certificate name, when this node knows it (neighbours, nodes in the node book). */
   readonly name?: string;
   readonly latencyMs: number;
 }

@@ -34,6 +34,10 @@ export const FrameType = {
   UdpChannelResponse: 0x25,
   /** Distributed config: one chunk of a DC too large for one frame (defined by the DC layer). */
   DcChunk: 0x26,
+  /** Node names: a request for the certificates of some node IDs (defined by `src/names`). */
+  NodeInfoRequest: 0x27,
+  /** Node names: certificates answering a request (defined by `src/names`). */
+  NodeInfo: 0x28,
 } as const;
 
 /** A frame type value. */
@@ -48,6 +52,8 @@ export const CONTROL_TYPES: ReadonlySet<number> = new Set([
   FrameType.UdpChannelRequest,
   FrameType.UdpChannelResponse,
   FrameType.DcChunk,
+  FrameType.NodeInfoRequest,
+  FrameType.NodeInfo,
 ]);
 
 /** Size of the frame header. */

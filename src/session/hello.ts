@@ -23,6 +23,8 @@ export const Feature = {
   VnetHdr: 1 << 0,
   /** The sender can run the encrypted UDP data channel. */
   UdpChannel: 1 << 1,
+  /** The sender answers node-info requests (`FrameType.NodeInfoRequest`, see `src/names`). */
+  NodeInfo: 1 << 2,
 } as const;
 
 const MAGIC = [0x56, 0x4d, 0x53, 0x48]; // "VMSH"
