@@ -6,7 +6,10 @@
 
 /** Backoff settings (ms). */
 export interface BackoffOptions {
-  /** First delay (default 1000). */
+  /**
+   * First delay (default 100: a first dial refused because the peer is still starting is
+   * retried within 50–100 ms; the doubling reaches the cap after ten failures).
+   */
   initialMs?: number;
   /** Largest delay (default 60000). */
   maxMs?: number;
@@ -36,7 +39,7 @@ export class Backoff {
    * @param random source of [0, 1) numbers (tests inject a fixed one)
    */
   constructor(opts: BackoffOptions = {}, random: () => number = Math.random) {
-    this.#initial = opts.initialMs ?? 1000;
+    this.#initial = opts.initialMs ?? 100;
     this.#max = opts.maxMs ?? 60_000;
     this.#stable = opts.stableMs ?? 30_000;
     this.#random = random;

@@ -1,12 +1,12 @@
 import { assertEquals } from "../../tests/_harness/assert.ts";
 import { Backoff } from "./backoff.ts";
 
-Deno.test("Backoff doubles from 1 s to a 60 s cap with jitter in [0.5, 1]", () => {
+Deno.test("Backoff doubles from 100 ms to a 60 s cap with jitter in [0.5, 1]", () => {
   const top = new Backoff({}, () => 0.999999);
-  const got = Array.from({ length: 9 }, () => Math.round(top.next()));
-  assertEquals(got, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]);
+  const got = Array.from({ length: 12 }, () => Math.round(top.next()));
+  assertEquals(got, [100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 60000, 60000]);
   const bottom = new Backoff({}, () => 0);
-  assertEquals([bottom.next(), bottom.next()], [500, 1000]);
+  assertEquals([bottom.next(), bottom.next()], [50, 100]);
 });
 
 Deno.test("Backoff resets only after a session that stayed up long enough", () => {
