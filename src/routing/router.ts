@@ -88,7 +88,7 @@ import { updateHold } from "./route_hold.ts";
 import { routeViews } from "./route_views.ts";
 import { SharedHops } from "./shared_hops.ts";
 import { PeerQuota, type QuotaRefusals } from "./route_quota.ts";
-import { SourceTable } from "./source_table.ts";
+import { type SourcePrefix, SourceTable } from "./source_table.ts";
 import type { RouteView } from "./table_view.ts";
 
 export type { FlushResult, PeerInfo, PeerMessages, QuotaRefusals, ReceiveResult, RouterOptions };
@@ -524,9 +524,9 @@ export class Router {
   #syncSources(): void {
     const dirty = this.#sourceDirty;
     if (dirty.size === 0) return;
-    if (dirty.size > 64 + this.sources.size / 16) {
+    if (this.sources.size === 0 && dirty.size > 64) {
       this.sources.rebuild(this.#sourcePrefixes());
-    } else {
+    } else if (dirty.size <= 64) {
       for (const [key, prefix] of dirty) {
         const d = this.#dests.get(key);
         this.sources.update(
@@ -535,6 +535,17 @@ export class Router {
           d?.local !== undefined,
         );
       }
+    } else {
+      const changes: SourcePrefix[] = [];
+      for (const [key, prefix] of dirty) {
+        const d = this.#dests.get(key);
+        changes.push({
+          prefix,
+          peers: d === undefined ? [] : feasiblePeers(d),
+          own: d?.local !== undefined,
+        });
+      }
+      this.sources.updateMany(changes);
     }
     dirty.clear();
   }

@@ -129,6 +129,68 @@ export class SourceTable {
   }
 
   /**
+   * Applies a batch of changes (as {@link SourceTable.update} each) in one pass: the sorted
+   * batch is merged into the sorted order (O(n + d log d) instead of one O(n) array splice per
+   * prefix), then the entries inside each changed prefix are recomputed.
+   */
+  updateMany(changes: Iterable<SourcePrefix>): void {
+    const added: Node[] = [];
+    const removed = new Set<Node>();
+    const touched: Ipv6Prefix[] = [];
+    for (const c of changes) {
+      const key = keyOf(c.prefix.addr, c.prefix.len);
+      const set = new Set(c.peers);
+      const remove = set.size === 0 && !c.own;
+      const node = this.#nodes.get(key);
+      if (node === undefined) {
+        if (remove) continue;
+        const fresh: Node = {
+          prefix: { addr: c.prefix.addr.slice(), len: c.prefix.len },
+          peers: set,
+          own: c.own,
+          entry: EMPTY,
+        };
+        this.#nodes.set(key, fresh);
+        this.#lens[c.prefix.len]++;
+        added.push(fresh);
+        touched.push(fresh.prefix);
+      } else if (remove) {
+        this.#nodes.delete(key);
+        this.#lens[c.prefix.len]--;
+        this.#fib.delete(node.prefix);
+        removed.add(node);
+        touched.push(node.prefix);
+      } else {
+        node.peers = set;
+        node.own = c.own;
+        touched.push(node.prefix);
+      }
+    }
+    if (added.length > 0 || removed.size > 0) {
+      added.sort((a, b) => comparePrefixes(a.prefix, b.prefix));
+      const old = this.#order;
+      const order: Node[] = [];
+      let j = 0;
+      for (const node of old) {
+        if (removed.has(node)) continue;
+        while (j < added.length && comparePrefixes(added[j].prefix, node.prefix) < 0) {
+          order.push(added[j++]);
+        }
+        order.push(node);
+      }
+      while (j < added.length) order.push(added[j++]);
+      this.#order = order;
+    }
+    touched.sort(comparePrefixes);
+    for (const p of touched) {
+      const at = this.#position(p);
+      const here = at < this.#order.length &&
+        this.#nodes.get(keyOf(p.addr, p.len)) === this.#order[at];
+      this.#recomputeFrom(at, p, this.#parentOf(p)?.entry ?? EMPTY, here);
+    }
+  }
+
+  /**
    * Builds a new table from every prefix the router knows and swaps it in (for a first table
    * or a large batch of changes). O(n log n); entries share their peer sets where they can.
    */

@@ -117,3 +117,46 @@ Deno.test("SourceTable in loose mode accepts a source any peer has a route for, 
   assertEquals(at(t, "fd00:9::1", C), "unfeasible"); // nobody has a route for it
   assertEquals(at(t, "2001:db8::1", C), "unfeasible");
 });
+
+Deno.test("SourceTable.updateMany() in random batches answers as a rebuild from the same prefixes", () => {
+  let seed = 11;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  const peers = [B, C, D];
+  const state = new Map<
+    string,
+    { prefix: ReturnType<typeof parsePrefix>; peers: string[]; own: boolean }
+  >();
+  const t = new SourceTable();
+  const lens = [0, 16, 24, 32, 40, 48, 64];
+  for (let batch = 0; batch < 40; batch++) {
+    const changes = new Map<
+      string,
+      { prefix: ReturnType<typeof parsePrefix>; peers: string[]; own: boolean }
+    >();
+    for (let k = 1 + rnd(60); k > 0; k--) {
+      const len = lens[rnd(lens.length)];
+      const addr = new Uint8Array(16);
+      addr[0] = 0xfd;
+      for (let b = 1; b < 6; b++) addr[b] = rnd(b === 2 || b === 5 ? 3 : 2);
+      const prefix = parsePrefix(
+        `${formatPrefix({ addr, len: 128 }).replace("/128", "")}/${len}`,
+        true,
+      );
+      // A third of the changes remove the prefix (no peers, not own).
+      const ps = rnd(3) === 0 ? [] : peers.filter(() => rnd(3) === 0);
+      const own = ps.length > 0 && rnd(12) === 0;
+      changes.set(formatPrefix(prefix), { prefix, peers: ps, own });
+    }
+    for (const [k, c] of changes) state.set(k, c);
+    t.updateMany(changes.values());
+    const ref = new SourceTable();
+    ref.rebuild(state.values());
+    assertEquals(t.size, ref.size);
+    for (let i = 0; i < 300; i++) {
+      const addr = new Uint8Array(16);
+      addr[0] = 0xfd;
+      for (let b = 1; b < 8; b++) addr[b] = rnd(4);
+      for (const p of peers) assertEquals(t.checkAddress(addr, p), ref.checkAddress(addr, p));
+    }
+  }
+});
