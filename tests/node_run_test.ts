@@ -29,6 +29,7 @@ Deno.test("runNode with a bad --initial-dc still runs and serves status, routes 
         "dc",
         "dcSync",
         "forwarding",
+        "names",
         "node",
         "peers",
         "routeRefusals",
