@@ -19,7 +19,8 @@
  * 1 MiB, chunks in order with every slice of exactly the right size and the same header, the
  * whole finished within {@link DC_TRANSFER_TIMEOUT_MS}, and the SHA-256 checked before the
  * DC goes to signature verification. Any violation is a protocol error: the caller closes that
- * one session.
+ * one session. The caller may also decline a transfer when it starts (a budget over all
+ * sessions): the reassembler then follows it with the same checks but keeps none of its bytes.
  * @module
  */
 import { createHash } from "node:crypto";
@@ -70,7 +71,8 @@ interface Transfer {
   readonly count: number;
   readonly hash: Uint8Array;
   readonly startedAt: number;
-  readonly buf: Uint8Array;
+  /** Undefined while skipping a transfer the caller declined. */
+  readonly buf: Uint8Array | undefined;
   next: number;
 }
 
@@ -107,6 +109,11 @@ export class DcReassembler {
     return this.#t !== undefined;
   }
 
+  /** Bytes held for the transfer under way (0 when idle or skipping a declined transfer). */
+  get holding(): number {
+    return this.#t?.buf?.length ?? 0;
+  }
+
   /** Whether the transfer under way has taken longer than the timeout. */
   timedOut(): boolean {
     return this.#t !== undefined && this.#now() - this.#t.startedAt > this.#timeoutMs;
@@ -119,19 +126,21 @@ export class DcReassembler {
 
   /**
    * Takes one chunk payload.
+   * @param admit asked once, at a transfer's first chunk, with its total length: false skips
+   *   the transfer (its chunks are still checked, none is kept, nothing is returned)
    * @returns the whole DC after its last chunk (its SHA-256 checked), else undefined
    * @throws {DcError} "bad_transfer" on any violation; the transfer is then dropped
    */
-  push(payload: Uint8Array): Uint8Array | undefined {
+  push(payload: Uint8Array, admit?: (total: number) => boolean): Uint8Array | undefined {
     try {
-      return this.#push(payload);
+      return this.#push(payload, admit);
     } catch (e) {
       this.#t = undefined;
       throw e;
     }
   }
 
-  #push(payload: Uint8Array): Uint8Array | undefined {
+  #push(payload: Uint8Array, admit?: (total: number) => boolean): Uint8Array | undefined {
     if (payload.length <= DC_CHUNK_HEADER_LEN) {
       throw bad(`a chunk of ${payload.length} bytes is shorter than its header plus data`);
     }
@@ -154,7 +163,7 @@ export class DcReassembler {
         count,
         hash: hash.slice(),
         startedAt: this.#now(),
-        buf: new Uint8Array(total),
+        buf: admit === undefined || admit(total) ? new Uint8Array(total) : undefined,
         next: 0,
       };
       this.#t = t;
@@ -172,10 +181,11 @@ export class DcReassembler {
     if (data.length !== want) {
       throw bad(`chunk ${index} carries ${data.length} bytes, expected ${want}`);
     }
-    t.buf.set(data, index * DC_CHUNK_DATA_LEN);
+    t.buf?.set(data, index * DC_CHUNK_DATA_LEN);
     t.next++;
     if (t.next < count) return undefined;
     this.#t = undefined;
+    if (t.buf === undefined) return undefined;
     if (!equal(sha256(t.buf), t.hash)) {
       throw bad("the SHA-256 of the reassembled DC differs from the one announced");
     }

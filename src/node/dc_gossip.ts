@@ -10,11 +10,14 @@
  *
  * Hostile input: a malformed offer or a chunk that breaks the transfer rules throws (the node
  * closes that session); a transfer left unfinished is found by {@link DcGossip.tick} and closes
- * that session. A DC that fails verification is only counted (`DcSync`).
+ * that session. Chunked transfers under way hold at most {@link DC_REASSEMBLY_BUDGET} bytes
+ * over all sessions together: a transfer that starts beyond it is followed but not kept (the
+ * peer sends that DC again on a later offer), so peers that each start a 1 MiB transfer cannot
+ * add up to more. A DC that fails verification is only counted (`DcSync`).
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { DcReassembler, decodeDcOffer, encodeDcChunks, isNewer } from "../dc/mod.ts";
+import { DcReassembler, decodeDcOffer, encodeDcChunks, isNewer, MAX_DC_BYTES } from "../dc/mod.ts";
 import { FrameType, MAX_FRAME_PAYLOAD } from "../session/mod.ts";
 import type { DcSync, DcVersion } from "./dc_sync.ts";
 
@@ -22,6 +25,9 @@ const log = getLogger(["vmesh", "dc"]);
 
 /** A peer's offers get the same DC again at most this often. */
 export const DC_RESEND_MS = 60_000;
+
+/** Bytes that chunked DC transfers under way may hold, over all sessions (four 1 MiB DCs). */
+export const DC_REASSEMBLY_BUDGET = 4 * MAX_DC_BYTES;
 
 /** What the DC protocol needs of a session (a `Session` is one). */
 export interface DcPeer {
@@ -43,13 +49,28 @@ export class DcGossip<T extends DcVersion> {
   readonly #peers = new Map<DcPeer, PeerState>();
   #chunks: { raw: Uint8Array; chunks: Uint8Array[] } | undefined;
   /** Counters. */
-  readonly stats = { chunkedSent: 0, chunkedReceived: 0, transferErrors: 0 };
+  readonly stats = { chunkedSent: 0, chunkedReceived: 0, transferErrors: 0, transfersDeclined: 0 };
+  readonly #budget: number;
 
   /**
    * @param sync the node's DC state
    * @param now monotonic milliseconds (the node's clock)
+   * @param budget bytes chunked transfers may hold over all sessions (tests)
    */
-  constructor(private readonly sync: DcSync<T>, private readonly now: () => number) {}
+  constructor(
+    private readonly sync: DcSync<T>,
+    private readonly now: () => number,
+    budget: number = DC_REASSEMBLY_BUDGET,
+  ) {
+    this.#budget = budget;
+  }
+
+  /** Bytes the chunked transfers under way hold, over all sessions. */
+  holding(): number {
+    let held = 0;
+    for (const st of this.#peers.values()) held += st.assembly.holding;
+    return held;
+  }
 
   /** A session came up: offer our DC. */
   peerUp(p: DcPeer): void {
@@ -90,7 +111,7 @@ export class DcGossip<T extends DcVersion> {
   onChunk(p: DcPeer, payload: Uint8Array): void {
     let whole: Uint8Array | undefined;
     try {
-      whole = this.#state(p).assembly.push(payload);
+      whole = this.#state(p).assembly.push(payload, (total) => this.#admit(p, total));
     } catch (e) {
       this.stats.transferErrors++;
       throw e;
@@ -116,6 +137,19 @@ export class DcGossip<T extends DcVersion> {
       log.warn("{peer} did not finish a DC transfer in time, closing", { peer: p.peer.name });
       p.close("DC transfer not finished in time", "malformed-frame");
     }
+  }
+
+  /** Whether a transfer of `total` bytes from `p` fits the budget with the others under way. */
+  #admit(p: DcPeer, total: number): boolean {
+    const held = this.holding();
+    if (held + total <= this.#budget) return true;
+    this.stats.transfersDeclined++;
+    log.warn(
+      "not keeping a {total}-byte DC transfer from {peer}: transfers under way hold {held} bytes " +
+        "(at most {budget}); its next offer brings it again",
+      { total, peer: p.peer.name, held, budget: this.#budget },
+    );
+    return false;
   }
 
   #state(p: DcPeer): PeerState {

@@ -4,13 +4,14 @@ import { makeTestPki } from "../../tests/_harness/pki.ts";
 import {
   DC_TRANSFER_TIMEOUT_MS,
   encodeDcChunks,
+  MAX_DC_BYTES,
   signDc,
   type VerifiedDc,
   verifyDc,
 } from "../dc/mod.ts";
 import { ManualClock } from "../clock/mod.ts";
 import { FrameType } from "../session/mod.ts";
-import { DcGossip, type DcPeer } from "./dc_gossip.ts";
+import { DC_REASSEMBLY_BUDGET, DcGossip, type DcPeer } from "./dc_gossip.ts";
 import { DcSync } from "./dc_sync.ts";
 
 const pki = await makeTestPki();
@@ -164,5 +165,43 @@ Deno.test("a peer that never finishes a chunked transfer has its session closed,
   assertEquals(honest.closed, undefined);
   assertEquals(b.gossip.stats.transferErrors, 1);
   assert(b.sync.current === undefined);
+  for (const n of [b, elsewhere]) await Deno.remove(n.dir, { recursive: true });
+});
+
+Deno.test("peers that each start a 1 MiB chunked transfer hold at most the budget together, and a declined one is followed, not kept", async () => {
+  const clock = new ManualClock();
+  const b = await testNode("b.vnet.test", clock);
+  const elsewhere = await testNode("z.vnet.test");
+  // Junk of exactly 1 MiB: chunk 0 makes the reassembler allocate the whole DC.
+  const junk = encodeDcChunks(new Uint8Array(MAX_DC_BYTES).fill(7));
+  const peers: FakePeer[] = [];
+  for (let i = 0; i < 6; i++) {
+    const p: FakePeer = new FakePeer({ name: `m${i}.vnet.test` }, elsewhere, () => p);
+    b.gossip.peerUp(p);
+    b.gossip.onChunk(p, junk[0]);
+    peers.push(p);
+  }
+  assertEquals(b.gossip.holding(), DC_REASSEMBLY_BUDGET, "four transfers kept, not six");
+  assertEquals(b.gossip.stats.transfersDeclined, 2);
+  // A declined transfer is still checked chunk by chunk and ends without a DC or an error.
+  for (const c of junk.slice(1)) b.gossip.onChunk(peers[5], c);
+  assertEquals(peers.map((p) => p.closed), peers.map(() => undefined));
+  assertEquals(b.gossip.stats.transferErrors, 0);
+  assertEquals(b.gossip.stats.chunkedReceived, 0);
+  let refused = "";
+  try {
+    b.gossip.onChunk(peers[4], junk[2]); // out of order, declined or not
+  } catch (e) {
+    refused = String(e);
+  }
+  assert(refused.includes("expected 1"), refused);
+  // When a kept transfer's session ends, its bytes go back to the budget: a real DC then fits.
+  b.gossip.peerDown(peers[0]);
+  const raw = await sign(bigWhitelist(3000), new Date(Date.now() - 60_000));
+  const honest: FakePeer = new FakePeer({ name: "c.vnet.test" }, elsewhere, () => honest);
+  b.gossip.peerUp(honest);
+  for (const c of encodeDcChunks(raw)) b.gossip.onChunk(honest, c);
+  await settle(() => b.sync.current !== undefined, "B to take the honest DC");
+  assertBytes(b.sync.current!.raw, raw);
   for (const n of [b, elsewhere]) await Deno.remove(n.dir, { recursive: true });
 });
