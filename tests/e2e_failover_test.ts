@@ -86,9 +86,9 @@ const diamond = {
 };
 
 await e2eTest(
-  "traffic A→D moves to the other side of a diamond within 0.2 s of a kill -9",
+  "traffic A→D moves to the other side of a diamond within 0.5 s of a kill -9",
   async () => {
-    await withMesh({ ...diamond, label: "kill" }, (mesh) => failover(mesh, "SIGKILL", 0.2));
+    await withMesh({ ...diamond, label: "kill" }, (mesh) => failover(mesh, "SIGKILL", 0.5));
   },
 );
 

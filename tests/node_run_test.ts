@@ -68,6 +68,7 @@ Deno.test("runNode with a bad --initial-dc still runs and serves status, routes 
         chunkedSent: 0,
         chunkedReceived: 0,
         transferErrors: 0,
+        transfersDeclined: 0,
       });
 
       const routes = await controlRequest(a.socket, "routes") as Record<string, any>[];
