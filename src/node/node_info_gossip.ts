@@ -27,6 +27,7 @@
 import { getLogger } from "@logtape/logtape";
 import { type Clock, RateLimit } from "../clock/mod.ts";
 import {
+  type AdmitResult,
   decodeNodeInfo,
   decodeNodeInfoRequest,
   encodeNodeInfo,
@@ -110,6 +111,8 @@ export class NodeInfoGossip {
     learned: 0,
     refused: 0,
     wantsFull: 0,
+    /** Certificate checks that threw instead of refusing (a bug; logged as errors). */
+    checkErrors: 0,
   };
 
   /**
@@ -132,14 +135,26 @@ export class NodeInfoGossip {
     return this.#wants.size;
   }
 
-  /** A session came up. */
+  /**
+   * A session came up. A session that replaces one with the same peer (the session manager
+   * reports no `peerDown` for the one it replaced) takes over its wants; what was asked on the
+   * old session and not answered is due again at once.
+   */
   peerUp(s: InfoPeer): void {
+    const old = this.#peers.get(s.peer.id);
+    if (old !== undefined) {
+      for (const id of old.outstanding.keys()) {
+        const w = this.#wants.get(id);
+        if (w !== undefined && w.from === s.peer.id) w.dueAt = 0;
+      }
+      this.#due = true;
+    }
     this.#peers.set(s.peer.id, {
       session: s,
       outstanding: new Map(),
       ask: new RateLimit(this.#clock, ASK_PER_SECOND, ASK_BURST),
       answer: new RateLimit(this.#clock, ANSWER_PER_SECOND, ANSWER_BURST),
-      wants: 0,
+      wants: old?.wants ?? 0,
     });
   }
 
@@ -295,7 +310,20 @@ export class NodeInfoGossip {
   }
 
   async #admit(s: InfoPeer, id: PeerId, der: Uint8Array): Promise<void> {
-    const r = await this.#book.admit(id, der);
+    let r: AdmitResult;
+    try {
+      r = await this.#book.admit(id, der);
+    } catch (e) {
+      // Not a refusal the PKI foresaw (those are results): a bug, not the peer's fault. The
+      // node runs onInfo in the background, so a rejection here would end the process.
+      this.stats.checkErrors++;
+      log.error("checking the node certificate for {id} from {peer} failed: {error}", {
+        id,
+        peer: s.peer.name,
+        error: e,
+      });
+      r = { ok: false, reason: "malformed", message: String(e) };
+    }
     const w = this.#wants.get(id);
     if (r.ok) {
       if (r.added) this.stats.learned++;
