@@ -405,3 +405,35 @@ Deno.test("NodeInfoGossip: a session that replaces another with the same peer as
   assertEquals(ga.book.get(c.id)?.name, "c.vnet.test");
   assertEquals(ga.wanted, 0);
 });
+
+Deno.test("NodeInfoGossip: a certificate unknown when asked is sent on as soon as the answering node learns it", async () => {
+  const clock = new ManualClock();
+  const [ga, gb, gc] = [gossipOf(a, clock), gossipOf(b, clock), gossipOf(c, clock)];
+  assert((await gc.book.admit(d.id, d.certDer)).ok);
+  const ab = { gossip: ga, toPeer: new FakeSession(peerOf(b)) };
+  const ba = { gossip: gb, toPeer: new FakeSession(peerOf(a)) };
+  const bc = { gossip: gb, toPeer: new FakeSession(peerOf(c)) };
+  const cb = { gossip: gc, toPeer: new FakeSession(peerOf(b)) };
+  ga.peerUp(ab.toPeer);
+  gb.peerUp(ba.toPeer);
+  gb.peerUp(bc.toPeer);
+  gc.peerUp(cb.toPeer);
+  // C announced [c, d] to B, B announced [b, c, d] to A; B's request to C is not answered yet.
+  gb.noteRoutes(c.id, [route(4, c.id, d.id)]);
+  gb.pump();
+  ga.noteRoutes(b.id, [route(4, b.id, c.id, d.id)]);
+  ga.pump();
+  await relay(ab, ba);
+  assertEquals(ga.stats.unknownAnswers, 2, "B knew neither C nor D yet");
+  await relay(bc, cb); // B learns C and D, and sends both on to A at once
+  assertEquals(gb.stats.deferredSent, 2);
+  for (const f of ba.toPeer.take()) await ga.onInfo(ab.toPeer, f.payload);
+  assertEquals(ga.stats.deferredReceived, 2);
+  assertEquals(ga.book.get(d.id)?.name, "d.vnet.test");
+  assertEquals(ga.book.get(c.id)?.name, "c.vnet.test");
+  assertEquals(ga.wanted, 0);
+  assertEquals(clock.now(), 0, "without waiting for the retry");
+  // Sent once: a second learning of D sends nothing.
+  await gb.onInfo(bc.toPeer, encodeNodeInfo([{ id: d.id, der: d.certDer }])[0]);
+  assertEquals(ba.toPeer.sent.length, 0);
+});
