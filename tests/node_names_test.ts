@@ -6,7 +6,7 @@
  * and sends unsolicited certificates gets nothing into the node book and keeps its session; a
  * malformed node-info frame closes its session only.
  */
-import { assert, assertEquals, assertStringIncludes } from "./_harness/assert.ts";
+import { assert, assertEquals } from "./_harness/assert.ts";
 import { run } from "./_harness/command.ts";
 import { NodeMesh, runInProcess, waitUntil } from "./_harness/node_harness.ts";
 import { REPO_ROOT, vmeshArgv } from "./_harness/vmesh_cli.ts";
