@@ -8,7 +8,12 @@ const broken = new URL("./_broken_targets.ts", import.meta.url).href;
 const opts = { perInputMs: 2000, maxHeapGrowthMb: 512 };
 
 /** Inputs per target: a fixed amount of work (a time budget shrinks on a loaded machine). */
-const BUDGET: Record<string, number> = { dc_verify: 300, certificate: 1500, dc_content: 1500 };
+const BUDGET: Record<string, number> = {
+  dc_verify: 300,
+  certificate: 1500,
+  dc_content: 1500,
+  node_info: 1500,
+};
 
 Deno.test("every fuzz target takes a short run of mutated inputs without a finding", async () => {
   const seed = Date.now() >>> 0;

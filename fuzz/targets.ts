@@ -24,6 +24,7 @@ export const TARGETS: readonly TargetRef[] = [
   { name: "udp_datagram", module: here("./udp_target.ts"), exportName: "udpDatagramTarget" },
   { name: "udp_setup", module: here("./udp_target.ts"), exportName: "udpSetupTarget" },
   { name: "certificate", module: here("./certificate_target.ts"), exportName: "certificateTarget" },
+  { name: "node_info", module: here("./node_info_target.ts"), exportName: "nodeInfoTarget" },
   { name: "control", module: here("./control_target.ts"), exportName: "controlTarget" },
   { name: "config", module: here("./config_target.ts"), exportName: "configTarget" },
   { name: "forwarder", module: here("./forwarder_target.ts"), exportName: "forwarderTarget" },

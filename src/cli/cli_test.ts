@@ -49,6 +49,7 @@ Deno.test("vmesh: usage, help, version and unknown commands", async () => {
         "run",
         "status",
         "routes",
+        "nodes",
         "dc current",
         "dc apply",
         "cert ca",

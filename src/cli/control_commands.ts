@@ -1,10 +1,10 @@
 /**
- * `vmesh status`, `vmesh routes`, `vmesh dc current`: read a running node through its control
- * socket; `vmesh dc apply` hands it a signed DC. The socket is found with `--control <socket>` or `--config <path>` (its `control_socket`).
+ * `vmesh status`, `vmesh routes`, `vmesh nodes`, `vmesh dc current`: read a running node through
+ * its control socket; `vmesh dc apply` hands it a signed DC. The socket is found with `--control <socket>` or `--config <path>` (its `control_socket`).
  * @module
  */
 import { CONFIG_DEFAULTS, ConfigError, loadNodeConfig } from "../config/mod.ts";
-import { ControlError, controlRequest, type PeerStatus } from "../node/mod.ts";
+import { ControlError, controlRequest, type NodeView, type PeerStatus } from "../node/mod.ts";
 import { formatTable, type RouteView } from "../routing/mod.ts";
 import { MAX_DC_BYTES } from "../dc/mod.ts";
 import { CliFailure, type Command, Exit, help, parse, UsageError } from "./common.ts";
@@ -151,7 +151,8 @@ export const routes: Command = {
   help: `Usage: vmesh routes [--control <socket> | --config <path>] [--json]
 
 Shows the best route per prefix: next hop, total latency, path, age, and the decision rule
-that chose it.
+that chose it. Each hop of a path is shown by its verified name (see vmesh nodes), or by its
+short node ID while its certificate is not known here.
 
 ${WHERE}`,
   async run(args) {
@@ -159,6 +160,43 @@ ${WHERE}`,
     if ("help" in r) return r.help!;
     const views = r.result as RouteView[];
     console.log(r.json ? JSON.stringify(views, null, 2) : formatTable(views));
+    return Exit.ok;
+  },
+};
+
+/** Text form of `vmesh nodes`: one verified node a line, this node first. */
+export function formatNodes(nodes: readonly NodeView[]): string {
+  const rows = [["NAME", "ID", "KEY SHA-256", "EXPIRES", "KIND"]];
+  for (const n of nodes) {
+    rows.push([
+      n.name,
+      n.id.slice(0, 16) + "…",
+      n.spkiSha256.slice(0, 16) + "…",
+      n.notAfter.replace(/\.\d{3}Z$/, "Z"),
+      n.self ? "self" : n.external ? "external" : "node",
+    ]);
+  }
+  return table(rows);
+}
+
+/** `vmesh nodes`. */
+export const nodes: Command = {
+  name: "nodes",
+  summary: "show the nodes whose names a running node verified",
+  help: `Usage: vmesh nodes [--control <socket> | --config <path>] [--json]
+
+Shows the node book: every node whose certificate this node verified (itself, its neighbours
+and the nodes in its routes' paths, learned from its neighbours), with name, node ID, key
+fingerprint (SHA-256 of the SubjectPublicKeyInfo, as revoked_keys lists it), expiry and kind
+(self, node of our CA, pinned external). --json prints the full IDs and fingerprints. A hop
+missing here is shown by its short ID in vmesh routes.
+
+${WHERE}`,
+  async run(args) {
+    const r = await ask(args, this, "nodes");
+    if ("help" in r) return r.help!;
+    const views = r.result as NodeView[];
+    console.log(r.json ? JSON.stringify(views, null, 2) : formatNodes(views));
     return Exit.ok;
   },
 };

@@ -1,5 +1,5 @@
 /**
- * The command line: one file per subcommand (`run`, `status`, `routes`, `dc show`,
+ * The command line: one file per subcommand (`run`, `status`, `routes`, `nodes`, `dc show`,
  * `dc current`, `dc apply`, `cert ca`, `cert node`, `sign`, `version`), each a {@link Command} that parses
  * its own flags (Go-style single-dash flags accepted) and returns an exit code. Only `main.ts`
  * imports it; nothing in `src/` does.
@@ -7,7 +7,7 @@
  */
 export { certCa, certNode } from "./cert.ts";
 export { CliFailure, type Command, Exit, UsageError } from "./common.ts";
-export { dcApply, dcCurrent, routes, status } from "./control_commands.ts";
+export { dcApply, dcCurrent, nodes, routes, status } from "./control_commands.ts";
 export { dcShow } from "./dc.ts";
 export { run, type RunOptions } from "./run.ts";
 export { sign } from "./sign.ts";

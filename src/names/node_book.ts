@@ -6,7 +6,9 @@
  * constraints, or a certificate pinned here byte for byte; both validity windows; the node
  * role) and then requires that its ID (the SHA-256 of its canonical DER, as in route paths)
  * equals the ID it was offered for. A certificate under this node's own name with another ID is
- * refused, as a session with it would be. The book holds this node's own entry from the start.
+ * refused, as a session with it would be, and so is a CN that is not a node name (DNS-like
+ * labels: it is shown in `vmesh routes` and on the map). The book holds this node's own entry
+ * from the start.
  *
  * Bounds: at most `maxEntries` entries (default {@link DEFAULT_MAX_NODE_ENTRIES}); a full book
  * makes room only by evicting an entry that no route path uses. {@link NodeBook.sweep} (the node
@@ -22,6 +24,7 @@ import { createHash } from "node:crypto";
 import { sameName } from "../net/mod.ts";
 import {
   CertificateError,
+  isValidNodeName,
   type NodeIdentity,
   parseCertificate,
   type PeerId,
@@ -183,6 +186,15 @@ export class NodeBook {
         now: this.#wallNow(),
         localDomain: this.#o.identity.domain,
       });
+      if (!isValidNodeName(peer.name)) {
+        // The session shows a neighbour's name only after the operator configured it; a name
+        // from the book reaches `vmesh routes` and the map unseen, so it must be a node name
+        // (no spaces, no control characters), as this node's own must be.
+        return this.#refused(
+          "no_name",
+          `the certificate's CN ${JSON.stringify(peer.name)} is not a node name`,
+        );
+      }
       if (peer.id !== id) {
         return this.#refused(
           "id_mismatch",

@@ -3,6 +3,7 @@ import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
 import { makeTestPki, type TestPki } from "../../tests/_harness/pki.ts";
+import { issueCertificate, peerIdOf } from "../pki/mod.ts";
 import { type AdmitResult, NodeBook, type NodeBookOptions } from "./node_book.ts";
 
 const DAY = 86_400_000;
@@ -66,6 +67,28 @@ Deno.test("NodeBook refuses garbage DER, a hash that is not the claimed ID, fore
   for (const [id, der, reason] of cases) assertEquals(refusal(await b.admit(id, der)), reason);
   assertEquals(b.size, 1, "nothing refused entered the book");
   assertEquals(b.stats.refused, { malformed: 2, id_mismatch: 1, not_issued_by_ca: 1, expired: 1 });
+});
+
+Deno.test("NodeBook refuses a certificate of our CA whose CN is not a node name (escapes, spaces)", async () => {
+  const { p, book: b } = await book();
+  for (const cn of ["evil\u001b[2J.vnet.test", "two words.vnet.test", "nodot"]) {
+    const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+      "sign",
+      "verify",
+    ]) as CryptoKeyPair;
+    const der = await issueCertificate({
+      caCertPem: p.ca.certPem,
+      caKeyPem: p.ca.keyPem,
+      publicKey: keys.publicKey,
+      cn,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + DAY),
+      extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
+    });
+    const r = await b.admit(await peerIdOf(der), der);
+    assertEquals(refusal(r), "no_name", cn);
+  }
+  assertEquals(b.size, 1);
 });
 
 Deno.test("NodeBook accepts a pinned external only where it is pinned, and never our own name", async () => {

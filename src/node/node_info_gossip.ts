@@ -13,8 +13,12 @@
  *   a certificate per ID, or an empty entry for a node it does not know (yet). It answers at
  *   most {@link ANSWER_PER_SECOND} requests a second per session (bursts of
  *   {@link ANSWER_BURST}); further requests are ignored and counted.
- * - Only entries for IDs outstanding at that peer are looked at; anything else is counted as
- *   unsolicited and dropped unread. Each certificate goes through {@link NodeBook.admit}
+ * - An ID answered as unknown that the answering node is asking about itself is *deferred*: once
+ *   it learns that certificate it sends it on at once (a `NodeInfo` frame of one entry), so a
+ *   name crosses a chain at the speed of the requests, not of the retry backoff. At most
+ *   {@link MAX_DEFERRED_PER_PEER} per peer.
+ * - Only entries for IDs outstanding at that peer, or wanted from it (a deferred answer), are
+ *   looked at; anything else is counted as unsolicited and dropped unread. Each certificate goes through {@link NodeBook.admit}
  *   (checked as a peer's certificate; its ID must be the one asked for). An unknown or refused
  *   ID is asked again later with exponential backoff (from 1 s, resp. 60 s, up to 10 min); an
  *   unanswered one after {@link REQUEST_TIMEOUT_MS}.
@@ -27,6 +31,7 @@
 import { getLogger } from "@logtape/logtape";
 import { type Clock, RateLimit } from "../clock/mod.ts";
 import {
+  type AdmitResult,
   decodeNodeInfo,
   decodeNodeInfoRequest,
   encodeNodeInfo,
@@ -62,6 +67,8 @@ export const ASK_BURST = 32;
 export const ANSWER_PER_SECOND = 8;
 /** Burst of requests answered per peer. */
 export const ANSWER_BURST = 64;
+/** Cap on IDs a peer asked for that this node will send on once it learns them. */
+export const MAX_DEFERRED_PER_PEER = 256;
 
 /** What the protocol needs of a session (a `Session` is one). */
 export interface InfoPeer {
@@ -77,6 +84,8 @@ interface PeerState {
   readonly session: InfoPeer;
   /** IDs asked of this peer and not answered yet, with when they were asked. */
   readonly outstanding: Map<PeerId, number>;
+  /** IDs the peer asked for, unknown here then, that this node is asking about itself. */
+  readonly deferred: Set<PeerId>;
   readonly ask: RateLimit;
   readonly answer: RateLimit;
   wants: number;
@@ -110,6 +119,10 @@ export class NodeInfoGossip {
     learned: 0,
     refused: 0,
     wantsFull: 0,
+    deferredSent: 0,
+    deferredReceived: 0,
+    /** Certificate checks that threw instead of refusing (a bug; logged as errors). */
+    checkErrors: 0,
   };
 
   /**
@@ -132,14 +145,27 @@ export class NodeInfoGossip {
     return this.#wants.size;
   }
 
-  /** A session came up. */
+  /**
+   * A session came up. A session that replaces one with the same peer (the session manager
+   * reports no `peerDown` for the one it replaced) takes over its wants; what was asked on the
+   * old session and not answered is due again at once.
+   */
   peerUp(s: InfoPeer): void {
+    const old = this.#peers.get(s.peer.id);
+    if (old !== undefined) {
+      for (const id of old.outstanding.keys()) {
+        const w = this.#wants.get(id);
+        if (w !== undefined && w.from === s.peer.id) w.dueAt = 0;
+      }
+      this.#due = true;
+    }
     this.#peers.set(s.peer.id, {
       session: s,
       outstanding: new Map(),
+      deferred: old?.deferred ?? new Set(),
       ask: new RateLimit(this.#clock, ASK_PER_SECOND, ASK_BURST),
       answer: new RateLimit(this.#clock, ANSWER_PER_SECOND, ANSWER_BURST),
-      wants: 0,
+      wants: old?.wants ?? 0,
     });
   }
 
@@ -224,6 +250,9 @@ export class NodeInfoGossip {
     }
     const entries: NodeInfoEntry[] = ids.map((id) => {
       const der = this.#book.get(id)?.der;
+      if (der === undefined && this.#wants.has(id) && st.deferred.size < MAX_DEFERRED_PER_PEER) {
+        st.deferred.add(id);
+      }
       // A certificate over the wire cap (possible only for our own or a pinned one) stays home.
       return { id, der: der !== undefined && der.length <= MAX_NODE_CERT_BYTES ? der : undefined };
     });
@@ -246,13 +275,20 @@ export class NodeInfoGossip {
     if (st === undefined || st.session !== s) return Promise.resolve();
     const checks: Promise<void>[] = [];
     for (const e of entries) {
+      const w = this.#wants.get(e.id);
       if (!st.outstanding.delete(e.id)) {
-        this.stats.unsolicited++;
-        continue;
+        // A deferred answer: a certificate for an ID wanted from this peer and not in flight.
+        const deferred = e.der !== undefined && w !== undefined && w.from === s.peer.id &&
+          w.dueAt !== Infinity;
+        if (!deferred) {
+          this.stats.unsolicited++;
+          continue;
+        }
+        w.dueAt = Infinity;
+        this.stats.deferredReceived++;
       }
       this.stats.entriesReceived++;
       this.#due = true;
-      const w = this.#wants.get(e.id);
       if (e.der === undefined) {
         this.stats.unknownAnswers++;
         if (w !== undefined) this.#retry(w, UNKNOWN_RETRY_MS);
@@ -291,15 +327,32 @@ export class NodeInfoGossip {
       if (inUse.has(id) || w.dueAt === Infinity) continue;
       this.#forget(id, w);
     }
+    for (const st of this.#peers.values()) {
+      for (const id of st.deferred) if (!this.#wants.has(id)) st.deferred.delete(id);
+    }
     this.#book.sweep(inUse);
   }
 
   async #admit(s: InfoPeer, id: PeerId, der: Uint8Array): Promise<void> {
-    const r = await this.#book.admit(id, der);
+    let r: AdmitResult;
+    try {
+      r = await this.#book.admit(id, der);
+    } catch (e) {
+      // Not a refusal the PKI foresaw (those are results): a bug, not the peer's fault. The
+      // node runs onInfo in the background, so a rejection here would end the process.
+      this.stats.checkErrors++;
+      log.error("checking the node certificate for {id} from {peer} failed: {error}", {
+        id,
+        peer: s.peer.name,
+        error: e,
+      });
+      r = { ok: false, reason: "malformed", message: String(e) };
+    }
     const w = this.#wants.get(id);
     if (r.ok) {
       if (r.added) this.stats.learned++;
       if (w !== undefined) this.#forget(id, w);
+      this.#sendDeferred(r.entry.id, r.entry.der);
       return;
     }
     this.stats.refused++;
@@ -316,6 +369,17 @@ export class NodeInfoGossip {
           suppressed: n > 0 ? ` (${n} similar messages suppressed)` : "",
         },
       );
+    }
+  }
+
+  /** Sends a certificate just learned to the peers that asked for it while it was unknown. */
+  #sendDeferred(id: PeerId, der: Uint8Array): void {
+    if (der.length > MAX_NODE_CERT_BYTES) return;
+    let payload: Uint8Array | undefined;
+    for (const st of this.#peers.values()) {
+      if (!st.deferred.delete(id)) continue;
+      payload ??= encodeNodeInfo([{ id, der }])[0];
+      if (st.session.sendControl(FrameType.NodeInfo, payload)) this.stats.deferredSent++;
     }
   }
 
