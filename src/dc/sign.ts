@@ -2,12 +2,11 @@
  * Signing a distributed config exactly as the Go vmesh's `vnconfigsign` does: a fresh ECDSA
  * P-256 key, a certificate from the CA with serial 0, NotBefore = now (UTC), NotAfter = one
  * year later, keyUsage digitalSignature, one URI SAN `vnet-conf://<sha256(content) hex>`,
- * empty subject; then the protobuf { version: 1, certificate, content }.
+ * empty subject; then the protobuf { version: 1, certificate, content }. The certificate
+ * library is loaded on first use (see `src/pki/issue.ts`): a running node only verifies DCs.
  * @module
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
-import { issueCertificate } from "../pki/mod.ts";
+import { issueCertificate, loadX509 } from "../pki/mod.ts";
 import { encodeDc } from "./codec.ts";
 import { MAX_DC_BYTES } from "./errors.ts";
 
@@ -80,6 +79,7 @@ export async function signDc(o: {
     false,
     ["sign", "verify"],
   ) as CryptoKeyPair;
+  const x509 = await loadX509();
   const der = await issueCertificate({
     caCertPem: o.caCertPem,
     caKeyPem: o.caKeyPem,
