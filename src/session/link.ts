@@ -7,7 +7,8 @@
  * in-memory twin.
  *
  * Ownership: `write` takes ownership of the buffer it is given (the caller never touches it
- * again); a chunk passed to `onData` is borrowed and valid only during the call (copy what
+ * again, unless the link calls the write's `done`: then the buffer is the caller's again, to
+ * fill anew); a chunk passed to `onData` is borrowed and valid only during the call (copy what
  * you keep).
  * @module
  */
@@ -43,8 +44,12 @@ export interface LinkHandlers {
 export interface Link {
   /** Sets the event handlers (once, before any event can fire). */
   attach(handlers: LinkHandlers): void;
-  /** Queues bytes for sending; takes ownership of `bytes`. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Queues bytes for sending; takes ownership of `bytes`. `done`, when given, is called once
+   * the link no longer reads `bytes` (they were handed to the kernel or the other end); it is
+   * not called when the write fails or is dropped (the buffer is then left to the GC).
+   */
+  write(bytes: Uint8Array, done?: () => void): void;
   /** Bytes accepted by `write` and not yet handed to the kernel (or the other end). */
   backlog(): number;
   /** Sends what is queued, then ends our side (a graceful close). */

@@ -22,8 +22,8 @@ export class MemoryLink implements Link {
   #peer!: MemoryLink;
   #handlers: LinkHandlers | undefined;
   #facts: TlsFacts;
-  /** Written by this end, not yet delivered to the peer. */
-  #outbox: Uint8Array[] = [];
+  /** Written by this end, not yet delivered to the peer (with each write's `done`). */
+  #outbox: [Uint8Array, (() => void) | undefined][] = [];
   #outboxBytes = 0;
   #scheduled = false;
   #reading = true;
@@ -49,11 +49,14 @@ export class MemoryLink implements Link {
     this.#handlers = handlers;
   }
 
-  /** Queues bytes for the peer (delivered in a later microtask). */
-  write(bytes: Uint8Array): void {
+  /**
+   * Queues bytes for the peer (delivered in a later microtask); `done` is called once the
+   * peer's `onData` returned (the chunk is only borrowed by it), not when the link closed first.
+   */
+  write(bytes: Uint8Array, done?: () => void): void {
     if (this.#closed || this.#ending) return;
     this.bytesWritten += bytes.length;
-    this.#outbox.push(bytes);
+    this.#outbox.push([bytes, done]);
     this.#outboxBytes += bytes.length;
     this.#schedule();
   }
@@ -128,9 +131,10 @@ export class MemoryLink implements Link {
   #deliver(): void {
     const peer = this.#peer;
     while (!this.#closed && peer.#reading && !peer.#closed && this.#outbox.length > 0) {
-      const chunk = this.#outbox.shift()!;
+      const [chunk, done] = this.#outbox.shift()!;
       this.#outboxBytes -= chunk.length;
       peer.#handlers?.onData(chunk);
+      done?.();
     }
     if (this.#ending && this.#outbox.length === 0 && !this.#closed) {
       this.#closed = true;

@@ -7,14 +7,22 @@
  * (and counted by the caller) once the socket backlog plus pending bytes passes
  * `maxPacketBacklog`; control frames are accepted up to the larger `maxControlBacklog`,
  * beyond which the caller must disconnect the peer (it is not reading).
+ *
+ * Memory: a buffer handed to the sink whole comes back to its {@link PendingBuffer} once the
+ * sink has written it (the `done` callback of {@link ByteSink.write}) and is filled again. Without
+ * that, bulk traffic allocates one fresh buffer per flush, and V8 frees those only when ~64 MiB
+ * of them have piled up (its external-memory limit): that pile was most of a node's peak RSS.
  * @module
  */
 import { FRAME_HEADER_LEN, writeFrameHeader } from "./frame.ts";
 
 /** Where the queue writes. */
 export interface ByteSink {
-  /** Writes bytes; the sink takes ownership of the buffer. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Writes bytes; the sink takes ownership of the buffer until it calls `done` (once, when it
+   * no longer reads `bytes`), or for good when it never does (a failed or dropped write).
+   */
+  write(bytes: Uint8Array, done?: () => void): void;
   /** Bytes accepted by `write` and not yet sent to the kernel. */
   backlog(): number;
 }
@@ -33,16 +41,26 @@ export interface SendQueueOptions {
 const MIN_BUFFER = 64 * 1024;
 /** Buffers are not pre-sized beyond this; a larger burst grows one for itself. */
 const MAX_PRESIZE = 1024 * 1024;
+/** Written buffers kept for reuse per {@link PendingBuffer} (each at most {@link MAX_PRESIZE}). */
+const MAX_SPARE = 4;
 
 /**
  * A growable append buffer. On take, a mostly empty buffer is copied out and kept for reuse,
  * a mostly full one is handed off whole: what the socket holds is never much larger than
- * the bytes in it (a 100-byte frame must not pin a 1 MiB buffer until it is sent).
+ * the bytes in it (a 100-byte frame must not pin a 1 MiB buffer until it is sent). A buffer
+ * handed off whole is taken back once written (see {@link PendingBuffer.recycle}), up to
+ * {@link MAX_SPARE} of them, so bulk traffic reuses a few buffers instead of allocating.
  */
 class PendingBuffer {
   #buf: Uint8Array | null = null;
   #len = 0;
   #lastSize = MIN_BUFFER;
+  /** Written buffers ready for reuse (whole, each at most {@link MAX_PRESIZE} bytes). */
+  #spare: Uint8Array[] = [];
+  /** Returns a buffer that take() handed off whole, once the sink has written it. */
+  readonly recycle = (buf: Uint8Array): void => {
+    if (this.#spare.length < MAX_SPARE && buf.length <= MAX_PRESIZE) this.#spare.push(buf);
+  };
 
   get length(): number {
     return this.#len;
@@ -53,7 +71,7 @@ class PendingBuffer {
     if (this.#buf === null || need > this.#buf.length) {
       let size = Math.max(this.#buf?.length ?? this.#lastSize, MIN_BUFFER);
       while (size < need) size *= 2;
-      const next = new Uint8Array(size);
+      const next = this.#reuse(size) ?? new Uint8Array(size);
       if (this.#buf !== null) next.set(this.#buf.subarray(0, this.#len));
       this.#buf = next;
     }
@@ -62,13 +80,17 @@ class PendingBuffer {
     this.#len = need;
   }
 
-  take(): Uint8Array | null {
+  /**
+   * The pending bytes, to write now, and whether they are a view of a whole buffer that
+   * {@link recycle} should get back once written (false: a copy, left to the GC).
+   */
+  take(): { bytes: Uint8Array; whole: boolean } | null {
     if (this.#len === 0 || this.#buf === null) return null;
-    let out: Uint8Array;
+    let out: { bytes: Uint8Array; whole: boolean };
     if (this.#len <= this.#buf.length >>> 1) {
-      out = this.#buf.slice(0, this.#len);
+      out = { bytes: this.#buf.slice(0, this.#len), whole: false };
     } else {
-      out = this.#buf.subarray(0, this.#len);
+      out = { bytes: this.#buf.subarray(0, this.#len), whole: true };
       this.#lastSize = Math.min(this.#buf.length, MAX_PRESIZE);
       this.#buf = null;
     }
@@ -79,6 +101,16 @@ class PendingBuffer {
   clear(): void {
     this.#buf = null;
     this.#len = 0;
+    this.#spare = [];
+  }
+
+  /** A spare buffer of exactly `size` bytes, if one is kept (others are dropped). */
+  #reuse(size: number): Uint8Array | undefined {
+    while (this.#spare.length > 0) {
+      const b = this.#spare.pop()!;
+      if (b.length === size) return b;
+    }
+    return undefined;
   }
 }
 
@@ -149,8 +181,8 @@ export class SendQueue {
     if (this.#closed) return;
     const c = this.#control.take();
     const p = this.#packets.take();
-    if (c !== null) this.#sink.write(c);
-    if (p !== null) this.#sink.write(p);
+    if (c !== null) this.#write(this.#control, c);
+    if (p !== null) this.#write(this.#packets, p);
   }
 
   /** Drops everything pending and refuses further frames. */
@@ -158,6 +190,17 @@ export class SendQueue {
     this.#closed = true;
     this.#control.clear();
     this.#packets.clear();
+  }
+
+  #write(from: PendingBuffer, out: { bytes: Uint8Array; whole: boolean }): void {
+    if (!out.whole) {
+      this.#sink.write(out.bytes);
+      return;
+    }
+    const buf = new Uint8Array(out.bytes.buffer, out.bytes.byteOffset, out.bytes.buffer.byteLength);
+    this.#sink.write(out.bytes, () => {
+      if (!this.#closed) from.recycle(buf);
+    });
   }
 
   #arm(): void {

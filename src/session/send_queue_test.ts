@@ -94,3 +94,37 @@ Deno.test("SendQueue never hands the socket a buffer much larger than the bytes 
   const bytes = small.reduce((sum, w) => sum + w.length, 0);
   assert(held <= 2 * bytes, `socket holds ${held} bytes of buffers for ${bytes} bytes of frames`);
 });
+
+Deno.test("SendQueue refills a written buffer once the sink is done with it, never before", () => {
+  const writes: { bytes: Uint8Array; done?: () => void }[] = [];
+  const sink = {
+    write: (bytes: Uint8Array, done?: () => void) => writes.push({ bytes, done }),
+    backlog: () => 0,
+  };
+  const q = new SendQueue(sink, { maxPacketBacklog: 64 << 20 }, () => {});
+  const burst = (fill: number) => {
+    for (let i = 0; i < 40; i++) {
+      q.enqueuePacket(FrameType.IpPacket, new Uint8Array(1400).fill(fill));
+    }
+    q.flush();
+  };
+  burst(1);
+  burst(2); // the first buffer is still the sink's: a second one
+  assertEquals(writes.length, 2);
+  assert(writes[0].done !== undefined, "a whole buffer is handed off with a done callback");
+  assert(writes[1].bytes.buffer !== writes[0].bytes.buffer, "in-flight buffer not reused");
+  assertEquals(writes[0].bytes[4], 1, "the first write's bytes are untouched");
+  writes[0].done!();
+  burst(3);
+  assertEquals(writes[2].bytes.buffer, writes[0].bytes.buffer, "the written buffer is refilled");
+  assertEquals(writes[1].bytes[4], 2, "the second (still in flight) is untouched");
+  // Bulk traffic whose writes complete keeps cycling through the same few buffers.
+  const seen = new Set<ArrayBufferLike>();
+  for (let round = 0; round < 50; round++) {
+    burst(round);
+    const w = writes[writes.length - 1];
+    seen.add(w.bytes.buffer);
+    w.done?.();
+  }
+  assert(seen.size <= 3, `${seen.size} distinct buffers for 50 flushes`);
+});

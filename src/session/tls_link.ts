@@ -34,9 +34,10 @@ export class TlsLink implements Link {
     s.on("close", () => h.onClose("connection closed"));
   }
 
-  /** Writes to the socket (which keeps the buffer). */
-  write(bytes: Uint8Array): void {
-    this.#socket.write(bytes);
+  /** Writes to the socket (which keeps the buffer until the write's callback: then `done`). */
+  write(bytes: Uint8Array, done?: () => void): void {
+    if (done === undefined) this.#socket.write(bytes);
+    else this.#socket.write(bytes, (e) => e ? undefined : done());
   }
 
   /** The socket's `writableLength`. */
