@@ -8,6 +8,7 @@ import type net from "node:net";
 import tls from "node:tls";
 import type { NodeIdentity } from "../pki/mod.ts";
 import type { Link, LinkHandlers, TlsFacts } from "./link.ts";
+import { receiveReclaimer } from "./reclaim.ts";
 
 /** A TLS socket behind the {@link Link} interface. */
 export class TlsLink implements Link {
@@ -28,7 +29,11 @@ export class TlsLink implements Link {
     const s = this.#socket;
     s.once(this.#secureEvent, () => h.onSecure());
     // Plain Uint8Array views: Buffer.slice() would share memory where callers expect a copy.
-    s.on("data", (c: Uint8Array) => h.onData(new Uint8Array(c.buffer, c.byteOffset, c.length)));
+    s.on("data", (c: Uint8Array) => {
+      h.onData(new Uint8Array(c.buffer, c.byteOffset, c.length));
+      // After the chunk is handled: it is garbage from here on (see reclaim.ts).
+      receiveReclaimer.received(c.length);
+    });
     s.on("error", (e: Error) => h.onError(e.message, (e as { code?: string }).code ?? ""));
     s.on("end", () => h.onClose("peer ended the connection"));
     s.on("close", () => h.onClose("connection closed"));

@@ -1,6 +1,7 @@
 /**
  * How the harness invokes vmesh: `deno run … main.ts <subcommand>` from the repository, with
- * the same permission flags the compiled binary gets (read from deno.json's "compile" task).
+ * the same permission and V8 flags the compiled binary gets (read from deno.json's "compile"
+ * task).
  * @module
  */
 import { runOk } from "./command.ts";
@@ -29,10 +30,28 @@ export function nodePermissionFlags(): string[] {
   return flags;
 }
 
-/** The argv that runs `vmesh <args>` with the compiled binary's permissions. */
+/**
+ * The `--v8-flags=…` of deno.json's "compile" task (how the compiled binary sizes and runs its
+ * heap, e.g. `--expose-gc` for the receive-buffer reclaimer), so nodes under test get them too.
+ */
+export function nodeV8Flags(): string[] {
+  const cfg = JSON.parse(Deno.readTextFileSync(DENO_JSON)) as { tasks?: Record<string, string> };
+  return cfg.tasks?.compile?.split(/\s+/).filter((t) => t.startsWith("--v8-flags=")) ?? [];
+}
+
+/** The argv that runs `vmesh <args>` with the compiled binary's permissions and V8 flags. */
 export function vmeshArgv(args: readonly string[], { allowAll = false } = {}): string[] {
   const perms = allowAll ? ["-A"] : nodePermissionFlags();
-  return [Deno.execPath(), "run", ...perms, "--config", DENO_JSON, MAIN_TS, ...args];
+  return [
+    Deno.execPath(),
+    "run",
+    ...perms,
+    ...nodeV8Flags(),
+    "--config",
+    DENO_JSON,
+    MAIN_TS,
+    ...args,
+  ];
 }
 
 /**
