@@ -58,7 +58,15 @@ async function sender(): Promise<void> {
   const r = await pki.issue("r");
   const files = await pki.writeFiles([r]);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--receiver", files.dir],
+    // The V8 flags a node runs with (deno.json's compile task): the receive-buffer reclaimer.
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      new URL(import.meta.url).pathname,
+      "--receiver",
+      files.dir,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
