@@ -19,3 +19,4 @@ export { createCa, issueCertificate, issueNodeCertificate, type KeyAlgorithm } f
 export { parseCertificate, type ParsedCertificate } from "./certificate.ts";
 export { checkIssuedBy } from "./chain.ts";
 export { decodePem, encodePem, pemCertificates } from "./pem.ts";
+export { keyFingerprint, spkiFingerprint } from "./fingerprint.ts";
