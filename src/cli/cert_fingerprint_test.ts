@@ -1,0 +1,115 @@
+/**
+ * `vmesh cert fingerprint` against openssl's own computation of the same value, for Ed25519,
+ * ECDSA P-256 and RSA certificates, and its errors.
+ */
+import { assertEquals, assertStringIncludes } from "../../tests/_harness/assert.ts";
+import { hasOpenssl, OpensslDir } from "../../tests/_harness/openssl.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+async function vmesh(cwd: string, ...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    cwd,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** `openssl x509 -pubkey -noout -in c.pem | openssl pkey -pubin -outform DER | sha256sum`. */
+async function opensslFingerprint(dir: string, pem: string): Promise<string> {
+  const out = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `set -o pipefail; openssl x509 -pubkey -noout -in "${pem}" | ` +
+      "openssl pkey -pubin -outform DER | sha256sum",
+    ],
+    cwd: dir,
+    stdin: "null",
+  }).output();
+  if (!out.success) {
+    throw new Error(`openssl pipeline failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return new TextDecoder().decode(out.stdout).split(/\s/)[0];
+}
+
+Deno.test({
+  name: "vmesh cert fingerprint prints what openssl computes, for Ed25519, P-256 and RSA keys",
+  ignore: !(await hasOpenssl()),
+  async fn() {
+    const o = await OpensslDir.create();
+    try {
+      const d = o.dir;
+      await o.caV3("ca", "ed25519", "vnet.example.com");
+      await o.node("rsa", "ca", "rsa", "r.vnet.example.com");
+      await o.node("p256", "ca", "p256", "p.vnet.example.com");
+      // vmesh's own certificates: Ed25519 (default) and ECDSA P-256.
+      let r = await vmesh(d, "cert", "ca", "--name", "vnet.test", "--out", "vca");
+      assertEquals(r.code, 0, r.stderr);
+      r = await vmesh(d, "cert", "node", "--ca", "vca", "--name", "e.vnet.test", "--out", "ed");
+      assertEquals(r.code, 0, r.stderr);
+      r = await vmesh(
+        d,
+        "cert",
+        "node",
+        "--ca",
+        "vca",
+        "--name",
+        "f.vnet.test",
+        "--out",
+        "ec",
+        "--algorithm",
+        "ecdsa-p256",
+      );
+      assertEquals(r.code, 0, r.stderr);
+      const seen = new Set<string>();
+      for (const f of ["ed.crt", "ec.crt", "p256.crt", "rsa.crt", "ca.crt"]) {
+        const want = await opensslFingerprint(d, f);
+        assertEquals(want.length, 64, f);
+        r = await vmesh(d, "cert", "fingerprint", f);
+        assertEquals(r.code, 0, `${f}: ${r.stderr}`);
+        assertEquals(r.stdout, `${want}\n`, f);
+        seen.add(want);
+      }
+      assertEquals(seen.size, 5, "every key has its own fingerprint");
+      // A DER file gives the same value.
+      await o.run("x509", "-in", "rsa.crt", "-outform", "DER", "-out", "rsa.der");
+      r = await vmesh(d, "cert", "fingerprint", "rsa.der");
+      assertEquals(r.stdout, `${await opensslFingerprint(d, "rsa.crt")}\n`);
+    } finally {
+      await o.cleanup();
+    }
+  },
+});
+
+Deno.test("vmesh cert fingerprint: clear errors for a missing file, a key, garbage and no argument", async () => {
+  const d = await Deno.makeTempDir({ prefix: "vmesh-fp-" });
+  try {
+    let r = await vmesh(d, "cert", "fingerprint", "nope.pem");
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, "cannot read certificate nope.pem");
+    r = await vmesh(d, "cert", "ca", "--name", "vnet.test", "--out", "ca");
+    assertEquals(r.code, 0, r.stderr);
+    r = await vmesh(d, "cert", "fingerprint", "ca.key");
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, 'ca.key: holds no "BEGIN CERTIFICATE" block');
+    await Deno.writeTextFile(`${d}/junk.crt`, "hello, not a certificate\n");
+    r = await vmesh(d, "cert", "fingerprint", "junk.crt");
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, "junk.crt: not a certificate");
+    await Deno.writeTextFile(
+      `${d}/bad.crt`,
+      "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+    );
+    r = await vmesh(d, "cert", "fingerprint", "bad.crt");
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, "bad.crt: not a PEM certificate");
+    r = await vmesh(d, "cert", "fingerprint");
+    assertEquals(r.code, 2);
+    assertStringIncludes(r.stderr, "missing the certificate file");
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});
