@@ -8,8 +8,8 @@
  *   refused after the TLS handshake with reason "revoked" (counted in the handshake failures,
  *   hence in `vmesh_handshake_failures_total{reason="revoked"}`, and logged).
  * - Dialling: a configured peer whose name is revoked is not dialled; nor is one whose last
- *   seen certificate had a revoked key, except for one attempt every {@link KEY_PROBE_MS} (it
- *   may have a new certificate by now). `status` lists them under `revocation.notDialled`.
+ *   seen certificate had a revoked key, except for one attempt every {@link KEY_PROBE_MS} after
+ *   the last refusal (it may have a new certificate by now). `status` lists them under `revocation.notDialled`.
  * - Routes: the IDs of revoked nodes go to the router ({@link Router.setRevoked}), which drops
  *   and refuses every route whose path contains one. A node ID is the SHA-256 of its
  *   certificate, so a revoked key or name becomes an ID through a certificate: those of open
@@ -102,7 +102,11 @@ export class NodeRevocation {
     const had = this.#rev.keys.size + this.#rev.names.size;
     this.#rev = r;
     this.#signedAt = signedAt;
+    // A configured peer last seen with a key this DC revokes counts as just tried.
     this.#probedAt.clear();
+    for (const [name, key] of this.#lastKey) {
+      if (r.keys.has(key)) this.#probedAt.set(name, this.#d.now());
+    }
     const own = revokedBecause(r, this.#ownKey, this.#d.identity.name);
     if (own !== undefined) {
       log.error(
@@ -160,6 +164,7 @@ export class NodeRevocation {
     }
     const why = revokedBecause(this.#rev, keySha256, peer.name);
     if (why === undefined) return undefined;
+    if (this.#rev.keys.has(keySha256)) this.#probedAt.set(canonicalName(peer.name), this.#d.now());
     this.#noteId(peer.id);
     return `${peer.name} is revoked: ${why}${this.#dcLabel()}`;
   }
@@ -172,11 +177,8 @@ export class NodeRevocation {
     const key = this.#lastKey.get(c);
     if (key === undefined || !this.#rev.keys.has(key)) return undefined;
     const at = this.#probedAt.get(c);
-    const now = this.#d.now();
-    if (at === undefined || now - at >= KEY_PROBE_MS) {
-      this.#probedAt.set(c, now);
-      return undefined; // one attempt: it may present a new certificate
-    }
+    // One attempt every KEY_PROBE_MS: it may present a new certificate by now.
+    if (at === undefined || this.#d.now() - at >= KEY_PROBE_MS) return undefined;
     return `the key of its last certificate (${key.slice(0, 16)}…) is revoked${this.#dcLabel()}; ` +
       `trying again every ${KEY_PROBE_MS / 60_000} min in case it has a new one`;
   }

@@ -111,7 +111,8 @@ export class Dialer {
    */
   recheckHeld(): void {
     for (const slot of this.#slots.values()) {
-      if (slot.held === undefined || slot.dialing) continue;
+      if (slot.dialing) continue;
+      if (slot.held === undefined && this.#o.hold?.(slot.config.name) === undefined) continue;
       this.#clearTimer(slot);
       this.#dial(slot);
     }
@@ -194,7 +195,6 @@ export class Dialer {
   #dial(slot: PeerSlot): void {
     slot.timer = undefined;
     if (!this.#running || slot.dialing || !this.#current(slot)) return;
-    if (this.#o.connected(slot.config.name)) return;
     const held = this.#o.hold?.(slot.config.name);
     if (held !== undefined) {
       if (slot.held !== held) {
@@ -212,6 +212,7 @@ export class Dialer {
       log.info("dialling {name} again: no longer held back", { name: slot.config.name });
       slot.held = undefined;
     }
+    if (this.#o.connected(slot.config.name)) return;
     slot.dialing = this.#o.connect(slot.config);
   }
 
