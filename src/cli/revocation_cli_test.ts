@@ -1,6 +1,7 @@
 /**
- * `vmesh cert fingerprint` against openssl's own computation of the same value, for Ed25519,
- * ECDSA P-256 and RSA certificates, and its errors.
+ * The revocation commands: `vmesh cert fingerprint` against openssl's own computation of the
+ * same value (Ed25519, ECDSA P-256 and RSA certificates) and its errors; `vmesh sign` and
+ * `vmesh dc show` with `revoked_keys` and `revoked_names`.
  */
 import { assertEquals, assertStringIncludes } from "../../tests/_harness/assert.ts";
 import { hasOpenssl, OpensslDir } from "../../tests/_harness/openssl.ts";
@@ -109,6 +110,61 @@ Deno.test("vmesh cert fingerprint: clear errors for a missing file, a key, garba
     r = await vmesh(d, "cert", "fingerprint");
     assertEquals(r.code, 2);
     assertStringIncludes(r.stderr, "missing the certificate file");
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});
+
+Deno.test("vmesh sign carries revoked_keys and revoked_names through, dc show lists them, a bad entry is refused by name", async () => {
+  const d = await Deno.makeTempDir({ prefix: "vmesh-rv-" });
+  try {
+    let r = await vmesh(d, "cert", "ca", "--name", "vnet.test", "--out", "ca");
+    assertEquals(r.code, 0, r.stderr);
+    r = await vmesh(d, "cert", "node", "--ca", "ca", "--name", "c.vnet.test", "--out", "c");
+    assertEquals(r.code, 0, r.stderr);
+    const key = (await vmesh(d, "cert", "fingerprint", "c.crt")).stdout.trim();
+    const content = JSON.stringify({ revoked_keys: [key], revoked_names: ["d.vnet.test"] });
+    await Deno.writeTextFile(`${d}/dc.json`, content);
+    r = await vmesh(
+      d,
+      "sign",
+      "--ca-cert",
+      "ca.crt",
+      "--ca-key",
+      "ca.key",
+      "--config",
+      "dc.json",
+      "--out",
+      "dc.bin",
+    );
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stderr, "", "no warning: both keys are known");
+    r = await vmesh(d, "dc", "show", "dc.bin", "--ca", "ca.crt");
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(r.stdout, `revoked keys:\n  ${key}\n`);
+    assertStringIncludes(r.stdout, "revoked names:\n  d.vnet.test\n");
+    r = await vmesh(d, "dc", "show", "dc.bin", "--ca", "ca.crt", "--json");
+    const j = JSON.parse(r.stdout);
+    assertEquals([j.revoked_keys, j.revoked_names], [[key], ["d.vnet.test"]]);
+
+    await Deno.writeTextFile(
+      `${d}/bad.json`,
+      JSON.stringify({ revoked_keys: [key, "c.vnet.test"] }),
+    );
+    r = await vmesh(
+      d,
+      "sign",
+      "--ca-cert",
+      "ca.crt",
+      "--ca-key",
+      "ca.key",
+      "--config",
+      "bad.json",
+      "--out",
+      "bad.bin",
+    );
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, 'revoked_keys[1]: "c.vnet.test" is not a key fingerprint');
   } finally {
     await Deno.remove(d, { recursive: true });
   }
