@@ -8,6 +8,7 @@ import { assert, assertEquals, assertStringIncludes } from "./_harness/assert.ts
 import { NodeMesh, waitUntil } from "./_harness/node_harness.ts";
 import { applyDcRequest } from "../src/node/dc_apply.ts";
 import { statusView } from "../src/node/views.ts";
+import { formatStatus } from "../src/cli/control_commands.ts";
 import { keyFingerprint } from "../src/pki/mod.ts";
 import type { MeshNode } from "./_harness/node_harness.ts";
 
@@ -96,6 +97,10 @@ Deno.test("a name revocation reaches a node two hops away through the node book,
     await waitUntil(() => a.node.sessions.heldPeers().has(b.name), "a to hold b back");
     const st = statusView(a.node, "test") as { peers: { name: string; notDialled: string }[] };
     assertStringIncludes(st.peers.find((p) => p.name === b.name)!.notDialled, "name is revoked");
+    const text = formatStatus(statusView(a.node, "test"));
+    assertStringIncludes(text, "revocation: the DC revokes 0 key(s), 2 name(s); 2 known node(s)");
+    assertStringIncludes(text, `not dialling ${b.name}: its name is revoked`);
+    assert(text.split("\n").some((l) => l.startsWith(b.name) && l.includes("not dialled")));
   } finally {
     await mesh.close();
   }
@@ -115,6 +120,7 @@ Deno.test("a node whose own key is revoked leaves the mesh, and comes back when 
     // b got the DC before a closed, or not; either way no session comes back.
     await mesh.waitRoute(b, "fd00:1::/48", false);
     assert(a.node.sessions.heldPeers().has(b.name), "a dials nobody");
+    assertStringIncludes(formatStatus(statusView(a.node, "test")), "THIS NODE IS REVOKED: its key");
     await new Promise((r) => setTimeout(r, 1500));
     assertEquals(a.node.sessions.sessions().length, 0);
 

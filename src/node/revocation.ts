@@ -64,6 +64,8 @@ export class NodeRevocation {
   #rev: Revocation = NO_REVOCATION;
   #signedAt: Date | undefined;
   #ids = new Set<PeerId>();
+  /** The certificate facts of every ID in #ids, to re-check them against the next DC. */
+  #certOf = new Map<PeerId, { name: string; key: string }>();
   #own: string | undefined;
   readonly #lastKey = new Map<string, string>();
   readonly #probedAt = new Map<string, number>();
@@ -121,15 +123,20 @@ export class NodeRevocation {
       });
     }
     this.#own = own;
-    const ids = new Set<PeerId>();
+    // Every certificate known: the revoked ones seen before (dropped from the book then), the
+    // book's and the open sessions'.
+    const seen = this.#certOf;
+    this.#ids = new Set();
+    this.#certOf = new Map();
     const self = this.#d.identity.id;
+    for (const [id, c] of seen) this.#check(id, c.name, c.key);
     for (const e of this.#d.book.entries()) {
-      if (e.id !== self && revokedBecause(r, e.spkiSha256, e.name) !== undefined) ids.add(e.id);
+      if (e.id !== self) this.#check(e.id, e.name, e.spkiSha256);
     }
     for (const s of this.#sessions?.sessions() ?? []) {
-      if (revokedBecause(r, s.peerKeySha256, s.peer.name) !== undefined) ids.add(s.peer.id);
+      this.#check(s.peer.id, s.peer.name, s.peerKeySha256);
     }
-    this.#ids = ids;
+    const ids = this.#ids;
     const dropped = this.#d.book.dropWhere((e) => e.id !== self && ids.has(e.id));
     const routes = this.#d.router.setRevoked(ids);
     const closed = this.#sessions?.recheckPeers() ?? [];
@@ -165,7 +172,7 @@ export class NodeRevocation {
     const why = revokedBecause(this.#rev, keySha256, peer.name);
     if (why === undefined) return undefined;
     if (this.#rev.keys.has(keySha256)) this.#probedAt.set(canonicalName(peer.name), this.#d.now());
-    this.#noteId(peer.id);
+    this.#noteId(peer.id, peer.name, keySha256);
     return `${peer.name} is revoked: ${why}${this.#dcLabel()}`;
   }
 
@@ -207,21 +214,34 @@ export class NodeRevocation {
 
   #bookRefuses(e: NodeBookEntry): boolean {
     if (revokedBecause(this.#rev, e.spkiSha256, e.name) === undefined) return false;
-    this.#noteId(e.id);
+    this.#noteId(e.id, e.name, e.spkiSha256);
     return true;
   }
 
   /** A revoked certificate seen for the first time: its ID goes to the router. */
-  #noteId(id: PeerId): void {
+  #noteId(id: PeerId, name: string, key: string): void {
     this.stats.refused++;
     if (this.#ids.has(id)) return;
-    if (this.#ids.size >= MAX_REVOKED_IDS) {
-      this.stats.idsOverLimit++;
-      return;
-    }
-    this.#ids.add(id);
+    if (!this.#add(id, name, key)) return;
     this.#d.router.setRevoked(this.#ids);
     this.#d.changed();
+  }
+
+  /** Adds `id` to the revoked set when the lists in force revoke its certificate. */
+  #check(id: PeerId, name: string, key: string): void {
+    if (!this.#ids.has(id) && revokedBecause(this.#rev, key, name) !== undefined) {
+      this.#add(id, name, key);
+    }
+  }
+
+  #add(id: PeerId, name: string, key: string): boolean {
+    if (this.#ids.size >= MAX_REVOKED_IDS) {
+      this.stats.idsOverLimit++;
+      return false;
+    }
+    this.#ids.add(id);
+    this.#certOf.set(id, { name, key });
+    return true;
   }
 
   #remember(name: string, key: string): void {

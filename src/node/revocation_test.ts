@@ -92,3 +92,14 @@ Deno.test("the node book's revoked certificates go to the router, at most MAX_RE
   assertEquals(r.revokedIds.size, MAX_REVOKED_IDS);
   assertEquals(r.stats.idsOverLimit, 2 + MAX_REVOKED_IDS + 10 - MAX_REVOKED_IDS);
 });
+
+Deno.test("revoked IDs dropped from the book stay revoked under a newer DC that still revokes them", () => {
+  const { r, bookRefuses, entry } = fixture();
+  r.apply(rev([], ["c.vnet.test", "d.vnet.test"]), new Date());
+  assert(bookRefuses(entry(2, "c.vnet.test", "cd".repeat(32))));
+  assert(bookRefuses(entry(3, "d.vnet.test", "ef".repeat(32))));
+  r.apply(rev(["cd".repeat(32)], []), new Date()); // c by its key now; d no longer
+  assertEquals([...r.revokedIds], [entry(2, "", "").id]);
+  r.apply(NO_REVOCATION, new Date());
+  assertEquals(r.revokedIds.size, 0);
+});
