@@ -9,6 +9,8 @@ import { NodeMesh, waitUntil } from "./_harness/node_harness.ts";
 import { applyDcRequest } from "../src/node/dc_apply.ts";
 import { statusView } from "../src/node/views.ts";
 import { formatStatus } from "../src/cli/control_commands.ts";
+import { loadNodeMetrics } from "../src/node/mod.ts";
+import { parseExposition, sample } from "./_harness/prom_text.ts";
 import { keyFingerprint } from "../src/pki/mod.ts";
 import type { MeshNode } from "./_harness/node_harness.ts";
 
@@ -66,6 +68,9 @@ Deno.test("dc apply of a DC revoking a peer's key closes its session at once, re
     assert((st.revocation.sessionsClosed as number) >= 1);
     assert(st.sessions.handshakeFailures.revoked >= 1);
     assertEquals(st.revocation.ownRevoked, null);
+    const metrics = parseExposition(await (await loadNodeMetrics(b.node)).render());
+    const refused = sample(metrics, "vmesh_handshake_failures_total", { reason: "revoked" });
+    assert(refused !== undefined && refused >= 1, `revoked refusals in /metrics: ${refused}`);
     assert(sessionWith(a, b)?.state === "open", "a keeps b");
   } finally {
     await mesh.close();
