@@ -107,6 +107,14 @@ Deno.test("vmesh cert fingerprint: clear errors for a missing file, a key, garba
     r = await vmesh(d, "cert", "fingerprint", "bad.crt");
     assertEquals(r.code, 1);
     assertStringIncludes(r.stderr, "bad.crt: not a PEM certificate");
+    // A huge file (or a device such as /dev/zero) is not read whole.
+    await Deno.writeFile(`${d}/huge.crt`, new Uint8Array(1024 * 1024 + 1));
+    r = await vmesh(d, "cert", "fingerprint", "huge.crt");
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, "huge.crt: over 1048576 bytes, not a certificate");
+    r = await vmesh(d, "cert", "fingerprint", "/dev/zero");
+    assertEquals(r.code, 1);
+    assertStringIncludes(r.stderr, "over 1048576 bytes");
     r = await vmesh(d, "cert", "fingerprint");
     assertEquals(r.code, 2);
     assertStringIncludes(r.stderr, "missing the certificate file");
