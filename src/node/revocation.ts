@@ -69,8 +69,11 @@ export class NodeRevocation {
   #own: string | undefined;
   readonly #lastKey = new Map<string, string>();
   readonly #probedAt = new Map<string, number>();
-  /** Counters. */
-  readonly stats = { sessionsClosed: 0, refused: 0, idsOverLimit: 0 };
+  /**
+   * Counters: sessions closed by a revocation, checks that found a revoked certificate (each
+   * handshake, re-check and node-book admission), IDs not kept for the cap.
+   */
+  readonly stats = { sessionsClosed: 0, revokedSeen: 0, idsOverLimit: 0 };
 
   /** @param d the node's parts this works on */
   constructor(d: RevocationDeps) {
@@ -220,7 +223,7 @@ export class NodeRevocation {
 
   /** A revoked certificate seen for the first time: its ID goes to the router. */
   #noteId(id: PeerId, name: string, key: string): void {
-    this.stats.refused++;
+    this.stats.revokedSeen++;
     if (this.#ids.has(id)) return;
     if (!this.#add(id, name, key)) return;
     this.#d.router.setRevoked(this.#ids);
