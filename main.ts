@@ -4,6 +4,7 @@
  */
 import {
   certCa,
+  certFingerprint,
   certNode,
   CliFailure,
   type Command,
@@ -33,6 +34,7 @@ const COMMANDS: readonly Command[] = [
   dcApply,
   certCa,
   certNode,
+  certFingerprint,
   sign,
   version,
 ];

@@ -214,6 +214,7 @@ export {
   isNewer,
   MAX_DC_BYTES,
   parseDcContent,
+  type Revocation,
   signDc,
   type SignedDc,
   type VerifiedDc,

@@ -32,6 +32,7 @@ Deno.test("runNode with a bad --initial-dc still runs and serves status, routes 
         "names",
         "node",
         "peers",
+        "revocation",
         "routeRefusals",
         "routes",
         "sessions",

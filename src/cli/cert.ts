@@ -1,16 +1,20 @@
 /**
- * `vmesh cert ca` and `vmesh cert node`: make a CA and node certificates.
+ * `vmesh cert ca` and `vmesh cert node`: make a CA and node certificates; `vmesh cert
+ * fingerprint`: the key fingerprint the DC's `revoked_keys` lists.
  * @module
  */
 import {
+  CertificateError,
   createCa,
   issueNodeCertificate,
   type KeyAlgorithm,
+  keyFingerprint,
   peerIdOf,
   pemCertificates,
   shortId,
 } from "../pki/mod.ts";
 import {
+  CliFailure,
   type Command,
   Exit,
   help,
@@ -122,6 +126,81 @@ Example:
     console.log(
       `wrote ${out}.crt and ${out}.key (node "${name}", id ${shortId(id)}, ${days} days)`,
     );
+    return Exit.ok;
+  },
+};
+
+/** The largest certificate file `cert fingerprint` reads. */
+const MAX_CERT_FILE = 1024 * 1024;
+
+/** Reads at most `max` bytes of `path` (a device or a huge file is refused, not read whole). */
+async function readBounded(path: string, max: number): Promise<Uint8Array> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(path);
+  } catch (e) {
+    throw new CliFailure(`cannot read certificate ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const buf = new Uint8Array(max + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const r = await f.read(buf.subarray(n));
+      if (r === null) break;
+      n += r;
+    }
+    if (n > max) throw new CliFailure(`${path}: over ${max} bytes, not a certificate`);
+    return buf.slice(0, n);
+  } catch (e) {
+    if (e instanceof CliFailure) throw e;
+    throw new CliFailure(`cannot read certificate ${path}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    f.close();
+  }
+}
+
+/** `vmesh cert fingerprint`. */
+export const certFingerprint: Command = {
+  name: "cert fingerprint",
+  summary: "print a certificate's key fingerprint (for the DC's revoked_keys)",
+  help: `Usage: vmesh cert fingerprint <cert.pem>
+
+Prints the SHA-256 of the certificate's SubjectPublicKeyInfo DER in lower-case hex: the value
+the distributed config's "revoked_keys" takes to revoke that key (every certificate issued for
+the key pair). The same as
+  openssl x509 -pubkey -noout -in <cert.pem> | openssl pkey -pubin -outform DER | sha256sum
+The file is a PEM certificate (the first one counts when it holds a chain) or a DER one.
+
+Options:
+  -h, --help           show this help`,
+  async run(args) {
+    const { values, positionals } = parse(args, {}, { positionals: 1 });
+    if (values.help) return help(this);
+    const file = positionals[0];
+    if (!file) throw new UsageError("missing the certificate file (cert.pem)");
+    const bytes = await readBounded(file, MAX_CERT_FILE);
+    const text = new TextDecoder().decode(bytes);
+    let der: Uint8Array | undefined;
+    if (text.includes("-----BEGIN")) {
+      try {
+        der = pemCertificates(text)[0];
+      } catch (e) {
+        throw new CliFailure(`${file}: not a PEM certificate: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      if (der === undefined) {
+        throw new CliFailure(`${file}: holds no "BEGIN CERTIFICATE" block (a key or a CSR?)`);
+      }
+    } else {
+      der = bytes;
+    }
+    try {
+      console.log(keyFingerprint(der));
+    } catch (e) {
+      if (!(e instanceof CertificateError)) throw e;
+      throw new CliFailure(`${file}: not a certificate: ${e.message}`, { cause: e });
+    }
     return Exit.ok;
   },
 };

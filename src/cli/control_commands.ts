@@ -85,7 +85,7 @@ export function formatStatus(st: Record<string, any>): string {
     ["PEER", "STATE", "ADDRESS", "DIR", "RTT", "JITTER", "LOSS", "UPTIME", "ROUTES", "PKTS IN/OUT"],
     ...peers.map((p) => [
       p.name + (p.configured ? "" : " (inbound)"),
-      p.state,
+      p.notDialled ? "not dialled" : p.state,
       p.addr,
       p.direction ?? "-",
       ms(p.rttMs),
@@ -114,6 +114,16 @@ export function formatStatus(st: Record<string, any>): string {
         (origins.length ? `; over max_routes_per_origin: ${origins.join(", ")}` : ""),
     );
   }
+  const rv = st.revocation;
+  if (rv?.ownRevoked) lines.push(`THIS NODE IS REVOKED: ${rv.ownRevoked}`);
+  if (rv && rv.revokedKeys + rv.revokedNames > 0) {
+    lines.push(
+      `revocation: the DC revokes ${rv.revokedKeys} key(s), ${rv.revokedNames} name(s); ` +
+        `${rv.revokedNodes.length} known node(s) revoked, ${rv.sessionsClosed} session(s) closed, ` +
+        `${st.sessions?.handshakeFailures?.revoked ?? 0} handshake(s) refused`,
+    );
+  }
+  for (const p of peers) if (p.notDialled) lines.push(`not dialling ${p.name}: ${p.notDialled}`);
   for (const v of st.vifs) {
     lines.push(
       `vif ${v.key} (${v.name}, mtu ${v.mtu}${v.offload ? ", offload" : ""}): ` +

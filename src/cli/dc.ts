@@ -30,6 +30,10 @@ export function dcText(j: Record<string, unknown>): string[] {
     lines.push(`  ${name}:${entries.length === 0 ? " (nothing allowed)" : ""}`);
     for (const e of entries) lines.push(`    ${e.prefix}  max_prefix_len=${e.max_prefix_len}`);
   }
+  const keys = (j.revoked_keys ?? []) as string[];
+  const names = (j.revoked_names ?? []) as string[];
+  if (keys.length > 0) lines.push("revoked keys:", ...keys.map((k) => `  ${k}`));
+  if (names.length > 0) lines.push("revoked names:", ...names.map((n) => `  ${n}`));
   for (const w of (j.warnings ?? []) as string[]) lines.push(`warning: ${w}`);
   return lines;
 }

@@ -1,21 +1,25 @@
 /**
  * The DC content: JSON `{ "prefix_whitelist": { "<node name>": ["<cidr>[,max_prefix_len=N]"] } }`,
- * as the Go vmesh reads it.
+ * as the Go vmesh reads it, plus the revocation lists (`revocation.ts`): `revoked_keys` and
+ * `revoked_names`, which the Go vmesh ignores as it ignores every unknown key.
  * @module
  */
 import type { PrefixWhitelist, WhitelistEntry } from "../filter/mod.ts";
 import { formatPrefix, parsePrefix } from "../net/mod.ts";
 import { DcError } from "./errors.ts";
+import { parseRevocation, type Revocation, REVOCATION_KEYS } from "./revocation.ts";
 
 /** The parsed DC content. */
 export interface DcContent {
   /** Node name → allowed prefixes. */
   readonly prefixWhitelist: PrefixWhitelist;
+  /** Revoked node keys and names (empty sets when the DC revokes nothing). */
+  readonly revocation: Revocation;
   /** Things kept but not understood (unknown keys and options), or suspicious. */
   readonly warnings: readonly string[];
 }
 
-const KNOWN_TOP = new Set(["prefix_whitelist"]);
+const KNOWN_TOP = new Set(["prefix_whitelist", ...REVOCATION_KEYS]);
 
 /**
  * Parses one whitelist entry, "2001:db8::/32" or "2001:db8::/32,max_prefix_len=48".
@@ -113,5 +117,6 @@ export function parseDcContent(bytes: Uint8Array): DcContent {
       wl.set(name, entries);
     }
   }
-  return { prefixWhitelist: wl, warnings };
+  const revocation = parseRevocation(json as Record<string, unknown>, warnings);
+  return { prefixWhitelist: wl, revocation, warnings };
 }

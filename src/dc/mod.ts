@@ -18,3 +18,11 @@ export {
   encodeDcChunks,
 } from "./transfer.ts";
 export { dcToJson } from "./view.ts";
+export {
+  isRevoked,
+  MAX_REVOKED_KEYS,
+  MAX_REVOKED_NAMES,
+  NO_REVOCATION,
+  type Revocation,
+  revokedBecause,
+} from "./revocation.ts";

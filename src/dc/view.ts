@@ -21,6 +21,8 @@ export function dcToJson(path: string, dc: VerifiedDc): Record<string, unknown> 
         entries.map((e) => ({ prefix: formatPrefix(e.prefix), max_prefix_len: e.maxPrefixLen })),
       ]),
     ),
+    revoked_keys: [...dc.content.revocation.keys],
+    revoked_names: [...dc.content.revocation.names],
     warnings: dc.warnings,
   };
 }

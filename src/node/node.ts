@@ -12,6 +12,7 @@
  *   an accepted DC re-filters routes and is pushed to every other peer.
  * - the hops of announced routes → {@link NodeInfoGossip}, which asks the announcing peer for
  *   the certificates of nodes the node book lacks; node-info frames → the book.
+ * - an accepted DC's revocation lists → {@link NodeRevocation} (sessions, dials, routes, book).
  * @module
  */
 import { getLogger } from "@logtape/logtape";
@@ -35,6 +36,7 @@ import type { Vif } from "../vif/mod.ts";
 import { DcGossip } from "./dc_gossip.ts";
 import { DcSync } from "./dc_sync.ts";
 import { NodeInfoGossip } from "./node_info_gossip.ts";
+import { NodeRevocation } from "./revocation.ts";
 import { peerDc, peerInput, peerNodeInfo, peerSyntax } from "./peer_input.ts";
 import { PeerTrafficTotals, sessionTraffic } from "./peer_traffic.ts";
 import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";
@@ -69,6 +71,8 @@ export class Node {
   readonly dcGossip: DcGossip<VerifiedDc>;
   /** Names of the nodes in this node's routes: the node book and the protocol that fills it. */
   readonly names: NodeInfoGossip;
+  /** The DC's revocation lists in force. */
+  readonly revocation: NodeRevocation;
   readonly vifs: Map<string, Vif>;
   readonly udp: UdpLinks;
   /** The one clock of this node: router, forwarder, sessions, UDP endpoint and timers use it. */
@@ -135,6 +139,14 @@ export class Node {
       clock,
     );
     this.router.nameOf = (id) => this.names.book.get(id)?.name;
+    const revocation = new NodeRevocation({
+      identity,
+      router: this.router,
+      book: this.names.book,
+      now: () => clock.now(),
+      changed: () => this.#scheduleFlush(),
+    });
+    this.revocation = revocation;
     this.sessions = new SessionManager({
       identity,
       trust,
@@ -148,7 +160,10 @@ export class Node {
       onControl: (s, type, payload) => this.#onControl(s, type, payload),
       onPackets: (s, batch) => this.forwarder.fromPeer(s.peer.id, batch),
       onRtt: (s, ms) => this.#onRtt(s, ms),
+      refusePeer: (peer, key) => revocation.refusePeer(peer, key),
+      holdDial: (name) => revocation.holdDial(name),
     });
+    revocation.attach(this.sessions);
   }
 
   /** The config in force (changes on reload). */
@@ -259,6 +274,7 @@ export class Node {
     this.forwarder.attachPeer(id, this.udp.open(s, wantUdp));
     this.router.peerUp({ id, name, external }, INITIAL_LATENCY_MS);
     this.names.peerUp(s);
+    this.revocation.sessionUp(s);
     this.#flushNow();
     this.dcGossip.peerUp(s);
   }
@@ -338,7 +354,9 @@ export class Node {
     for (const w of dc.warnings) log.warn("DC: {warning}", { warning: w });
     this.router.setWhitelist(dc.content.prefixWhitelist);
     this.#scheduleFlush();
+    // Pushed before the revocation closes sessions: a revoked peer learns why from the DC too.
     this.dcGossip.push(dc, from);
+    this.revocation.apply(dc.content.revocation, dc.notBefore);
   }
 
   /**

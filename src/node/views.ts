@@ -47,6 +47,8 @@ export interface PeerStatus {
   bytesOut: number;
   drops: number;
   udp: UdpPeerStatus | null;
+  /** For a configured peer that is not dialled (revoked by the DC): why. */
+  notDialled: string | null;
 }
 
 /** Peers for `vmesh status`: every configured peer and every connected one. */
@@ -80,9 +82,11 @@ export function peerStatus(node: Node): PeerStatus[] {
       bytesOut: c.bytesOut,
       drops: c.dropQueueFull + c.dropOversize + c.dropClosed,
       udp: node.udp.status(s),
+      notDialled: null,
     };
   };
   const open = node.sessions.sessions();
+  const held = node.sessions.heldPeers();
   for (const p of node.config.peers) {
     const addr = `${p.addr.host}:${p.addr.port}`;
     const s = open.find((x) => !seen.has(x) && sameName(x.peer.name, p.name));
@@ -109,6 +113,7 @@ export function peerStatus(node: Node): PeerStatus[] {
       bytesOut: 0,
       drops: 0,
       udp: null,
+      notDialled: held.get(p.name) ?? null,
     });
   }
   for (const s of open) {
@@ -162,6 +167,7 @@ export function statusView(node: Node, version: string): Record<string, unknown>
       handshakeFailures: node.sessions.handshakeFailures(),
     },
     dcSync: { ...node.dc.stats, ...node.dcGossip.stats },
+    revocation: node.revocation.view(),
     names: {
       known: node.names.book.size,
       maxEntries: node.names.book.maxEntries,

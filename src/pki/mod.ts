@@ -25,3 +25,4 @@ export {
 export { parseCertificate, type ParsedCertificate } from "./certificate.ts";
 export { checkIssuedBy } from "./chain.ts";
 export { decodePem, encodePem, pemCertificates } from "./pem.ts";
+export { keyFingerprint, spkiFingerprint } from "./fingerprint.ts";

@@ -51,3 +51,16 @@ export function routeProblem(route: Route, from: PeerId, localId: PeerId): strin
   }
   return loop ? LOOP_PROBLEM : undefined;
 }
+
+/**
+ * The first node of `path` that is in `revoked` (node IDs the DC revokes), or undefined.
+ * Costs one set lookup per hop, none when nothing is revoked.
+ */
+export function revokedHop(
+  path: readonly { readonly id: PeerId }[],
+  revoked: ReadonlySet<PeerId>,
+): PeerId | undefined {
+  if (revoked.size === 0) return undefined;
+  for (const h of path) if (revoked.has(h.id)) return h.id;
+  return undefined;
+}

@@ -44,6 +44,10 @@
  * floods through a neighbour exhausts only its own quota. Refusals are counted
  * ({@link Router.quotaRefusals}).
  *
+ * Revocation: {@link Router.setRevoked} gives the IDs of nodes the DC revokes. A route whose
+ * path contains one is refused (not kept, not feasible) and those already learned are dropped
+ * at once, so the prefixes of a revoked node and every path through it leave the table.
+ *
  * The router also keeps the source table for uRPF ({@link Router.sources}) current at the end
  * of every event that changes candidates or local prefixes (so a neighbour's packets that follow
  * its announcement on the same session find its prefix feasible).
@@ -69,7 +73,7 @@ import { decide } from "./decision.ts";
 import { Fib } from "../fib/mod.ts";
 import { type LatencyOptions, LinkLatency } from "./latency.ts";
 import { type NextHop, pathMetricUs, type Route } from "./route.ts";
-import { isValidPrefix, LOOP_PROBLEM, routeProblem } from "./route_check.ts";
+import { isValidPrefix, LOOP_PROBLEM, revokedHop, routeProblem } from "./route_check.ts";
 import {
   type Dest,
   type FlushResult,
@@ -126,6 +130,8 @@ export class Router {
   /** Hop objects shared by the candidates' paths. */
   readonly #hops = new SharedHops();
   #routeChanges = 0;
+  /** IDs of revoked nodes (see {@link setRevoked}). */
+  #revoked: ReadonlySet<PeerId> = new Set();
 
   /**
    * Creates a router with no routes and no neighbours.
@@ -314,6 +320,14 @@ export class Router {
         refuse(route.prefix, problem);
         continue;
       }
+      const revoked = revokedHop(route.path, this.#revoked);
+      if (revoked !== undefined) {
+        this.#forget(peer, key);
+        this.#forgetFeasible(peer, key);
+        peer.rejected.delete(key);
+        refuse(route.prefix, `path contains node ${shortId(revoked)}, revoked by the DC`);
+        continue;
+      }
       const verdict = this.#verdict(peer, route.prefix);
       if (!verdict.accept) {
         this.#forget(peer, key);
@@ -368,6 +382,35 @@ export class Router {
     this.#claimed = new ClaimedSpace(this.#whitelist, canonicalName(this.#o.localName));
     this.#refilter();
     this.#syncSources();
+  }
+
+  /**
+   * Sets the IDs of revoked nodes (the set is kept, not copied: pass a new one to change it).
+   * Learned routes, feasible-only entries and kept rejected routes whose path contains one
+   * are dropped at once; announcements containing one are refused from then on.
+   * @returns how many candidate routes were dropped
+   */
+  setRevoked(ids: ReadonlySet<PeerId>): number {
+    this.#revoked = ids;
+    if (ids.size === 0) return 0;
+    let dropped = 0;
+    for (const peer of this.#peers.values()) {
+      for (const key of [...peer.keys]) {
+        const cand = this.#dests.get(key)!.cands.get(peer.info.id)!;
+        if (revokedHop(cand.path, ids) === undefined) continue;
+        this.#forget(peer, key);
+        dropped++;
+      }
+      for (const key of [...peer.feasibleKeys]) {
+        const f = this.#dests.get(key)!.feasible.get(peer.info.id)!;
+        if (ids.has(f.origin) || ids.has(peer.info.id)) this.#forgetFeasible(peer, key);
+      }
+      for (const [key, kept] of [...peer.rejected]) {
+        if (revokedHop(kept.route.path, ids) !== undefined) peer.rejected.delete(key);
+      }
+    }
+    this.#syncSources();
+    return dropped;
   }
 
   /** Re-applies the filter to every learned and every kept rejected route. */

@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { PacketBatch } from "../net/mod.ts";
-import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
+import type { NodeIdentity, TrustStore, VerifiedPeer } from "../pki/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import type { SessionReason } from "./errors.ts";
 import type { LivenessOptions } from "./liveness.ts";
@@ -34,6 +34,12 @@ export interface SessionContext {
   wallClock?: () => number;
   /** This process's random instance number (8 bytes), sent in every hello. */
   instance: Uint8Array;
+  /**
+   * Asked once our checks on a peer's certificate passed (before the hellos) and again when the
+   * session is about to open: a message refuses the peer with reason "revoked" (the DC revokes
+   * its key or name). `keySha256` is its certificate's key fingerprint.
+   */
+  refusePeer?(peer: VerifiedPeer, keySha256: string): string | undefined;
   /** Feature bits we announce. */
   features: number;
   /** Limit from accept or dial to the peer's valid hello, ms. */

@@ -1,7 +1,9 @@
 /**
  * Dialling the configured peers: one slot per configured (name, address), at most one dial
  * in flight per slot, retries with backoff after a failed dial or a lost session, no dial
- * while a session with that name is open.
+ * while a session with that name is open, and none to a peer the `hold` callback holds back
+ * (revoked by the DC): such a slot is looked at again every {@link HOLD_RECHECK_MS} and at once
+ * on {@link Dialer.recheckHeld}.
  * @module
  */
 import { sameName } from "../net/mod.ts";
@@ -13,6 +15,9 @@ import type { Session } from "./session.ts";
 
 const log = getLogger(["vmesh", "session"]);
 
+/** How often a held-back peer is looked at again. */
+export const HOLD_RECHECK_MS = 60_000;
+
 /** What the {@link Dialer} needs. */
 export interface DialerOptions {
   clock: Clock;
@@ -23,6 +28,8 @@ export interface DialerOptions {
   connect(peer: DialTarget): Session;
   /** True when an open session with a peer of this name exists (no dial needed). */
   connected(name: string): boolean;
+  /** Why not to dial the peer of this name now (e.g. revoked), or undefined to dial. */
+  hold?(name: string): string | undefined;
 }
 
 interface PeerSlot {
@@ -32,6 +39,8 @@ interface PeerSlot {
   dialing: Session | undefined;
   /** Last failure logged, so that each change is logged once. */
   logged: string;
+  /** Why the peer is not dialled (the `hold` callback), or undefined. */
+  held: string | undefined;
 }
 
 function slotKey(p: DialTarget): string {
@@ -96,6 +105,26 @@ export class Dialer {
     return removed;
   }
 
+  /**
+   * Looks at every held-back peer again now (the reason to hold it may have gone: call after
+   * the revocation lists changed).
+   */
+  recheckHeld(): void {
+    for (const slot of this.#slots.values()) {
+      if (slot.dialing) continue;
+      if (slot.held === undefined && this.#o.hold?.(slot.config.name) === undefined) continue;
+      this.#clearTimer(slot);
+      this.#dial(slot);
+    }
+  }
+
+  /** Configured peers not dialled and why, by name. */
+  heldPeers(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const s of this.#slots.values()) if (s.held !== undefined) out.set(s.config.name, s.held);
+    return out;
+  }
+
   /** True when some configured entry carries this name. */
   hasSlotFor(name: string): boolean {
     for (const s of this.#slots.values()) if (sameName(s.config.name, name)) return true;
@@ -153,6 +182,7 @@ export class Dialer {
       timer: undefined,
       dialing: undefined,
       logged: "",
+      held: undefined,
     };
     this.#slots.set(slotKey(p), slot);
     return slot;
@@ -165,6 +195,23 @@ export class Dialer {
   #dial(slot: PeerSlot): void {
     slot.timer = undefined;
     if (!this.#running || slot.dialing || !this.#current(slot)) return;
+    const held = this.#o.hold?.(slot.config.name);
+    if (held !== undefined) {
+      if (slot.held !== held) {
+        log.warn("not dialling {name} at {addr}: {why}", {
+          name: slot.config.name,
+          addr: addrOf(slot.config),
+          why: held,
+        });
+      }
+      slot.held = held;
+      slot.timer = this.#o.clock.setTimer(() => this.#dial(slot), HOLD_RECHECK_MS);
+      return;
+    }
+    if (slot.held !== undefined) {
+      log.info("dialling {name} again: no longer held back", { name: slot.config.name });
+      slot.held = undefined;
+    }
     if (this.#o.connected(slot.config.name)) return;
     slot.dialing = this.#o.connect(slot.config);
   }

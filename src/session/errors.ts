@@ -15,6 +15,7 @@ export const SESSION_REASONS = [
   "certificate",
   "name-mismatch",
   "self",
+  "revoked",
   "handshake-timeout",
   "malformed-hello",
   "hello-mismatch",

@@ -9,7 +9,13 @@
 import { type HostPort, type PacketBatch, sameName } from "../net/mod.ts";
 import type { KeyObject } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
-import { type NodeIdentity, type PeerId, sessionKeyOf, type TrustStore } from "../pki/mod.ts";
+import {
+  type NodeIdentity,
+  type PeerId,
+  sessionKeyOf,
+  type TrustStore,
+  type VerifiedPeer,
+} from "../pki/mod.ts";
 import { Acceptor } from "./accept.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { type Clock, RateLimit, realClock } from "../clock/mod.ts";
@@ -57,6 +63,13 @@ export interface SessionManagerOptions extends SessionHandlers {
   clock?: Clock;
   /** Random source for backoff jitter (tests). */
   random?: () => number;
+  /**
+   * Refuses a peer whose certificate passed our checks (reason "revoked"): asked after the TLS
+   * handshake and again as the session opens. Returns why, or undefined to accept.
+   */
+  refusePeer?: (peer: VerifiedPeer, keySha256: string) => string | undefined;
+  /** Why not to dial a configured peer now (revoked), or undefined to dial it. */
+  holdDial?: (name: string) => string | undefined;
 }
 
 /**
@@ -122,6 +135,7 @@ export class SessionManager implements SessionHandlers {
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
       liveness: opts.ping ?? {},
       queue: opts.queue ?? {},
+      refusePeer: opts.refusePeer,
       onOpen: (s) => this.#onOpen(s),
       onClosed: (s, reason, message) => this.#onClosed(s, reason, message),
       // Errors pass through: the session tells a peer's fault (SessionError) from our bug.
@@ -140,6 +154,7 @@ export class SessionManager implements SessionHandlers {
           }, p.name),
         ),
       connected: (name) => this.#registry.hasName(name),
+      hold: opts.holdDial,
     }, opts.peers ?? []);
   }
 
@@ -178,6 +193,33 @@ export class SessionManager implements SessionHandlers {
   /** The open session with a peer, if any. */
   session(id: PeerId): Session | undefined {
     return this.#registry.get(id);
+  }
+
+  /** Configured peers not dialled (held back by `holdDial`) and why, by name. */
+  heldPeers(): Map<string, string> {
+    return this.#dialer.heldPeers();
+  }
+
+  /**
+   * Applies a change of what `refusePeer` and `holdDial` say: every open session `refusePeer`
+   * now refuses closes at once with reason "revoked" (a close frame, so the peer learns why),
+   * held-back peers are looked at again.
+   * @returns the sessions closed
+   */
+  recheckPeers(): Session[] {
+    const closed: Session[] = [];
+    const refuse = this.#opts.refusePeer;
+    if (refuse !== undefined) {
+      for (const s of this.#registry.sessions()) {
+        const why = refuse(s.peer, s.peerKeySha256);
+        if (why === undefined) continue;
+        log.warn("closing the session with {peer}: {why}", { peer: s.label, why });
+        s.close(why, "revoked");
+        closed.push(s);
+      }
+    }
+    if (!this.#stopped) this.#dialer.recheckHeld();
+    return closed;
   }
 
   /** Handshake failures (and refused connections) by reason since start. */
@@ -229,6 +271,14 @@ export class SessionManager implements SessionHandlers {
     this.#dialer.opened(s);
     if (this.#stopped) {
       s.close("node shutting down");
+      return;
+    }
+    // The lists may have changed while the hellos were exchanged.
+    const revoked = this.#opts.refusePeer?.(s.peer, s.peerKeySha256);
+    if (revoked !== undefined) {
+      s.close(revoked, "revoked");
+      // Its dial slot was freed above: schedule the next attempt (which the hold may skip).
+      if (s.dialedByUs) this.#dialer.sessionEnded(s.peer.name, 0);
       return;
     }
     const { admitted, loser } = this.#registry.admit(s);

@@ -8,6 +8,7 @@ import type { KeyObject } from "node:crypto";
 import {
   CertificateError,
   certificateNames,
+  keyFingerprint,
   type NodeIdentity,
   type TrustStore,
   type VerifiedPeer,
@@ -39,6 +40,8 @@ export interface CheckedPeer {
   peer: VerifiedPeer;
   /** The peer's leaf certificate DER. */
   der: Uint8Array;
+  /** Its key fingerprint (SHA-256 of the SubjectPublicKeyInfo DER, hex). */
+  keySha256: string;
   /** Both TLS Finished messages. */
   finished: { client: Uint8Array; server: Uint8Array };
 }
@@ -46,17 +49,18 @@ export interface CheckedPeer {
 /**
  * Checks the peer of a secure link from its TLS facts: TLS 1.3, a certificate that passes
  * `verifyPeerCertificate` (our CA, or a pinned external outside our domain), not ourselves,
- * and — for a dialer — the configured name as CN and as every DNS SAN.
+ * — for a dialer — the configured name as CN and as every DNS SAN, and not refused by
+ * `refusePeer` (revoked by the DC).
  * @throws {SessionError} tls-version, no-certificate, certificate, self, name-mismatch,
- *   tls-error
+ *   revoked, tls-error
  */
 async function checkTlsPeer(
   tls: TlsFacts,
   role: Role,
-  identity: NodeIdentity,
-  trust: TrustStore,
+  s: HelloSettings,
   expectedName: string | undefined,
 ): Promise<CheckedPeer> {
+  const { identity, trust } = s;
   if (tls.protocol !== "TLSv1.3") {
     throw new SessionError("tls-version", `peer negotiated ${tls.protocol}, need TLSv1.3`);
   }
@@ -98,13 +102,16 @@ async function checkTlsPeer(
       );
     }
   }
+  const keySha256 = keyFingerprint(der);
+  const revoked = s.refusePeer?.(peer, keySha256);
+  if (revoked !== undefined) throw new SessionError("revoked", revoked);
   const mine = tls.finished;
   const theirs = tls.peerFinished;
   if (!mine || !theirs) throw new SessionError("tls-error", "TLS Finished messages unavailable");
   const finished = role === "dialer"
     ? { client: mine, server: theirs }
     : { client: theirs, server: mine };
-  return { peer, der, finished };
+  return { peer, der, keySha256, finished };
 }
 
 /** Our side of the hello exchange, kept until the peer's hello arrives. */
@@ -175,6 +182,8 @@ export interface HelloSettings {
   trust: TrustStore;
   features: number;
   instance: Uint8Array;
+  /** A message refuses the peer as revoked (see `SessionContext.refusePeer`). */
+  refusePeer?(peer: VerifiedPeer, keySha256: string): string | undefined;
 }
 
 /**
@@ -207,10 +216,15 @@ export class HelloExchange {
    */
   async check(tls: TlsFacts): Promise<VerifiedPeer> {
     const s = this.#s;
-    const checked = await checkTlsPeer(tls, this.#role, s.identity, s.trust, this.#expectedName);
+    const checked = await checkTlsPeer(tls, this.#role, s, this.#expectedName);
     this.#ours = buildHello(s.identity, s.signingKey, this.#role, checked, s.features, s.instance);
     this.#checked = checked;
     return checked.peer;
+  }
+
+  /** The peer's key fingerprint (after {@link check}; "" before). */
+  get keySha256(): string {
+    return this.#checked?.keySha256 ?? "";
   }
 
   /** Our hello frame payload (after {@link check}). */

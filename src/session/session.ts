@@ -73,6 +73,11 @@ export class Session {
   peerFeatures = 0;
   /** The peer's per-process instance number, hex (changes when the peer restarts). */
   peerInstance = "";
+  /**
+   * The key fingerprint of the peer's certificate (SHA-256 of its SubjectPublicKeyInfo DER,
+   * hex, as the DC's `revoked_keys` lists it). Set with `peer`.
+   */
+  peerKeySha256 = "";
 
   readonly #ctx: SessionContext;
   readonly #link: Link;
@@ -331,6 +336,7 @@ export class Session {
       const peer = await this.#hellos.check(this.#link.tls());
       if (this.#state !== "verifying") return; // closed meanwhile
       this.peer = peer;
+      this.peerKeySha256 = this.#hellos.keySha256;
     } catch (e) {
       this.#failWith(e);
       return;

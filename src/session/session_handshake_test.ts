@@ -4,6 +4,7 @@ import { makeTestPki } from "../../tests/_harness/pki.ts";
 import { sessionFixture, until } from "../../tests/_harness/session_fixture.ts";
 import { encodeFrame, FrameType } from "./frame.ts";
 import { MAX_EARLY_BYTES } from "./receive.ts";
+import { keyFingerprint } from "../pki/mod.ts";
 
 const pki = await makeTestPki();
 const a = await pki.issue("a");
@@ -146,4 +147,36 @@ Deno.test("a link error before TLS is a TLS failure, a connect error a connect f
   assertEquals(g.recorded.closed[0].reason, "connect-failed");
   await f.settle();
   assertEquals(f.recorded.closed.length, 1, "the close that follows the error changes nothing");
+});
+
+Deno.test("a peer refusePeer refuses (revoked) is closed after the TLS checks, before any hello", async () => {
+  const seen: { name: string; key: string }[] = [];
+  const f = sessionFixture(a.identity, b.identity, pki.trust, {
+    ctx: {
+      refusePeer: (peer, keySha256) => {
+        seen.push({ name: peer.name, key: keySha256 });
+        return `${peer.name} is revoked: its key is revoked by the DC`;
+      },
+    },
+  });
+  f.peerLink.secure();
+  await until(f, () => f.session.state === "closed", "closed");
+  assertEquals(f.recorded.closed.length, 1);
+  assertEquals(f.recorded.closed[0].reason, "revoked");
+  assertStringIncludes(f.recorded.closed[0].message, "is revoked");
+  assertEquals(f.recorded.opened, 0);
+  assertEquals(f.frames, [], "no hello to a revoked peer");
+  // The fingerprint it was asked about is the one `vmesh cert fingerprint` prints.
+  assertEquals(seen, [{ name: b.name, key: keyFingerprint(b.identity.certDer) }]);
+});
+
+Deno.test("a peer refusePeer accepts opens, with its key fingerprint on the session", async () => {
+  const f = sessionFixture(a.identity, b.identity, pki.trust, {
+    ctx: { refusePeer: () => undefined },
+  });
+  f.peerLink.secure();
+  await until(f, () => f.session.state === "hello", "checks passed");
+  await f.sendHello();
+  await until(f, () => f.session.state === "open", "open");
+  assertEquals(f.session.peerKeySha256, keyFingerprint(b.identity.certDer));
 });
