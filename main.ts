@@ -42,8 +42,8 @@ const COMMANDS: readonly Command[] = [
 const USAGE = `Usage: vmesh <command> [options]
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
-  help         show this list; "vmesh <command> --help" shows a command's options
+${COMMANDS.map((c) => `  ${c.name.padEnd(17)} ${c.summary}`).join("\n")}
+  help              show this list; "vmesh <command> --help" shows a command's options
 
 Exit codes: 0 success, 1 failure, 2 usage error.`;
 
