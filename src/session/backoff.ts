@@ -1,6 +1,9 @@
 /**
  * Reconnect delays: exponential backoff with jitter, reset once a session stayed up long
- * enough.
+ * enough. After a session that had opened is lost, the next retries are capped at
+ * `lostMaxMs`: the peer was reachable a moment ago and is most likely restarting, and plain
+ * doubling would leave its peers waiting about as long again as it was down (a hub back after
+ * 3 s would see its peers only 1.6–3.2 s later).
  * @module
  */
 
@@ -15,6 +18,13 @@ export interface BackoffOptions {
   maxMs?: number;
   /** A session that lasted this long resets the backoff (default 30000). */
   stableMs?: number;
+  /**
+   * Retries after a lost session (one that had opened) that wait at most {@link lostMaxMs}
+   * (default 30: about 20 s of retries at most 1 s apart, then doubling resumes).
+   */
+  lostRetries?: number;
+  /** Largest delay of those retries (default 1000). */
+  lostMaxMs?: number;
 }
 
 /**
@@ -32,7 +42,10 @@ export class Backoff {
   readonly #max: number;
   readonly #stable: number;
   readonly #random: () => number;
+  readonly #lostRetries: number;
+  readonly #lostMax: number;
   #attempt = 0;
+  #fastLeft = 0;
 
   /**
    * @param opts delays
@@ -43,8 +56,13 @@ export class Backoff {
     this.#max = opts.maxMs ?? 60_000;
     this.#stable = opts.stableMs ?? 30_000;
     this.#random = random;
+    this.#lostRetries = opts.lostRetries ?? 30;
+    this.#lostMax = opts.lostMaxMs ?? 1000;
     if (!(this.#initial > 0) || !(this.#max >= this.#initial)) {
       throw new RangeError("backoff needs 0 < initialMs ≤ maxMs");
+    }
+    if (!(this.#lostRetries >= 0) || !(this.#lostMax >= this.#initial)) {
+      throw new RangeError("backoff needs lostRetries ≥ 0 and lostMaxMs ≥ initialMs");
     }
   }
 
@@ -55,8 +73,13 @@ export class Backoff {
 
   /** The next delay, ms. */
   next(): number {
-    const base = Math.min(this.#max, this.#initial * 2 ** Math.min(this.#attempt, 30));
-    this.#attempt++;
+    let base = Math.min(this.#max, this.#initial * 2 ** Math.min(this.#attempt, 30));
+    if (this.#fastLeft > 0) {
+      this.#fastLeft--;
+      // Doubling pauses at the cap and resumes from there once the fast retries are used up.
+      if (base < this.#lostMax) this.#attempt++;
+      base = Math.min(base, this.#lostMax);
+    } else this.#attempt++;
     return base * (0.5 + 0.5 * this.#random());
   }
 
@@ -65,8 +88,13 @@ export class Backoff {
     this.#attempt = 0;
   }
 
-  /** Call when a session ends: resets when it lasted at least `stableMs`. */
+  /**
+   * Call when a session that had opened ends: resets when it lasted at least `stableMs`, and
+   * caps the next `lostRetries` delays at `lostMaxMs`. Only an opened session grants those
+   * quick retries, so a peer that refuses every handshake still backs off to `maxMs`.
+   */
   sessionEnded(uptimeMs: number): void {
     if (uptimeMs >= this.#stable) this.reset();
+    this.#fastLeft = this.#lostRetries;
   }
 }

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/_harness/assert.ts";
+import { assertEquals, assertThrows } from "../../tests/_harness/assert.ts";
 import { Backoff } from "./backoff.ts";
 
 Deno.test("Backoff doubles from 100 ms to a 60 s cap with jitter in [0.5, 1]", () => {
@@ -17,4 +17,29 @@ Deno.test("Backoff resets only after a session that stayed up long enough", () =
   assertEquals(Math.round(b.next()), 40);
   b.sessionEnded(1000);
   assertEquals(Math.round(b.next()), 10);
+});
+
+Deno.test("Backoff retries a lost session at most lostMaxMs apart, then doubles on", () => {
+  const b = new Backoff({ lostRetries: 8 }, () => 0.999999);
+  b.sessionEnded(60_000); // a hub that was up for a minute restarts
+  const got = Array.from({ length: 11 }, () => Math.round(b.next()));
+  assertEquals(got, [100, 200, 400, 800, 1000, 1000, 1000, 1000, 1600, 3200, 6400]);
+});
+
+Deno.test("Backoff caps the retries after a short session without resetting its doubling", () => {
+  const b = new Backoff({ lostRetries: 2 }, () => 0.999999);
+  for (let i = 0; i < 7; i++) b.next(); // 100 … 6400: the peer was hard to reach
+  b.sessionEnded(5_000);
+  const got = Array.from({ length: 3 }, () => Math.round(b.next()));
+  assertEquals(got, [1000, 1000, 12800]);
+});
+
+Deno.test("Backoff without a lost session (every handshake refused) doubles to maxMs", () => {
+  const b = new Backoff({ maxMs: 5000 }, () => 0.999999);
+  const got = Array.from({ length: 8 }, () => Math.round(b.next()));
+  assertEquals(got, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+});
+
+Deno.test("Backoff refuses lostMaxMs below initialMs", () => {
+  assertThrows(() => new Backoff({ initialMs: 500, lostMaxMs: 100 }), RangeError, "lostMaxMs");
 });
