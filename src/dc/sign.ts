@@ -5,9 +5,7 @@
  * empty subject; then the protobuf { version: 1, certificate, content }.
  * @module
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
-import { issueCertificate } from "../pki/mod.ts";
+import { issueCertificate, x509Lib } from "../pki/mod.ts";
 import { encodeDc } from "./codec.ts";
 import { MAX_DC_BYTES } from "./errors.ts";
 
@@ -74,6 +72,7 @@ export async function signDc(o: {
     throw new RangeError(`the DC content is ${o.content.length} bytes, over the 1 MiB limit`);
   }
   const notBefore = new Date(Math.floor((o.now ?? new Date()).getTime() / 1000) * 1000);
+  const x509 = await x509Lib();
   const contentHash = await sha256Hex(o.content);
   const keys = await crypto.subtle.generateKey(
     { name: "ECDSA", namedCurve: "P-256" },

@@ -3,8 +3,7 @@
  * config signer also uses. Keys are made with Web Crypto; certificates with @peculiar/x509.
  * @module
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import type { KeyObject } from "node:crypto";
 import { parseCertificate } from "./certificate.ts";
 import { children, concatBytes, encodeTlv, readSingle, Tag } from "./der.ts";
@@ -14,6 +13,16 @@ import { isValidNodeName } from "./names.ts";
 import { encodePem, pemCertificates } from "./pem.ts";
 import { publicSpkiOf, readPrivateKey } from "./identity.ts";
 import { canonicalCertificateDer } from "./signature.ts";
+
+/**
+ * @peculiar/x509, loaded on first use: only `vmesh cert` and `vmesh sign` make certificates,
+ * and loading it (with reflect-metadata and its ASN.1 schemas) is about 40 % of the CPU a
+ * node spends starting up (a mesh of many nodes starting at once on few cores waits for it).
+ */
+export async function x509Lib(): Promise<typeof X509> {
+  await import("reflect-metadata");
+  return await import("@peculiar/x509");
+}
 
 /** Key algorithms `vmesh cert` can make. */
 export type KeyAlgorithm = "ed25519" | "ecdsa-p256";
@@ -119,7 +128,7 @@ export interface IssueOptions {
   notBefore: Date;
   notAfter: Date;
   /** Extensions to include, in order. */
-  extensions: x509.Extension[];
+  extensions: X509.Extension[];
 }
 
 /**
@@ -137,6 +146,7 @@ export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
   if (!signer.spki.every((b, i) => b === ca.spki[i]) || signer.spki.length !== ca.spki.length) {
     throw new CertificateError("key_mismatch", "the CA key does not belong to the CA certificate");
   }
+  const x509 = await x509Lib();
   const zeroSerial = o.serialHex !== undefined && /^0+$/.test(o.serialHex);
   const cert = await x509.X509CertificateGenerator.create({
     // @peculiar/x509 replaces a zero serial with a random one: write 1, then patch below.
@@ -214,6 +224,7 @@ export async function createCa(
   if (!o.name || [...o.name].some((ch) => ch.charCodeAt(0) < 0x20)) {
     throw new TypeError("the CA name must be non-empty text");
   }
+  const x509 = await x509Lib();
   const alg = o.algorithm ?? "ed25519";
   const keys = await generateKeyPair(alg);
   const notBefore = floorSeconds(o.now ?? new Date());
@@ -261,6 +272,7 @@ export async function issueNodeCertificate(o: {
       `"${o.name}" is not a node name: use DNS labels with a domain, like "a.vnet.example.com"`,
     );
   }
+  const x509 = await x509Lib();
   const keys = await generateKeyPair(o.algorithm ?? "ed25519");
   const notBefore = floorSeconds(o.now ?? new Date());
   const notAfter = new Date(notBefore.getTime() + (o.days ?? 365) * DAY_MS);

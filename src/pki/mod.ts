@@ -15,7 +15,13 @@ export { identityFromPem, loadIdentity, type NodeIdentity } from "./identity.ts"
 export { sessionKeyOf, type VerifiedPeer, verifyPeerCertificate } from "./verify.ts";
 export { checkDcSignerRole, checkNodeRole } from "./roles.ts";
 export { certificateNames, domainOf, isInDomain, isValidNodeName } from "./names.ts";
-export { createCa, issueCertificate, issueNodeCertificate, type KeyAlgorithm } from "./issue.ts";
+export {
+  createCa,
+  issueCertificate,
+  issueNodeCertificate,
+  type KeyAlgorithm,
+  x509Lib,
+} from "./issue.ts";
 export { parseCertificate, type ParsedCertificate } from "./certificate.ts";
 export { checkIssuedBy } from "./chain.ts";
 export { decodePem, encodePem, pemCertificates } from "./pem.ts";
