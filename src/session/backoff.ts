@@ -1,9 +1,10 @@
 /**
  * Reconnect delays: exponential backoff with jitter, reset once a session stayed up long
- * enough. After a session that had opened is lost, the next retries are capped at
- * `lostMaxMs`: the peer was reachable a moment ago and is most likely restarting, and plain
- * doubling would leave its peers waiting about as long again as it was down (a hub back after
- * 3 s would see its peers only 1.6–3.2 s later).
+ * enough. The first retries after the start and after a lost session (one that had opened)
+ * wait at most `quickMaxMs`: a peer that refuses the connection right then is most likely
+ * starting or restarting, and plain doubling would keep us away about as long again as it was
+ * down (peers of a hub that is back after 3 s would dial it only 1.6–3.2 s later; nodes of a
+ * mesh started together would wait for the slowest one to boot and then as long again).
  * @module
  */
 
@@ -19,12 +20,13 @@ export interface BackoffOptions {
   /** A session that lasted this long resets the backoff (default 30000). */
   stableMs?: number;
   /**
-   * Retries after a lost session (one that had opened) that wait at most {@link lostMaxMs}
-   * (default 30: about 20 s of retries at most 1 s apart, then doubling resumes).
+   * Retries after the start and after a lost session (one that had opened) that wait at most
+   * {@link quickMaxMs} (default 30: about 20 s of retries at most 1 s apart, then doubling
+   * resumes).
    */
-  lostRetries?: number;
+  quickRetries?: number;
   /** Largest delay of those retries (default 1000). */
-  lostMaxMs?: number;
+  quickMaxMs?: number;
 }
 
 /**
@@ -42,10 +44,10 @@ export class Backoff {
   readonly #max: number;
   readonly #stable: number;
   readonly #random: () => number;
-  readonly #lostRetries: number;
-  readonly #lostMax: number;
+  readonly #quickRetries: number;
+  readonly #quickMax: number;
   #attempt = 0;
-  #fastLeft = 0;
+  #quickLeft: number;
 
   /**
    * @param opts delays
@@ -56,13 +58,14 @@ export class Backoff {
     this.#max = opts.maxMs ?? 60_000;
     this.#stable = opts.stableMs ?? 30_000;
     this.#random = random;
-    this.#lostRetries = opts.lostRetries ?? 30;
-    this.#lostMax = opts.lostMaxMs ?? 1000;
+    this.#quickRetries = opts.quickRetries ?? 30;
+    this.#quickMax = opts.quickMaxMs ?? 1000;
+    this.#quickLeft = this.#quickRetries;
     if (!(this.#initial > 0) || !(this.#max >= this.#initial)) {
       throw new RangeError("backoff needs 0 < initialMs ≤ maxMs");
     }
-    if (!(this.#lostRetries >= 0) || !(this.#lostMax >= this.#initial)) {
-      throw new RangeError("backoff needs lostRetries ≥ 0 and lostMaxMs ≥ initialMs");
+    if (!(this.#quickRetries >= 0) || !(this.#quickMax >= this.#initial)) {
+      throw new RangeError("backoff needs quickRetries ≥ 0 and quickMaxMs ≥ initialMs");
     }
   }
 
@@ -74,11 +77,11 @@ export class Backoff {
   /** The next delay, ms. */
   next(): number {
     let base = Math.min(this.#max, this.#initial * 2 ** Math.min(this.#attempt, 30));
-    if (this.#fastLeft > 0) {
-      this.#fastLeft--;
-      // Doubling pauses at the cap and resumes from there once the fast retries are used up.
-      if (base < this.#lostMax) this.#attempt++;
-      base = Math.min(base, this.#lostMax);
+    if (this.#quickLeft > 0) {
+      this.#quickLeft--;
+      // Doubling pauses at the cap and resumes from there once the quick retries are used up.
+      if (base < this.#quickMax) this.#attempt++;
+      base = Math.min(base, this.#quickMax);
     } else this.#attempt++;
     return base * (0.5 + 0.5 * this.#random());
   }
@@ -90,11 +93,11 @@ export class Backoff {
 
   /**
    * Call when a session that had opened ends: resets when it lasted at least `stableMs`, and
-   * caps the next `lostRetries` delays at `lostMaxMs`. Only an opened session grants those
-   * quick retries, so a peer that refuses every handshake still backs off to `maxMs`.
+   * caps the next `quickRetries` delays at `quickMaxMs`. Only the start and an opened session
+   * grant quick retries, so a peer that refuses every handshake still backs off to `maxMs`.
    */
   sessionEnded(uptimeMs: number): void {
     if (uptimeMs >= this.#stable) this.reset();
-    this.#fastLeft = this.#lostRetries;
+    this.#quickLeft = this.#quickRetries;
   }
 }
