@@ -109,6 +109,12 @@ console.log(
 console.log("| measurement | result |");
 console.log("| --- | --- |");
 console.log(`| start → every node has every prefix | ${(r.convergedMs / 1000).toFixed(2)} s |`);
+console.log(
+  `| start → the last node's control socket answers | ${(r.lastReadyMs / 1000).toFixed(2)} s |`,
+);
+console.log(
+  `| CPU per node until its control socket answers, median / max | ${mm(r.startCpuMs, 0, "ms")} |`,
+);
 console.log(`| idle CPU per node, median / max | ${mm(r.idleCpuPct, 2, "% of a core")} |`);
 console.log(`| RSS per node, median / max | ${mm(r.rssMiB, 0, "MiB")} |`);
 console.log(
