@@ -147,6 +147,9 @@ function printHub(h: HubResult, cores: number): void {
   );
   console.log(`| hub restart (${h.stopSignal}) → control socket answers | ${h.hubReadyMs} ms |`);
   console.log(`| hub restart → every session back | ${h.sessionsBackMs} ms |`);
+  console.log(
+    `| hub's control socket answers → every session back | ${h.sessionsBackMs - h.hubReadyMs} ms |`,
+  );
   console.log(`| hub restart → every peer has every route | ${h.routesBackMs} ms |`);
   console.log(
     `| hub restart → a peer's session up, median / max | ${h.perPeerUpMs.median} / ` +
