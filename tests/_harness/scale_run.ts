@@ -67,10 +67,16 @@ export async function runMeshScale(o: MeshScaleOptions): Promise<MeshScaleResult
     await mesh.start(undefined, { waitReady: false });
     // When each node's control socket first answers, and the CPU it had used by then: what
     // start-up costs before any session can form (many nodes share few cores here).
+    // (A node that never answers makes the convergence wait fail, which reports it; here it
+    // only leaves NaN.)
     const ready = Promise.all(nodes.map(async (n) => {
-      await n.waitReady(timeoutMs);
-      const ms = performance.now() - t0;
-      return { ms, cpuMs: (await cpuSeconds(n.pid)) * 1000 };
+      try {
+        await n.waitReady(timeoutMs);
+        const ms = performance.now() - t0;
+        return { ms, cpuMs: (await cpuSeconds(n.pid)) * 1000 };
+      } catch {
+        return { ms: NaN, cpuMs: NaN };
+      }
     }));
     const convergedMs = await timeUntil("every node to have every prefix", nodes, everyPrefix, {
       since: t0,
