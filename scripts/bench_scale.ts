@@ -8,10 +8,17 @@
  * counters of `status`); the time until a `kill -9`'d node's prefix is gone from every other
  * node; and the time until it is back everywhere after the node is restarted.
  *
- * Usage: deno task bench:scale [--nodes N] [--topology ring-chords|random] [--degree D]
- *                              [--idle S] [--seed S] [--json]
- *   --nodes     how many nodes (default 24)
- *   --topology  ring-chords (default: ring plus chords, D neighbours each) or random
+ * `--topology hub` measures one real node with N − 1 peers instead (tests/_harness/hub_run.ts):
+ * the hub's idle CPU and RSS alone and with every session (so per session), and after a
+ * restart of the hub the time until every peer's session and every route is back, the slowest
+ * peer's wait and the hub's handshake failures. The peers are lightweight (hub_peers.ts: the
+ * real session and routing code, 25 peers per process, no TUN/DC/UDP).
+ *
+ * Usage: deno task bench:scale [--nodes N] [--topology ring-chords|random|hub] [--degree D]
+ *                              [--idle S] [--seed S] [--kill] [--json]
+ *   --nodes     how many nodes (default 24; with hub: the hub and N − 1 peers)
+ *   --topology  ring-chords (default: ring plus chords, D neighbours each), random or hub
+ *   --kill      hub: restart the hub with kill -9 instead of SIGTERM
  *   --degree    neighbours per node (default 4; even for ring-chords)
  *   --idle      seconds of idle measurement (default 10)
  *   --seed      seed of the random topology (default 1)
@@ -21,6 +28,7 @@
  */
 import { parseArgs } from "node:util";
 import { namespaceSupport } from "../tests/_harness/netns.ts";
+import { type HubResult, runHub } from "../tests/_harness/hub_run.ts";
 import { runMeshScale } from "../tests/_harness/scale_run.ts";
 import type { TopologyKind } from "../tests/_harness/topology.ts";
 
@@ -33,11 +41,12 @@ const { values: args } = parseArgs({
     idle: { type: "string", default: "10" },
     seed: { type: "string", default: "1" },
     json: { type: "boolean", default: false },
+    kill: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
-const usage = "usage: deno task bench:scale [--nodes N] [--topology ring-chords|random] " +
-  "[--degree D] [--idle S] [--seed S] [--json]";
+const usage = "usage: deno task bench:scale [--nodes N] [--topology ring-chords|random|hub] " +
+  "[--degree D] [--idle S] [--seed S] [--kill] [--json]";
 if (args.help) {
   console.log(usage);
   Deno.exit(0);
@@ -48,9 +57,13 @@ const fail = (msg: string) => {
   console.error(`${msg}\n${usage}`);
   Deno.exit(2);
 };
-if (!Number.isInteger(nodes) || nodes < 3 || nodes > 200) fail(`--nodes ${args.nodes}: 3 to 200`);
-if (args.topology !== "ring-chords" && args.topology !== "random") {
-  fail(`--topology ${args.topology}: use ring-chords or random`);
+const hubMode = args.topology === "hub";
+const maxNodes = hubMode ? 1001 : 200;
+if (!Number.isInteger(nodes) || nodes < 3 || nodes > maxNodes) {
+  fail(`--nodes ${args.nodes}: 3 to ${maxNodes}`);
+}
+if (args.topology !== "ring-chords" && args.topology !== "random" && !hubMode) {
+  fail(`--topology ${args.topology}: use ring-chords, random or hub`);
 }
 if (!Number.isInteger(degree) || degree < 1 || degree >= nodes) {
   fail(`--degree ${args.degree}: a whole number from 1 to ${nodes - 1}`);
@@ -66,6 +79,20 @@ if (why !== undefined) {
   Deno.exit(1);
 }
 
+const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+const cores = cpuinfo.split("\n").filter((l) => l.startsWith("processor")).length;
+if (hubMode) {
+  const h = await runHub({
+    peers: nodes - 1,
+    idleSeconds: idle,
+    stopSignal: args.kill ? "SIGKILL" : "SIGTERM",
+    log: (line) => console.error(`  ${line}`),
+  });
+  printHub(h, cores);
+  if (args.json) console.log(JSON.stringify(h, null, 2));
+  Deno.exit(0);
+}
+
 const r = await runMeshScale({
   nodes,
   topology: args.topology as TopologyKind,
@@ -74,8 +101,6 @@ const r = await runMeshScale({
   idleSeconds: idle,
   log: (line) => console.error(`  ${line}`),
 });
-const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
-const cores = cpuinfo.split("\n").filter((l) => l.startsWith("processor")).length;
 const mm = (x: { median: number; max: number } | undefined, digits: number, unit: string) =>
   x === undefined ? "–" : `${x.median.toFixed(digits)} / ${x.max.toFixed(digits)} ${unit}`;
 console.log(
@@ -84,6 +109,12 @@ console.log(
 console.log("| measurement | result |");
 console.log("| --- | --- |");
 console.log(`| start → every node has every prefix | ${(r.convergedMs / 1000).toFixed(2)} s |`);
+console.log(
+  `| start → the last node's control socket answers | ${(r.lastReadyMs / 1000).toFixed(2)} s |`,
+);
+console.log(
+  `| CPU per node until its control socket answers, median / max | ${mm(r.startCpuMs, 0, "ms")} |`,
+);
 console.log(`| idle CPU per node, median / max | ${mm(r.idleCpuPct, 2, "% of a core")} |`);
 console.log(`| RSS per node, median / max | ${mm(r.rssMiB, 0, "MiB")} |`);
 console.log(
@@ -96,3 +127,42 @@ console.log(
 );
 console.log(`| restart ${r.victim} → its prefix back everywhere | ${r.restoredMs.toFixed(0)} ms |`);
 if (args.json) console.log(JSON.stringify(r, null, 2));
+
+function printHub(h: HubResult, cores: number): void {
+  const f = (x: number | undefined, d: number) => x === undefined ? "–" : x.toFixed(d);
+  console.log(
+    `hub with ${h.peers} peers (${h.workers} peer processes), ${cores} cores, ` +
+      `Deno ${Deno.version.deno}`,
+  );
+  console.log("| measurement | result |");
+  console.log("| --- | --- |");
+  console.log(`| peers ready → every session up, every route everywhere | ${h.initialMs} ms |`);
+  console.log(
+    `| hub idle CPU alone / with ${h.peers} peers / per session | ${f(h.alone?.cpuPct, 2)} / ` +
+      `${f(h.loaded?.cpuPct, 2)} / ${f(h.perSession?.cpuPct, 3)} % of a core |`,
+  );
+  console.log(
+    `| hub RSS alone / with ${h.peers} peers / per session | ${f(h.alone?.rssMiB, 0)} / ` +
+      `${f(h.loaded?.rssMiB, 0)} MiB / ${f(h.perSession?.rssKiB, 0)} KiB |`,
+  );
+  console.log(`| hub restart (${h.stopSignal}) → control socket answers | ${h.hubReadyMs} ms |`);
+  console.log(`| hub restart → every session back | ${h.sessionsBackMs} ms |`);
+  console.log(
+    `| hub's control socket answers → every session back | ${h.sessionsBackMs - h.hubReadyMs} ms |`,
+  );
+  console.log(`| hub restart → every peer has every route | ${h.routesBackMs} ms |`);
+  console.log(
+    `| hub restart → a peer's session up, median / max | ${h.perPeerUpMs.median} / ` +
+      `${h.perPeerUpMs.max} ms |`,
+  );
+  console.log(`| sessions per second while reconnecting | ${h.handshakesPerSecond.toFixed(0)} |`);
+  console.log(
+    `| hub handshake failures after the restart | ${JSON.stringify(h.hubFailures)} |`,
+  );
+  console.log(`| peers' failed dials (whole run) | ${JSON.stringify(h.peerFailures)} |`);
+  console.log(
+    `| peer processes' event-loop stalls > 0.5 s: count, longest | ${h.peerStalls.count}, ` +
+      `${h.peerStalls.maxMs} ms |`,
+  );
+  console.log(`| hub RSS after the restart | ${f(h.rssAfterMiB, 0)} MiB |`);
+}

@@ -1,6 +1,10 @@
 /**
  * Reconnect delays: exponential backoff with jitter, reset once a session stayed up long
- * enough.
+ * enough. The first retries after the start and after a lost session (one that had opened)
+ * wait at most `quickMaxMs`: a peer that refuses the connection right then is most likely
+ * starting or restarting, and plain doubling would keep us away about as long again as it was
+ * down (peers of a hub that is back after 3 s would dial it only 1.6–3.2 s later; nodes of a
+ * mesh started together would wait for the slowest one to boot and then as long again).
  * @module
  */
 
@@ -15,6 +19,14 @@ export interface BackoffOptions {
   maxMs?: number;
   /** A session that lasted this long resets the backoff (default 30000). */
   stableMs?: number;
+  /**
+   * Retries after the start and after a lost session (one that had opened) that wait at most
+   * {@link quickMaxMs} (default 30: about 20 s of retries at most 1 s apart, then doubling
+   * resumes).
+   */
+  quickRetries?: number;
+  /** Largest delay of those retries (default 1000). */
+  quickMaxMs?: number;
 }
 
 /**
@@ -32,7 +44,10 @@ export class Backoff {
   readonly #max: number;
   readonly #stable: number;
   readonly #random: () => number;
+  readonly #quickRetries: number;
+  readonly #quickMax: number;
   #attempt = 0;
+  #quickLeft: number;
 
   /**
    * @param opts delays
@@ -43,8 +58,14 @@ export class Backoff {
     this.#max = opts.maxMs ?? 60_000;
     this.#stable = opts.stableMs ?? 30_000;
     this.#random = random;
+    this.#quickRetries = opts.quickRetries ?? 30;
+    this.#quickMax = opts.quickMaxMs ?? 1000;
+    this.#quickLeft = this.#quickRetries;
     if (!(this.#initial > 0) || !(this.#max >= this.#initial)) {
       throw new RangeError("backoff needs 0 < initialMs ≤ maxMs");
+    }
+    if (!(this.#quickRetries >= 0) || !(this.#quickMax >= this.#initial)) {
+      throw new RangeError("backoff needs quickRetries ≥ 0 and quickMaxMs ≥ initialMs");
     }
   }
 
@@ -55,8 +76,13 @@ export class Backoff {
 
   /** The next delay, ms. */
   next(): number {
-    const base = Math.min(this.#max, this.#initial * 2 ** Math.min(this.#attempt, 30));
-    this.#attempt++;
+    let base = Math.min(this.#max, this.#initial * 2 ** Math.min(this.#attempt, 30));
+    if (this.#quickLeft > 0) {
+      this.#quickLeft--;
+      // Doubling pauses at the cap and resumes from there once the quick retries are used up.
+      if (base < this.#quickMax) this.#attempt++;
+      base = Math.min(base, this.#quickMax);
+    } else this.#attempt++;
     return base * (0.5 + 0.5 * this.#random());
   }
 
@@ -65,8 +91,13 @@ export class Backoff {
     this.#attempt = 0;
   }
 
-  /** Call when a session ends: resets when it lasted at least `stableMs`. */
+  /**
+   * Call when a session that had opened ends: resets when it lasted at least `stableMs`, and
+   * caps the next `quickRetries` delays at `quickMaxMs`. Only the start and an opened session
+   * grant quick retries, so a peer that refuses every handshake still backs off to `maxMs`.
+   */
   sessionEnded(uptimeMs: number): void {
     if (uptimeMs >= this.#stable) this.reset();
+    this.#quickLeft = this.#quickRetries;
   }
 }

@@ -12,6 +12,12 @@
  * look closer than it is): a pong that matches no outstanding ping is ignored and counted
  * (`unmatchedPongs`), gives no RTT sample and does not keep the session alive. Each answer
  * gives one RTT sample: to the {@link LatencyTracker} (status figures) and to `onSample`.
+ *
+ * A deadline that fires late by more than half an interval means this process was stalled
+ * (a burst of handshakes, a long GC, a starved CPU), so answers may be waiting unread in the
+ * socket: the peer gets one more interval (once per stall) instead of being declared dead for
+ * our own delay. Without this, a hub busy with a hundred reconnecting peers dropped healthy
+ * sessions and made the burst worse.
  * @module
  */
 import type { Clock, TimerHandle } from "../clock/mod.ts";
@@ -61,8 +67,11 @@ export class Liveness {
   #lastAnswered = true;
   #missed = 0;
   #unmatched = 0;
+  #graces = 0;
   #timer: TimerHandle | undefined;
   #deadline: TimerHandle | undefined;
+  /** When the deadline is due (clock time), to tell a late timer from a silent peer. */
+  #deadlineAt = 0;
   #stopped = false;
 
   /**
@@ -85,6 +94,11 @@ export class Liveness {
   /** Consecutive missed pings so far. */
   get missed(): number {
     return this.#missed;
+  }
+
+  /** Deadlines that fired late (this process stalled) and gave the peer one more interval. */
+  get stallGraces(): number {
+    return this.#graces;
   }
 
   /** Pongs ignored because they echoed no ping in flight (wrong sequence or nonce). */
@@ -131,14 +145,25 @@ export class Liveness {
 
   /** (Re)starts the countdown to "dead": `deadAfter` intervals from now. */
   #armDeadline(): void {
+    this.#setDeadline(this.#interval * this.#deadAfter, true);
+  }
+
+  #setDeadline(ms: number, graceAllowed: boolean): void {
     if (this.#stopped) return;
     if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
+    this.#deadlineAt = this.#clock.now() + ms;
     this.#deadline = this.#clock.setTimer(() => {
       this.#deadline = undefined;
+      const late = this.#clock.now() - this.#deadlineAt;
+      if (graceAllowed && late > this.#interval / 2) {
+        this.#graces++;
+        this.#setDeadline(this.#interval, false);
+        return;
+      }
       const missed = Math.max(this.#missed, this.#deadAfter);
       this.stop();
       this.#hooks.onDead(missed);
-    }, this.#interval * this.#deadAfter);
+    }, ms);
   }
 
   #tick(first: boolean): void {

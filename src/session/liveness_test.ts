@@ -123,3 +123,60 @@ Deno.test("Liveness refuses a pong with the right sequence but a wrong nonce", (
   assertEquals(p.samples, []);
   assert(p.l.onPong(p.pings[0]), "the true echo still counts");
 });
+
+/** A clock whose timers fire when due but whose now() can run ahead: a stalled process. */
+function stallableClock() {
+  const manual = new ManualClock();
+  const c = {
+    manual,
+    stallMs: 0,
+    now: () => manual.now() + c.stallMs,
+    setTimer: (fn: () => void, ms: number) => manual.setTimer(fn, ms),
+    clearTimer: (h: Parameters<ManualClock["clearTimer"]>[0]) => manual.clearTimer(h),
+  };
+  return c;
+}
+
+Deno.test("Liveness gives one more interval when its own deadline fired late (process stalled)", () => {
+  const clock = stallableClock();
+  const pings: Uint8Array[] = [];
+  let dead = false;
+  const l = new Liveness(clock, {
+    sendPing: (p) => pings.push(p.slice()),
+    onDead: () => (dead = true),
+  });
+  l.start();
+  clock.manual.advance(500);
+  assert(l.onPong(pings.at(-1)!));
+  // The process stalls for 2 s around the deadline: the timer fires 2 s late, with the peer's
+  // answers still unread in the socket. The peer is not declared dead for our delay.
+  clock.manual.advance(2999);
+  clock.stallMs = 2000;
+  clock.manual.advance(1);
+  assertEquals(dead, false);
+  assertEquals(l.stallGraces, 1);
+  assert(l.onPong(pings.at(-1)!), "the waiting answer is read and keeps the session");
+  clock.stallMs = 0;
+  clock.manual.advance(2999);
+  assertEquals(dead, false);
+  l.stop();
+});
+
+Deno.test("Liveness declares a silent peer dead one interval after a late deadline", () => {
+  const clock = stallableClock();
+  let deadAt = -1;
+  const l = new Liveness(clock, {
+    sendPing: () => {},
+    onDead: () => (deadAt = clock.manual.now()),
+  });
+  l.start();
+  clock.manual.advance(2999);
+  clock.stallMs = 5000; // stalled for 5 s, and the peer really is gone
+  clock.manual.advance(1);
+  assertEquals(deadAt, -1);
+  clock.manual.advance(999);
+  assertEquals(deadAt, -1);
+  clock.manual.advance(1);
+  assertEquals(deadAt, 4000, "only one grace per stall");
+  assertEquals(l.stallGraces, 1);
+});

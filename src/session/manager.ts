@@ -53,7 +53,10 @@ export interface SessionManagerOptions extends SessionHandlers {
   maxUnauthenticatedPerAddress?: number;
   /** Ping interval / dead-after / window (defaults 1000 ms, 3, 10). */
   ping?: LivenessOptions;
-  /** Reconnect backoff (defaults 1 s doubling to 60 s, reset after 30 s up). */
+  /**
+   * Reconnect backoff (defaults 100 ms doubling to 60 s, reset after 30 s up; after the
+   * start and after a lost session, 30 retries at most 1 s apart).
+   */
   backoff?: BackoffOptions;
   /** Send backlog limits (defaults 1 MiB for packets, 16 MiB for control frames). */
   queue?: SendQueueOptions;

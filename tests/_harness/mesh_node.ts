@@ -146,7 +146,11 @@ export class MeshNode {
     if (opts.debug ?? Deno.env.get("VMESH_E2E_DEBUG") === "1") args.push("--debug");
     if (opts.dropPermissions) args.push("--drop-permissions");
     this.startedAt = performance.now();
-    this.process = await ManagedProcess.start(this.fqdn, this.ns.command(vmeshArgv(args)), {
+    // VMESH_E2E_CPU_PROF=<dir>: each node writes a V8 CPU profile there when it exits.
+    const prof = Deno.env.get("VMESH_E2E_CPU_PROF");
+    const argv = vmeshArgv(args);
+    if (prof) argv.splice(2, 0, "--cpu-prof", `--cpu-prof-dir=${prof}`);
+    this.process = await ManagedProcess.start(this.fqdn, this.ns.command(argv), {
       logPath: this.logPath,
       env: { NO_COLOR: "1" },
     });

@@ -33,6 +33,10 @@ export interface MeshScaleResult {
   readonly topology: string;
   /** ms from starting the processes to every node having every other node's prefix. */
   readonly convergedMs: number;
+  /** ms from starting the processes to the last node's control socket answering. */
+  readonly lastReadyMs: number;
+  /** CPU each node had used when its control socket first answered, ms (median and max). */
+  readonly startCpuMs: { median: number; max: number };
   /** Idle CPU per node, % of one core. */
   readonly idleCpuPct?: { median: number; max: number };
   /** VmRSS per node after the idle window, MiB. */
@@ -61,11 +65,30 @@ export async function runMeshScale(o: MeshScaleOptions): Promise<MeshScaleResult
     log("starting the nodes");
     const t0 = performance.now();
     await mesh.start(undefined, { waitReady: false });
+    // When each node's control socket first answers, and the CPU it had used by then: what
+    // start-up costs before any session can form (many nodes share few cores here).
+    // (A node that never answers makes the convergence wait fail, which reports it; here it
+    // only leaves NaN.)
+    const ready = Promise.all(nodes.map(async (n) => {
+      try {
+        await n.waitReady(timeoutMs);
+        const ms = performance.now() - t0;
+        return { ms, cpuMs: (await cpuSeconds(n.pid)) * 1000 };
+      } catch {
+        return { ms: NaN, cpuMs: NaN };
+      }
+    }));
     const convergedMs = await timeUntil("every node to have every prefix", nodes, everyPrefix, {
       since: t0,
       timeoutMs,
     });
-    log(`converged ${convergedMs.toFixed(0)} ms after the start`);
+    const readies = await ready;
+    const lastReadyMs = Math.max(...readies.map((r) => r.ms));
+    const startCpuMs = medianMax(readies.map((r) => r.cpuMs));
+    log(
+      `converged ${convergedMs.toFixed(0)} ms after the start, the last node ready after ` +
+        `${lastReadyMs.toFixed(0)} ms`,
+    );
 
     let idle: Pick<MeshScaleResult, "idleCpuPct" | "rssMiB" | "idleBytesPerSecond"> = {};
     if (o.idleSeconds > 0) {
@@ -114,6 +137,8 @@ export async function runMeshScale(o: MeshScaleOptions): Promise<MeshScaleResult
       links: links.length,
       topology: `${o.topology}, degree ${o.degree}`,
       convergedMs,
+      lastReadyMs,
+      startCpuMs,
       ...idle,
       victim: victim.name,
       withdrawnMs,
