@@ -40,6 +40,7 @@ export class UdpLinks {
   #endpoint: UdpEndpoint | undefined;
   readonly #setups = new Map<Session, UdpChannelSetup>();
   readonly #want = new Set<Session>();
+  readonly #refusalLogged = new WeakSet<Session>();
 
   /**
    * @param listen the TLS listener's host and port ("" = all addresses)
@@ -128,10 +129,14 @@ export class UdpLinks {
     if (setup === undefined) return;
     setup.handleResponse(payload);
     if (setup.state === "refused") {
-      log.info("{peer} refused the UDP channel ({why}); using TLS", {
-        peer: s.peer.name,
-        why: String(setup.refusal),
-      });
+      // Every dialled peer is asked (and asked again every UDP_MAINTAIN_MS): say it once per
+      // session at info, the retries at debug.
+      const first = !this.#refusalLogged.has(s);
+      this.#refusalLogged.add(s);
+      const props = { peer: s.peer.name, why: String(setup.refusal) };
+      const msg = "{peer} refused the UDP channel ({why}); using TLS";
+      if (first) log.info(msg, props);
+      else log.debug(msg, props);
     }
   }
 
