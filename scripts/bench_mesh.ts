@@ -12,7 +12,8 @@
  * Usage: deno task bench:mesh [--runs N] [--quick] [--udp] [--seconds S] [--loss P] [--json]
  *   --runs N     runs to take the median of (default 3)
  *   --quick      one short run (3 s per test, 50 pings)
- *   --udp        carry the mesh over the UDP data channel (peers[].udp = true)
+ *   --udp        send every packet that fits over the UDP data channel (peers[].udp = true;
+ *                without it the default sends lone packets over UDP, batches over TLS)
  *   --seconds S  length of each iperf3 test (default 10)
  *   --loss P     drop P per mille of the packets each namespace sends on the underlay
  *                (nftables `numgen random mod 1000 < P drop`; this kernel has no netem),
@@ -295,7 +296,9 @@ async function main(): Promise<number> {
   const link = mesh.link("a", "b");
   console.log(
     `bench:mesh: ${runs} run(s), ${seconds} s per iperf3 test, ${pings} pings, ` +
-      `data channel ${args.udp ? "UDP" : "TLS over TCP"}` +
+      `data channel ${
+        args.udp ? "UDP (udp: true)" : "default (lone packets over UDP, batches over TLS)"
+      }` +
       (lossPermille ? `, ${lossPermille / 10} % underlay loss each way` : ""),
   );
   // Idle figures first, before any traffic has grown buffers or heaps.
@@ -387,7 +390,7 @@ async function main(): Promise<number> {
   result.retries = retries;
   console.log(`\nMachine: ${desc}`);
   console.log(
-    `Median of ${runs} run(s); data channel: ${args.udp ? "UDP" : "TLS over TCP"}` +
+    `Median of ${runs} run(s); data channel: ${args.udp ? "UDP (udp: true)" : "default (auto)"}` +
       (lossPermille ? `; ${lossPermille / 10} % of underlay packets dropped each way` : "") +
       ".\n",
   );

@@ -31,7 +31,10 @@ export interface PeerConfig {
   readonly addr: HostPort;
   /** The peer's expected certificate name. */
   readonly name: string;
-  /** Ask for the UDP data channel (Go vmesh `udp`). */
+  /**
+   * Go vmesh `udp`. Every dialled peer is asked for the UDP data channel; true sends every
+   * packet that fits over it, false (the default) only lone packets (src/node/peer_sink.ts).
+   */
   readonly udp: boolean;
 }
 

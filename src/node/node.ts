@@ -270,8 +270,13 @@ export class Node {
 
   #onUp(s: Session): void {
     const { id, name, external } = s.peer;
-    const wantUdp = this.#config.peers.some((p) => sameName(p.name, name) && p.udp);
-    this.forwarder.attachPeer(id, this.udp.open(s, wantUdp));
+    // Every peer we dial is asked for the UDP channel; `udp: true` sends every packet over it,
+    // else (and for a peer that dialled us) `auto` sends lone packets over it (peer_sink.ts).
+    const entry = this.#config.peers.find((p) => sameName(p.name, name));
+    this.forwarder.attachPeer(
+      id,
+      this.udp.open(s, entry !== undefined, entry?.udp ? "always" : "auto"),
+    );
     this.router.peerUp({ id, name, external }, INITIAL_LATENCY_MS);
     this.names.peerUp(s);
     this.revocation.sessionUp(s);

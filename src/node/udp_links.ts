@@ -1,7 +1,8 @@
 /**
- * The UDP data channel of each session, and the peer sink the forwarder uses: a packet goes
- * over the encrypted UDP channel when it is usable and the packet fits, else over the TLS
- * session; at the end of a batch the forwarder flushes both. One UDP endpoint per node shares
+ * The UDP data channel of each session, and the peer sink the forwarder uses: depending on
+ * the peer's {@link UdpMode} (peer_sink.ts) a packet goes over the encrypted UDP channel when
+ * it is usable and the packet fits, else over the TLS session; at the end of a batch the
+ * forwarder flushes both. One UDP endpoint per node shares
  * the TLS listener's address and port. Channel upkeep (retrying refused channels, rekeying)
  * runs on its own timer every {@link UDP_MAINTAIN_MS}; keepalives and usability expiry run
  * on the endpoint's.
@@ -11,6 +12,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Clock } from "../clock/mod.ts";
 import type { HostPort, PacketBatch } from "../net/mod.ts";
 import type { PeerSink } from "../dataplane/mod.ts";
+import { peerSink, type UdpMode } from "./peer_sink.ts";
 import type { PeerId } from "../pki/mod.ts";
 import { FrameType, type Session } from "../session/mod.ts";
 import {
@@ -38,6 +40,7 @@ export class UdpLinks {
   #endpoint: UdpEndpoint | undefined;
   readonly #setups = new Map<Session, UdpChannelSetup>();
   readonly #want = new Set<Session>();
+  readonly #refusalLogged = new WeakSet<Session>();
 
   /**
    * @param listen the TLS listener's host and port ("" = all addresses)
@@ -77,7 +80,7 @@ export class UdpLinks {
    * Prepares the UDP channel of a new session (requesting it when `wantUdp`) and returns the
    * sink the forwarder should use for the peer.
    */
-  open(s: Session, wantUdp: boolean): PeerSink {
+  open(s: Session, wantUdp: boolean, mode: UdpMode): PeerSink {
     const ep = this.#endpoint;
     if (ep === undefined) return s;
     let setup: UdpChannelSetup;
@@ -104,13 +107,13 @@ export class UdpLinks {
       this.#want.add(s);
       this.#request(s, setup);
     }
-    return {
-      sendPacket: (pkt, vnet) => setup.send(pkt, vnet) || s.sendPacket(pkt, vnet),
-      flush: () => {
-        ep.flush();
-        s.flush();
+    return peerSink(mode, s, {
+      get usable() {
+        return setup.usable;
       },
-    };
+      send: (pkt, vnet) => setup.send(pkt, vnet),
+      flush: () => ep.flush(),
+    });
   }
 
   /** Answers a peer's channel request. @throws {SyntaxError} when it is malformed. */
@@ -126,10 +129,14 @@ export class UdpLinks {
     if (setup === undefined) return;
     setup.handleResponse(payload);
     if (setup.state === "refused") {
-      log.info("{peer} refused the UDP channel ({why}); using TLS", {
-        peer: s.peer.name,
-        why: String(setup.refusal),
-      });
+      // Every dialled peer is asked (and asked again every UDP_MAINTAIN_MS): say it once per
+      // session at info, the retries at debug.
+      const first = !this.#refusalLogged.has(s);
+      this.#refusalLogged.add(s);
+      const props = { peer: s.peer.name, why: String(setup.refusal) };
+      const msg = "{peer} refused the UDP channel ({why}); using TLS";
+      if (first) log.info(msg, props);
+      else log.debug(msg, props);
     }
   }
 

@@ -205,6 +205,11 @@ export class Session {
     this.#queue.flush();
   }
 
+  /** Bytes queued for the socket and not yet handed to the kernel (0 when closed). */
+  sendBacklog(): number {
+    return this.#state === "closed" ? 0 : this.#queue.backlog();
+  }
+
   /**
    * Queues a control frame (copied before returning). Never dropped: a peer whose backlog
    * passed the control limit is disconnected instead.

@@ -2,6 +2,11 @@
  * The production {@link Link}: a `node:tls` socket (TLS 1.3, our certificate, no library
  * certificate checks: the session checks the peer itself). {@link dialTls} opens one to a
  * peer, {@link acceptTls} wraps an accepted TCP connection.
+ *
+ * Both ends set TCP_NODELAY: the session already batches (one write per forwarder batch), so
+ * Nagle's algorithm only adds waits: a small packet written while an earlier segment is
+ * unacknowledged would sit in the kernel until that ACK (up to the peer's delayed-ACK time)
+ * arrives. `node:net` leaves Nagle on unless asked (checked with strace).
  * @module
  */
 import type net from "node:net";
@@ -90,6 +95,7 @@ export function dialTls(host: string, port: number, identity: NodeIdentity): Tls
     rejectUnauthorized: false,
     minVersion: "TLSv1.3",
   });
+  socket.setNoDelay(true); // applied once connected
   return new TlsLink(socket, false);
 }
 
@@ -101,6 +107,7 @@ export function dialTls(host: string, port: number, identity: NodeIdentity): Tls
  */
 export function acceptTls(raw: net.Socket, secureContext: tls.SecureContext): TlsLink {
   raw.on("error", () => {}); // reported through the TLS socket
+  raw.setNoDelay(true);
   const socket = new tls.TLSSocket(raw, {
     isServer: true,
     secureContext,
