@@ -63,6 +63,41 @@ Deno.test("the chain also carries packets when the UDP data channel is asked for
   }
 });
 
+Deno.test('without a udp key lone packets take the UDP channel; "off" keeps a peer on TLS', async () => {
+  const auto = await NodeMesh.create();
+  try {
+    const [a, _b, c] = await auto.chain();
+    const ab = () => a.node.sessions.sessions()[0];
+    await waitUntil(() => a.node.udp.status(ab())?.usable === true, "A's channel to B (auto)");
+    for (let i = 0; i < 3; i++) {
+      a.vif.inject(udpPacket({ src: "fd00:1::5", dst: "fd00:3::7" }));
+      assertEquals(summarize(await c.vif.nextWritten()).hopLimit, 61);
+    }
+    const st = a.node.udp.status(ab())!;
+    assert(
+      st.stats !== null && st.stats.txPackets >= 3,
+      `lone packets over UDP: ${JSON.stringify(st)}`,
+    );
+  } finally {
+    await auto.close();
+  }
+  const off = await NodeMesh.create();
+  try {
+    const [a, b, c] = await off.chain({ udp: "off" });
+    assertEquals(a.node.udp.status(a.node.sessions.sessions()[0]), null, "A opened no channel");
+    for (let i = 0; i < 3; i++) {
+      a.vif.inject(udpPacket({ src: "fd00:1::5", dst: "fd00:3::7" }));
+      assertEquals(summarize(await c.vif.nextWritten()).hopLimit, 61);
+    }
+    // B has no entry for A and never asked; A never asked B: no channel on either side.
+    const ba = b.node.sessions.sessions().find((s) => s.peer.name === a.name)!;
+    assertEquals(b.node.udp.status(ba)?.usable ?? false, false);
+    assertEquals(b.node.udp.status(ba)?.stats ?? null, null);
+  } finally {
+    await off.close();
+  }
+});
+
 Deno.test("a packet with hop limit 1 produces ICMPv6 Time Exceeded back into A's vif", async () => {
   const mesh = await NodeMesh.create();
   try {

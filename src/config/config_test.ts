@@ -152,7 +152,7 @@ Deno.test("parseNodeConfig() reports every problem at once with its JSON path", 
     'peers[1].addr: cannot parse "1.2.3.4" as host:port',
     'peers[2].addr: duplicate of peers[0].addr "[::1]:5120"',
     'peers[2].name: duplicate of peers[0].name "b.vnet.test"',
-    "peers[2].udp: expected true or false",
+    'peers[2].udp: expected true, false, "auto", "always" or "off"',
     'peers[3].addr: cannot parse "::1:5120" as host:port: an IPv6 address needs brackets',
     'peers[4].addr: cannot parse "h.example:99999" as host:port: the port must be',
     'external_peers_default: expected "reject" or "accept", got "maybe"',
@@ -398,4 +398,28 @@ Deno.test("parseNodeConfig() refuses a bad http_listen or http_token without quo
     ["http_token: expected a string"],
   ]);
   for (const p of got.flat()) assert(!p.includes("SECRET") && !p.includes("12345"), p);
+});
+
+Deno.test("parseNodeConfig() reads peers[].udp as auto, always or off (a Go config's false is auto)", () => {
+  const peer = (udp: unknown) => ({
+    ...MIN,
+    peers: [{ addr: "[::1]:5120", name: "b.vnet.test", ...(udp === undefined ? {} : { udp }) }],
+  });
+  const mode = (udp: unknown) => parseNodeConfig(JSON.stringify(peer(udp))).config.peers[0];
+  for (
+    const [udp, want] of [
+      [undefined, "auto"],
+      [false, "auto"],
+      ["auto", "auto"],
+      [true, "always"],
+      ["always", "always"],
+      ["off", "off"],
+    ] as const
+  ) {
+    assertEquals(mode(udp).udpMode, want, `udp ${JSON.stringify(udp)}`);
+    assertEquals(mode(udp).udp, want === "always");
+  }
+  assertEquals(problems(peer("never")), [
+    'peers[0].udp: expected true, false, "auto", "always" or "off", got "never"',
+  ]);
 });

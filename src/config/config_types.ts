@@ -31,11 +31,14 @@ export interface PeerConfig {
   readonly addr: HostPort;
   /** The peer's expected certificate name. */
   readonly name: string;
-  /**
-   * Go vmesh `udp`. Every dialled peer is asked for the UDP data channel; true sends every
-   * packet that fits over it, false (the default) only lone packets (src/node/peer_sink.ts).
-   */
+  /** Go vmesh `udp`: true when `udpMode` is "always". */
   readonly udp: boolean;
+  /**
+   * Which packets may take the encrypted UDP channel (docs/udp-channel.md#which-packets-take-udp):
+   * `"auto"` (no `udp` key, `false` or `"auto"`: lone packets, when the channel works),
+   * `"always"` (`true` or `"always"`: every packet that fits) or `"off"` (TLS only, no channel).
+   */
+  readonly udpMode: "auto" | "always" | "off";
 }
 
 /** An address on a TUN device: "fd00:1::1/64". */

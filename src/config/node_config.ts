@@ -278,7 +278,8 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
     if (name !== undefined && !isValidNodeName(canonicalName(name))) {
       c.problem(`${p}.name`, `"${name}" is not a node name like "b.vnet.example.com"`);
     }
-    const udp = c.bool(po.udp, `${p}.udp`) ?? false;
+    const udpMode = udpModeOf(c, po.udp, `${p}.udp`);
+    const udp = udpMode === "always";
     if (addr) {
       const k = formatHostPort(addr).toLowerCase();
       const d = seenAddr.get(k);
@@ -293,7 +294,7 @@ export function parseNodeConfig(text: string, opts: { path?: string } = {}): Loa
         c.problem(`${p}.name`, `"${name}" is this node's own server_name`);
       }
     }
-    if (addr && name) peers.push({ addr, name, udp });
+    if (addr && name) peers.push({ addr, name, udp, udpMode });
   });
 
   const stateDir = c.path(o.state_dir, "state_dir", false) ?? CONFIG_DEFAULTS.stateDir;
@@ -369,4 +370,17 @@ export async function loadNodeConfig(path: string): Promise<LoadedConfig> {
     });
   }
   return parseNodeConfig(text, { path });
+}
+
+/**
+ * `peers[].udp`: `true` or `"always"`; absent, `false` or `"auto"` (the Go vmesh's `false`, "no
+ * UDP path", becomes `auto`: the channel is sealed and authenticated and falls back to TLS by
+ * itself); `"off"` for TLS only.
+ */
+function udpModeOf(c: Checker, v: Json, path: string): "auto" | "always" | "off" {
+  if (v === undefined || v === null || v === false || v === "auto") return "auto";
+  if (v === true || v === "always") return "always";
+  if (v === "off") return "off";
+  c.problem(path, `expected true, false, "auto", "always" or "off", got ${JSON.stringify(v)}`);
+  return "auto";
 }

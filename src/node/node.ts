@@ -270,12 +270,14 @@ export class Node {
 
   #onUp(s: Session): void {
     const { id, name, external } = s.peer;
-    // Every peer we dial is asked for the UDP channel; `udp: true` sends every packet over it,
-    // else (and for a peer that dialled us) `auto` sends lone packets over it (peer_sink.ts).
+    // Every configured peer is asked for the UDP channel unless its `udp` is false (TLS only);
+    // `udp: true` sends every packet over it, else (and for a peer that dialled us without an
+    // entry) `auto` sends lone packets over it (peer_sink.ts).
     const entry = this.#config.peers.find((p) => sameName(p.name, name));
+    const mode = entry?.udpMode ?? "auto";
     this.forwarder.attachPeer(
       id,
-      this.udp.open(s, entry !== undefined, entry?.udp ? "always" : "auto"),
+      mode === "off" ? s : this.udp.open(s, entry !== undefined, mode),
     );
     this.router.peerUp({ id, name, external }, INITIAL_LATENCY_MS);
     this.names.peerUp(s);

@@ -3,7 +3,8 @@
  * (docs/udp-channel.md#which-packets-take-udp):
  *
  * - `always` (`peers[].udp: true`): every packet that fits goes over a usable channel.
- * - `auto` (the default: `udp: false` or none, and peers that dialled us): a batch that
+ * - (`peers[].udp: false` opens no channel at all: the node gives the forwarder the session.)
+ * - `auto` (the default: no `udp` key, and peers that dialled us without an entry): a batch that
  *   holds a single packet for the peer goes over a usable channel when the TLS session has
  *   nothing queued; larger batches go over TLS. A lone packet is what latency-sensitive
  *   traffic looks like (a ping, a DNS query, a keystroke, an ACK on an idle path), and on a

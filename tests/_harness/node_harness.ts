@@ -35,8 +35,8 @@ export const NODE_DOMAIN = "vnet.test";
 export interface NodeOptions {
   /** Nodes this one dials. */
   peers?: readonly MeshNode[];
-  /** Ask for the UDP data channel with every peer (default false). */
-  udp?: boolean;
+  /** `peers[].udp` for every peer (default: no key, `auto`). */
+  udp?: boolean | "off";
   /** Prefixes announced into the memory vif (default `fd00:<n>::/48`). */
   announce?: readonly string[];
   /** Listen port (default: a free one). */
@@ -142,7 +142,7 @@ export class NodeMesh {
       peers: (o.peers ?? []).map((p) => ({
         addr: `127.0.0.1:${p.port}`,
         name: p.name,
-        ...(o.udp ? { udp: true } : {}),
+        ...(o.udp !== undefined ? { udp: o.udp } : {}),
       })),
       vifs: { mem: { type: "dummy" } },
       state_dir: `${nodeDir}/state`,
@@ -215,7 +215,9 @@ export class NodeMesh {
    * each other's prefix.
    * @param o `udp`: A and C ask B for the UDP data channel; `announceA`: the prefixes A announces
    */
-  async chain(o: { udp?: boolean; announceA?: readonly string[] } = {}): Promise<MeshNode[]> {
+  async chain(
+    o: { udp?: boolean | "off"; announceA?: readonly string[] } = {},
+  ): Promise<MeshNode[]> {
     const b = await this.start("b", 2);
     const a = await this.start("a", 1, { peers: [b], udp: o.udp, announce: o.announceA });
     const c = await this.start("c", 3, { peers: [b], udp: o.udp });
