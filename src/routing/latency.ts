@@ -11,9 +11,14 @@
  * but with a plain average it moved the advertised value on a loaded machine every second
  * (a 24-node mesh on 2 cores re-announced its tables ~4 times a second per node, each change
  * rippling through the whole mesh). The floor follows a lasting increase after `floorWindow`
- * samples and a decrease at once.
+ * samples (then averaged in with weight `alpha`) and a decrease at once.
  * @module
  */
+
+/** Default of {@link LatencyOptions.minChangeMs}. */
+export const DEFAULT_MIN_CHANGE_MS = 2;
+/** Default of {@link LatencyOptions.minChangeRatio}. */
+export const DEFAULT_MIN_CHANGE_RATIO = 0.1;
 
 /** Smoothing settings. */
 export interface LatencyOptions {
@@ -50,8 +55,8 @@ export class LinkLatency {
     checkSample(firstSampleMs);
     this.#smoothed = this.#advertised = firstSampleMs;
     this.#alpha = options.alpha ?? 0.25;
-    this.#minChangeMs = options.minChangeMs ?? 2;
-    this.#minChangeRatio = options.minChangeRatio ?? 0.1;
+    this.#minChangeMs = options.minChangeMs ?? DEFAULT_MIN_CHANGE_MS;
+    this.#minChangeRatio = options.minChangeRatio ?? DEFAULT_MIN_CHANGE_RATIO;
     const w = options.floorWindow ?? 4;
     if (!Number.isInteger(w) || w < 1 || w > 64) {
       throw new RangeError(`latency floorWindow ${w}: an integer from 1 to 64`);
@@ -95,7 +100,11 @@ export class LinkLatency {
     this.#remember(ms);
     let floor = ms;
     for (let i = 0; i < this.#count; i++) if (this.#recent[i] < floor) floor = this.#recent[i];
-    this.#smoothed += this.#alpha * (floor - this.#smoothed);
+    // A lower floor is proof the link can do better: taken at once (a first sample taken while
+    // the node was busy starting would otherwise take a dozen announcements to decay). A
+    // higher one is averaged in.
+    if (floor < this.#smoothed) this.#smoothed = floor;
+    else this.#smoothed += this.#alpha * (floor - this.#smoothed);
     const delta = Math.abs(this.#smoothed - this.#advertised);
     if (delta > this.#minChangeMs && delta > this.#minChangeRatio * this.#advertised) {
       this.#advertised = Math.round(this.#smoothed * 1000) / 1000;

@@ -72,7 +72,12 @@ import {
 import { type PeerId, shortId } from "../pki/mod.ts";
 import { decide } from "./decision.ts";
 import { Fib } from "../fib/mod.ts";
-import { type LatencyOptions, LinkLatency } from "./latency.ts";
+import {
+  DEFAULT_MIN_CHANGE_MS,
+  DEFAULT_MIN_CHANGE_RATIO,
+  type LatencyOptions,
+  LinkLatency,
+} from "./latency.ts";
 import { type NextHop, pathMetricUs, type Route } from "./route.ts";
 import { isValidPrefix, LOOP_PROBLEM, revokedHop, routeProblem } from "./route_check.ts";
 import {
@@ -86,7 +91,10 @@ import {
   type RouterOptions,
   sameAnnouncement,
   sameNextHop,
+  samePath,
   type Selected,
+  selectedMetricUs,
+  significantMetricChange,
 } from "./router_state.ts";
 import { sendWaitingPoison, syncAll, syncPrefix } from "./adj_rib_out.ts";
 import { updateHold } from "./route_hold.ts";
@@ -793,12 +801,27 @@ export class Router {
       else this.fib.set(dest.prefix, this.#nextHop(next));
       this.#fibChanged = true;
     }
-    if (!sameAnnouncement(old, next)) {
+    if (!sameAnnouncement(old, next) && !this.#minorMetricChange(dest, old, next)) {
       dest.version++;
+      dest.announcedMetricUs = next === undefined ? undefined : selectedMetricUs(next);
       this.#dirty.add(key);
     } else if (next === undefined) {
       this.#dirty.add(key); // let flush drop the empty entry
     }
+  }
+
+  /** True when only the hop latencies of the same path moved, and not significantly. */
+  #minorMetricChange(dest: Dest, old: Selected | undefined, next: Selected | undefined): boolean {
+    if (old === undefined || next === undefined || !samePath(old, next)) return false;
+    const announced = dest.announcedMetricUs;
+    if (announced === undefined) return false;
+    const o = this.#latencyOptions;
+    return !significantMetricChange(
+      announced,
+      selectedMetricUs(next),
+      o.minChangeMs ?? DEFAULT_MIN_CHANGE_MS,
+      o.minChangeRatio ?? DEFAULT_MIN_CHANGE_RATIO,
+    );
   }
 
   #nextHop(sel: Selected): NextHop {

@@ -264,6 +264,30 @@ Deno.test("Router re-announces routes through a link only when its latency floor
   assertEquals(ann[0].path[1].latencyMs, r.linkLatency(B));
 });
 
+Deno.test("Router passes on a small latency change of the same path only with the refresh", () => {
+  const { r, clock } = setup({ worseRouteHoldMs: 0 });
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: D, name: "d", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 40])]);
+  assertEquals(r.flush().messages.get(D)!.announce.length, 1);
+  // Path metric 45 → 47.5 → 48.9 ms: each step and their sum stay within 2 ms or 10 % of the
+  // 45 ms announced: nothing to send (before, every step went to every neighbour, and on).
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 42.5])]);
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 43.9])]);
+  assert(!r.pending);
+  // The refresh carries the current value.
+  clock.t += 30_000;
+  r.tick();
+  const refresh = r.flush().messages.get(D)!.announce;
+  assertEquals(refresh.map((a) => a.path.map((h) => h.latencyMs)), [[5, 5, 43.9]]);
+  // A significant move (more than 2 ms and 10 % of the 45 ms last announced) goes out at once.
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 44.4])]);
+  assert(!r.pending, "4.4 ms of 45 ms is under 10 %");
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 47])]);
+  const ann = r.flush().messages.get(D)!.announce;
+  assertEquals(ann.map((a) => a.path.map((h) => h.latencyMs)), [[5, 5, 47]]);
+});
+
 Deno.test("Router.resetLatency() re-decides with the measured latency at once", () => {
   const { r } = setup({ worseRouteHoldMs: 0 });
   r.peerUp({ id: B, name: "b", external: false }, 100);
