@@ -29,7 +29,7 @@ export interface LatencyOptions {
   /** ... and by more than this fraction of the advertised value (default 0.1). */
   readonly minChangeRatio?: number;
   /**
-   * The average is fed the minimum of this many latest samples (default 4, 1 = every sample
+   * The average is fed the minimum of this many latest samples (default 6, 1 = every sample
    * as is): a rise shows after this many samples, a spike shorter than that never.
    */
   readonly floorWindow?: number;
@@ -57,7 +57,7 @@ export class LinkLatency {
     this.#alpha = options.alpha ?? 0.25;
     this.#minChangeMs = options.minChangeMs ?? DEFAULT_MIN_CHANGE_MS;
     this.#minChangeRatio = options.minChangeRatio ?? DEFAULT_MIN_CHANGE_RATIO;
-    const w = options.floorWindow ?? 4;
+    const w = options.floorWindow ?? 6;
     if (!Number.isInteger(w) || w < 1 || w > 64) {
       throw new RangeError(`latency floorWindow ${w}: an integer from 1 to 64`);
     }

@@ -255,7 +255,7 @@ Deno.test("Router re-announces routes through a link only when its latency floor
   assert(!r.pending);
   // A lasting rise does: C hears of the route through B with the new first hop; B is not sent
   // anything (it measures the link itself and replaces our value for it).
-  for (let i = 0; i < 4; i++) r.updateLatency(B, 80);
+  for (let i = 0; i < 6; i++) r.updateLatency(B, 80);
   assert(r.linkLatency(B)! > 25);
   const m = r.flush().messages;
   assertEquals(m.get(B), undefined);
