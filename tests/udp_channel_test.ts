@@ -92,6 +92,21 @@ for (const backend of ["ffi", "deno"] as const) {
   });
 }
 
+Deno.test("UdpEndpoint runs its keepalive timer only while it has channels", async () => {
+  const [a, b] = pair("deno");
+  try {
+    assert(!a.ep.timerRunning && !b.ep.timerRunning, "no channel, no timer (no idle wakeups)");
+    a.setup.handleResponse(b.setup.handleRequest(a.setup.request()));
+    assert(a.ep.timerRunning && b.ep.timerRunning);
+    await until(() => a.setup.usable && b.setup.usable, "both sides usable");
+    a.setup.close();
+    b.setup.close();
+    assert(!a.ep.timerRunning && !b.ep.timerRunning, "the last channel's end stops the timer");
+  } finally {
+    await closeAll(a, b);
+  }
+});
+
 Deno.test("UdpEndpoint drops malformed, unknown-index and forged datagrams from the network", async () => {
   const [a, b] = pair("ffi");
   const raw = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0 });

@@ -4,5 +4,5 @@
  * log lines the network can trigger. Imports nothing from the rest of vmesh.
  * @module
  */
-export { type Clock, every, ManualClock, realClock, type TimerHandle } from "./clock.ts";
+export { type Clock, every, ManualClock, realClock, type TimerHandle, untilGrid } from "./clock.ts";
 export { RateLimit } from "./rate_limit.ts";

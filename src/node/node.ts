@@ -52,6 +52,8 @@ const DC_REOFFER_MS = 30_000;
 const DC_CHECK_MS = 10_000;
 /** How often the node book drops expired and unused entries. */
 const NODE_BOOK_SWEEP_MS = 10_000;
+/** Offset of the node's periodic timers from the clock's grid of full seconds (the pings'). */
+const TIMER_PHASE_MS = 500;
 /** Latency assumed for a link until its first RTT sample (a few hundred ms at most). */
 const INITIAL_LATENCY_MS = 100;
 
@@ -190,25 +192,24 @@ export class Node {
     this.startedAt = this.clock.now();
     this.udp.start();
     await this.sessions.start();
+    // All on one grid, half a second after the pings (which are on the grid's full seconds):
+    // an idle node wakes once a second for all of these, and the pings' RTT samples do not
+    // include the time the router's tick takes on a large table.
     const c = this.clock;
+    const at = (ms: number, what: string, fn: () => void) =>
+      every(c, ms, guarded(what, fn), TIMER_PHASE_MS);
     this.#timers.push(
-      every(c, 1000, guarded("routing timers", () => this.router.tick())),
-      every(c, DC_REOFFER_MS, guarded("DC re-offer", () => this.dcGossip.offerToAll())),
-      every(c, UDP_MAINTAIN_MS, guarded("UDP channel maintenance", () => this.udp.maintain())),
-      every(c, 1000, guarded("node-info requests", () => this.names.tick())),
-      every(
-        c,
-        NODE_BOOK_SWEEP_MS,
-        guarded("node book sweep", () => this.names.sweep(this.router.nodesInPaths())),
-      ),
-      every(
-        c,
-        DC_CHECK_MS,
-        guarded("DC checks", () => {
-          this.dcGossip.tick();
-          this.dc.tick().catch((e) => log.error("DC checks failed: {error}", { error: `${e}` }));
-        }),
-      ),
+      at(1000, "routing timers", () => this.router.tick()),
+      at(DC_REOFFER_MS, "DC re-offer", () => this.dcGossip.offerToAll()),
+      at(UDP_MAINTAIN_MS, "UDP channel maintenance", () => this.udp.maintain()),
+      at(1000, "node-info requests", () => this.names.tick()),
+      at(NODE_BOOK_SWEEP_MS, "node book sweep", () => {
+        this.names.sweep(this.router.nodesInPaths());
+      }),
+      at(DC_CHECK_MS, "DC checks", () => {
+        this.dcGossip.tick();
+        this.dc.tick().catch((e) => log.error("DC checks failed: {error}", { error: `${e}` }));
+      }),
     );
     this.#scheduleFlush();
   }

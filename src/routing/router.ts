@@ -25,8 +25,9 @@
  *   only after `worseRouteHoldMs` (100 ms), or as soon as a route as good as the old one comes
  *   back. Path hunting after a failure then runs as one fast wave of withdrawals instead of
  *   every node trying every stale alternative in turn (docs/routing.md, "Path hunting").
- * - Each neighbour gets the full table when its session comes up, when the latency this node
- *   advertises for the link changes, and every `refreshIntervalMs` (30 s) as a safety net.
+ * - Each neighbour gets the full table when its session comes up and every
+ *   `refreshIntervalMs` (30 s) as a safety net. Not when the latency this node measures for
+ *   the link changes: the neighbour puts its own measurement in place of the first hop's.
  *   A learned route that is not announced again within `routeTimeoutMs` (60 s) expires.
  * - An announcement that fails the checks (first hop, loop, length, latency) or the filter
  *   replaces (withdraws) the route the neighbour sent earlier for that prefix; one whose only
@@ -71,7 +72,12 @@ import {
 import { type PeerId, shortId } from "../pki/mod.ts";
 import { decide } from "./decision.ts";
 import { Fib } from "../fib/mod.ts";
-import { type LatencyOptions, LinkLatency } from "./latency.ts";
+import {
+  DEFAULT_MIN_CHANGE_MS,
+  DEFAULT_MIN_CHANGE_RATIO,
+  type LatencyOptions,
+  LinkLatency,
+} from "./latency.ts";
 import { type NextHop, pathMetricUs, type Route } from "./route.ts";
 import { isValidPrefix, LOOP_PROBLEM, revokedHop, routeProblem } from "./route_check.ts";
 import {
@@ -85,7 +91,10 @@ import {
   type RouterOptions,
   sameAnnouncement,
   sameNextHop,
+  samePath,
   type Selected,
+  selectedMetricUs,
+  significantMetricChange,
 } from "./router_state.ts";
 import { sendWaitingPoison, syncAll, syncPrefix } from "./adj_rib_out.ts";
 import { updateHold } from "./route_hold.ts";
@@ -257,8 +266,10 @@ export class Router {
 
   /**
    * A latency sample (RTT, ms) for the link to a neighbour. When the smoothed value moves past
-   * the threshold, that neighbour gets every route again with the new first-hop latency, and
-   * the routes learned from it are re-decided with the new value as their first hop.
+   * the threshold, the routes learned from it are re-decided with the new value as their first
+   * hop (and re-announced to the other neighbours where that changes what they were told). The
+   * neighbour itself is not sent its routes again: it replaces the first hop's latency of what
+   * we announce with its own measurement of the link, so the value would change nothing there.
    * @throws {RangeError} on a sample that is not a finite number ≥ 0
    */
   updateLatency(id: PeerId, sampleMs: number): void {
@@ -268,7 +279,8 @@ export class Router {
 
   /**
    * Replaces the link latency to a neighbour with a first real measurement (the value given to
-   * `peerUp` may have been a guess); the neighbour gets every route again if it changed.
+   * `peerUp` may have been a guess); as {@link updateLatency}, the routes learned from it are
+   * re-decided.
    * @throws {RangeError} on a sample that is not a finite number ≥ 0
    */
   resetLatency(id: PeerId, sampleMs: number): void {
@@ -636,7 +648,6 @@ export class Router {
 
   /** The advertised latency of `peer`'s link moved: re-base its routes' first hop on it. */
   #latencyChanged(peer: PeerState): void {
-    peer.refreshAll = true;
     const ms = peer.latency.advertisedMs;
     for (const key of peer.keys) {
       const dest = this.#dests.get(key)!;
@@ -790,12 +801,27 @@ export class Router {
       else this.fib.set(dest.prefix, this.#nextHop(next));
       this.#fibChanged = true;
     }
-    if (!sameAnnouncement(old, next)) {
+    if (!sameAnnouncement(old, next) && !this.#minorMetricChange(dest, old, next)) {
       dest.version++;
+      dest.announcedMetricUs = next === undefined ? undefined : selectedMetricUs(next);
       this.#dirty.add(key);
     } else if (next === undefined) {
       this.#dirty.add(key); // let flush drop the empty entry
     }
+  }
+
+  /** True when only the hop latencies of the same path moved, and not significantly. */
+  #minorMetricChange(dest: Dest, old: Selected | undefined, next: Selected | undefined): boolean {
+    if (old === undefined || next === undefined || !samePath(old, next)) return false;
+    const announced = dest.announcedMetricUs;
+    if (announced === undefined) return false;
+    const o = this.#latencyOptions;
+    return !significantMetricChange(
+      announced,
+      selectedMetricUs(next),
+      o.minChangeMs ?? DEFAULT_MIN_CHANGE_MS,
+      o.minChangeRatio ?? DEFAULT_MIN_CHANGE_RATIO,
+    );
   }
 
   #nextHop(sel: Selected): NextHop {

@@ -119,8 +119,14 @@ export interface Dest {
   readonly feasible: Map<PeerId, FeasibleOnly>;
   best?: Selected;
   since: number;
-  /** Bumped whenever what we announce for this prefix changes. */
+  /**
+   * Bumped whenever what we announce for this prefix changes: another path, or the same path
+   * with a metric that moved significantly from {@link announcedMetricUs} (see
+   * {@link significantMetricChange}).
+   */
   version: number;
+  /** Metric (µs) of the best route when {@link version} was last bumped. */
+  announcedMetricUs?: number;
   /** While set and in the future, the route is withdrawn from neighbours, not announced. */
   holdUntil?: number;
   /** Metric (µs) of the route we had when the hold started: a route this good ends it. */
@@ -184,4 +190,21 @@ export function samePath(a: Selected, b: Selected): boolean {
 export function comparePrefixes(a: Ipv6Prefix, b: Ipv6Prefix): number {
   for (let i = 0; i < 16; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i] - b.addr[i];
   return a.len - b.len;
+}
+
+/**
+ * Whether a route's metric moved enough since it was last announced to announce it again, by
+ * the same rule as a link's advertised latency (more than `minChangeMs` and more than
+ * `minChangeRatio` of the announced value). Smaller moves of the same path are not worth a
+ * message to every neighbour — each of them would pass it on in turn, so one link's jitter
+ * rippled through the whole mesh; they travel with the next full refresh.
+ */
+export function significantMetricChange(
+  announcedUs: number,
+  nextUs: number,
+  minChangeMs: number,
+  minChangeRatio: number,
+): boolean {
+  const delta = Math.abs(nextUs - announcedUs);
+  return delta > minChangeMs * 1000 && delta > minChangeRatio * announcedUs;
 }

@@ -243,27 +243,65 @@ Deno.test("Router expires routes not refreshed within the timeout and refreshes 
   assertEquals(hopOf(r, "fd00:b::1"), { kind: "peer", id: B });
 });
 
-Deno.test("Router re-announces to a peer only when the smoothed link latency moves enough", () => {
-  const { r } = setup();
+Deno.test("Router re-announces routes through a link only when its latency floor moves enough", () => {
+  const { r } = setup({ worseRouteHoldMs: 0 });
   r.peerUp({ id: B, name: "b", external: false }, 20);
+  r.peerUp({ id: C, name: "c", external: false }, 5);
   r.addLocal(P("fd00:a::/48"), "tun0");
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
   r.flush();
-  for (const s of [21, 19, 22, 18, 20]) r.updateLatency(B, s);
+  // Jitter and one-off spikes (a busy host answering late) move nothing.
+  for (const s of [21, 19, 22, 18, 80, 20, 19, 90, 21]) r.updateLatency(B, s);
   assert(!r.pending);
-  r.updateLatency(B, 80);
-  const ann = r.flush().messages.get(B)!.announce;
-  assertEquals(ann.length, 1);
-  assert(ann[0].path[0].latencyMs > 25);
-  assertEquals(r.linkLatency(B), ann[0].path[0].latencyMs);
+  // A lasting rise does: C hears of the route through B with the new first hop; B is not sent
+  // anything (it measures the link itself and replaces our value for it).
+  for (let i = 0; i < 6; i++) r.updateLatency(B, 80);
+  assert(r.linkLatency(B)! > 25);
+  const m = r.flush().messages;
+  assertEquals(m.get(B), undefined);
+  const ann = m.get(C)!.announce;
+  assertEquals(ann.map((a) => a.path.map((h) => h.id)), [[A, B]]);
+  assertEquals(ann[0].path[1].latencyMs, r.linkLatency(B));
 });
 
-Deno.test("Router.resetLatency() re-announces with the measured latency at once", () => {
-  const { r } = setup();
+Deno.test("Router passes on a small latency change of the same path only with the refresh", () => {
+  const { r, clock } = setup({ worseRouteHoldMs: 0 });
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: D, name: "d", external: false }, 5);
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 40])]);
+  assertEquals(r.flush().messages.get(D)!.announce.length, 1);
+  // Path metric 45 → 47.5 → 48.9 ms: each step and their sum stay within 2 ms or 10 % of the
+  // 45 ms announced: nothing to send (before, every step went to every neighbour, and on).
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 42.5])]);
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 43.9])]);
+  assert(!r.pending);
+  // The refresh carries the current value.
+  clock.t += 30_000;
+  r.tick();
+  const refresh = r.flush().messages.get(D)!.announce;
+  assertEquals(refresh.map((a) => a.path.map((h) => h.latencyMs)), [[5, 5, 43.9]]);
+  // A significant move (more than 2 ms and 10 % of the 45 ms last announced) goes out at once.
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 44.4])]);
+  assert(!r.pending, "4.4 ms of 45 ms is under 10 %");
+  r.receiveAnnounce(B, [route("fd00:c::/48", [B, 1], [C, 47])]);
+  const ann = r.flush().messages.get(D)!.announce;
+  assertEquals(ann.map((a) => a.path.map((h) => h.latencyMs)), [[5, 5, 47]]);
+});
+
+Deno.test("Router.resetLatency() re-decides with the measured latency at once", () => {
+  const { r } = setup({ worseRouteHoldMs: 0 });
   r.peerUp({ id: B, name: "b", external: false }, 100);
-  r.addLocal(P("fd00:a::/48"), "tun0");
-  assertEquals(r.flush().messages.get(B)!.announce[0].path[0].latencyMs, 100);
+  r.peerUp({ id: C, name: "c", external: false }, 100);
+  r.receiveAnnounce(B, [route("fd00:b::/48", [B, 1])]);
+  r.receiveAnnounce(C, [route("fd00:b::/48", [C, 1])]);
+  r.flush();
   r.resetLatency(B, 2);
-  assertEquals(r.flush().messages.get(B)!.announce[0].path[0].latencyMs, 2);
+  assertEquals(r.linkLatency(B), 2);
+  const m = r.flush().messages;
+  assertEquals(m.get(B), undefined, "B measures the link itself: nothing to tell it");
+  assertEquals(m.get(C)!.announce.map((a) => a.path.map((h) => [h.id, h.latencyMs])), [
+    [[A, 100], [B, 2]],
+  ]);
   r.resetLatency(B, 2);
   assert(!r.pending);
 });

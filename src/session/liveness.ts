@@ -1,6 +1,7 @@
 /**
  * Ping scheduling and dead-peer detection. Every interval a ping with a new sequence number
- * and a fresh random nonce is sent; a ping still unanswered when the next one is due counts
+ * and a fresh random nonce is sent (the first at once, the others on the clock's grid of the
+ * interval, see `untilGrid`, so a node's sessions ping together); a ping still unanswered when the next one is due counts
  * as missed (for the loss figure). The peer is declared dead when no answer has arrived for
  * `deadAfter` intervals since the last one (or since the start): with the defaults, 3 s after
  * a peer freezes at the latest, whatever the phase of the ping timer — counting misses at ping
@@ -20,7 +21,7 @@
  * sessions and made the burst worse.
  * @module
  */
-import type { Clock, TimerHandle } from "../clock/mod.ts";
+import { type Clock, type TimerHandle, untilGrid } from "../clock/mod.ts";
 import { LatencyTracker } from "./latency.ts";
 
 /** Length of a ping and of a pong payload. */
@@ -183,7 +184,12 @@ export class Liveness {
     new DataView(this.#ping.buffer).setUint32(0, this.#seq);
     this.#ping.set(nonce, 4);
     this.#hooks.sendPing(this.#ping);
-    if (!this.#stopped) this.#timer = this.#clock.setTimer(() => this.#tick(false), this.#interval);
+    if (!this.#stopped) {
+      // On the clock's shared grid: the pings of all sessions (and of the peers, which ping on
+      // the same wall-clock grid) go out and come back together — one wakeup, not one each.
+      const wait = untilGrid(this.#clock, this.#interval);
+      this.#timer = this.#clock.setTimer(() => this.#tick(false), wait);
+    }
   }
 }
 

@@ -50,7 +50,10 @@ export interface UdpEndpointOptions {
   readonly keepaliveMs?: number;
   /** Silence until a channel is unusable; default 3000 ms. */
   readonly usableTimeoutMs?: number;
-  /** Run the keepalive timer (default true; tests that drive `tick()` by hand pass false). */
+  /**
+   * Run the keepalive timer while there are channels (default true; tests that drive `tick()`
+   * by hand pass false).
+   */
   readonly timer?: boolean;
 }
 
@@ -95,9 +98,8 @@ export class UdpEndpoint {
     this.#clock = opts.clock ?? realClock;
   }
 
-  /** Starts the receive loop and the keepalive timer (the constructor does no I/O). */
+  /** Starts the receive loop (the constructor does no I/O). */
   #start(): this {
-    if (this.#opts.timer ?? true) this.#stopTimer = every(this.#clock, TICK_MS, () => this.tick());
     this.#done = this.#run();
     return this;
   }
@@ -190,6 +192,11 @@ export class UdpEndpoint {
       usableTimeoutMs: o.usableTimeoutMs,
     });
     this.#channels.set(params.localIndex, ch);
+    // The keepalive timer runs while there are channels: a node without UDP peers never wakes
+    // for it.
+    if ((o.timer ?? true) && this.#stopTimer === undefined) {
+      this.#stopTimer = every(this.#clock, TICK_MS, () => this.tick());
+    }
     ch.tick(); // first keepalive: lets the peer learn our address and that we are here
     this.#socket.flush();
     return ch;
@@ -199,6 +206,15 @@ export class UdpEndpoint {
   removeChannel(ch: UdpChannel): void {
     ch.close();
     if (this.#channels.get(ch.localIndex) === ch) this.#channels.delete(ch.localIndex);
+    if (this.#channels.size === 0) {
+      this.#stopTimer?.();
+      this.#stopTimer = undefined;
+    }
+  }
+
+  /** Whether the keepalive timer is running (it does while there are channels). */
+  get timerRunning(): boolean {
+    return this.#stopTimer !== undefined;
   }
 
   /** Sends the datagrams channels queued (end of a batch of `send()`s). */
