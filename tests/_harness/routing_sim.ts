@@ -65,6 +65,7 @@ export class RoutingSim {
   #seq = 0;
   readonly #flushScheduled = new Set<number>();
   readonly flushDelayMs: number;
+  readonly #flushSlice: number;
   #stats: SimStats = emptyStats();
   #runStart = 0;
 
@@ -84,10 +85,13 @@ export class RoutingSim {
       /** Passed to every Router (default: the Router's). */
       maxRoutesPerOrigin?: number;
       maxRoutesPerPeer?: number;
+      /** Passed to every `Router.flush` (default: no bound, everything in one flush). */
+      flushSlice?: number;
     } = {},
   ) {
     this.#wire = options.wire ?? true;
     this.flushDelayMs = options.flushDelayMs ?? 20;
+    this.#flushSlice = options.flushSlice ?? Infinity;
     for (let i = 0; i < n; i++) {
       const id = (i + 1).toString(16).padStart(4, "0").repeat(16);
       const router = new Router({
@@ -287,7 +291,7 @@ export class RoutingSim {
     this.#flushScheduled.delete(i);
     const node = this.nodes[i];
     if (!node.alive) return;
-    const { messages, fibChanged } = node.router.flush();
+    const { messages, fibChanged } = node.router.flush(this.#flushSlice);
     if (fibChanged) this.#mark();
     this.#kick(i); // announcements held back: flush again after the same window
     for (const [peerId, m] of messages) {
