@@ -12,6 +12,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { RoutingSim } from "../tests/_harness/routing_sim.ts";
 
 const { values: args } = parseArgs({
@@ -52,19 +53,27 @@ const prefixes = Array.from({ length: n }, (_, i) => {
 });
 const h0 = heap();
 sim.startRun();
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+let c = cpu();
 let t = performance.now();
 for (const p of prefixes) sim.nodes[0].router.addLocal(p, "tun0");
 sim.kick(0);
 const up = sim.runUntilQuiet();
 const upWall = performance.now() - t;
+const upCpu = cpu() - c;
 const h1 = heap();
 const have = sim.nodes.map((node) => node.router.table().length - 4);
 t = performance.now();
+c = cpu();
 sim.startRun();
 for (const p of prefixes) sim.nodes[0].router.removeLocal(p);
 sim.kick(0);
 const down = sim.runUntilQuiet();
 const downWall = performance.now() - t;
+const downCpu = cpu() - c;
 const left = sim.nodes.map((node) => node.router.table().length - 4);
 
 console.log(
@@ -72,7 +81,8 @@ console.log(
 );
 console.log(`routes held by nodes 0..3: ${have.join(", ")}`);
 console.log(
-  `announce: ${(upWall / 1000).toFixed(2)} s wall (4 routers, one thread), ` +
+  `announce: ${(upWall / 1000).toFixed(2)} s wall, ${upCpu.toFixed(2)} s CPU ` +
+    `(4 routers, one thread), ` +
     `${up.convergenceMs.toFixed(0)} ms simulated, ${up.messages} payloads ` +
     `(${(up.messages / 3).toFixed(0)} per link), ${(up.bytes / 1e6).toFixed(1)} MB`,
 );
@@ -81,6 +91,7 @@ console.log(
     `(${((h1 - h0) / 4 / n).toFixed(0)} B per route per node)`,
 );
 console.log(
-  `withdraw: ${(downWall / 1000).toFixed(2)} s wall, ${down.convergenceMs.toFixed(0)} ms ` +
+  `withdraw: ${(downWall / 1000).toFixed(2)} s wall, ${downCpu.toFixed(2)} s CPU, ` +
+    `${down.convergenceMs.toFixed(0)} ms ` +
     `simulated, ${down.messages} payloads; routes left: ${left.join(", ")}`,
 );

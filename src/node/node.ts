@@ -46,6 +46,11 @@ const log = getLogger(["vmesh", "node"]);
 
 /** Batching window for route announcements and withdrawals. */
 export const FLUSH_DELAY_MS = 10;
+/**
+ * (Prefix, neighbour) pairs synced per route flush: a change of 100 000 routes goes out in
+ * slices of a few milliseconds each, one per batching window, and the packet path runs between.
+ */
+export const FLUSH_SLICE = 4096;
 /** Periodic DC re-offer (covers anything missed). */
 const DC_REOFFER_MS = 30_000;
 /** How often DC transfers, the DC's expiry and `state_dir/dc.bin` are checked. */
@@ -395,12 +400,13 @@ export class Node {
     }
     this.#flushing = true;
     try {
-      this.#send(this.router.flush().messages);
+      this.#send(this.router.flush(FLUSH_SLICE).messages);
       this.names.pump();
     } finally {
       this.#flushing = false;
     }
-    // Announcements held back after a lost route (worseRouteHoldMs) go out in a later flush.
+    // Announcements held back after a lost route (worseRouteHoldMs), and the rest of a change
+    // larger than FLUSH_SLICE, go out in a later flush.
     if (this.router.pending) this.#scheduleFlush();
   }
 
