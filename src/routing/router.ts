@@ -102,6 +102,17 @@ const log = getLogger(["vmesh", "routing"]);
 
 const MAX_PROBLEMS = 8;
 
+/**
+ * Above this many prefixes, a change of a link's advertised latency (which re-bases the routes
+ * learned over the link and sends the neighbour the whole table again) is applied at most once
+ * per {@link BIG_TABLE_LATENCY_MS} per neighbour, at a `tick()`: with 100 000 routes each
+ * application costs a second of CPU along the chain, and a node that is busy measures inflated
+ * RTTs, which would otherwise start the next one.
+ */
+export const BIG_TABLE = 4096;
+/** See {@link BIG_TABLE}. */
+export const BIG_TABLE_LATENCY_MS = 5000;
+
 /** The routing core of one node. See the module documentation. */
 export class Router {
   /** The forwarding table, kept current after every event (mutated in place). */
@@ -241,6 +252,8 @@ export class Router {
       refreshAll: true,
       refreshQueue: undefined,
       refreshAt: 0,
+      latencyPending: false,
+      latencyAppliedAt: -Infinity,
       lastRefresh: this.#o.clock.now(),
       quota: new PeerQuota(this.#o.maxRoutesPerPeer, this.#o.maxRoutesPerOrigin),
     });
@@ -462,6 +475,9 @@ export class Router {
         if (now - kept.at > this.#o.routeTimeoutMs) peer.rejected.delete(key);
       }
       if (now - peer.lastRefresh >= this.#o.refreshIntervalMs) peer.refreshAll = true;
+      if (peer.latencyPending && now - peer.latencyAppliedAt >= BIG_TABLE_LATENCY_MS) {
+        this.#applyLatency(peer);
+      }
     }
     this.#syncSources();
   }
@@ -587,6 +603,18 @@ export class Router {
     return { routes, candidates };
   }
 
+  /**
+   * The number of selected routes through each neighbour (for `vmesh status`). O(prefixes),
+   * without building the table: status is polled, and the table of 100 000 routes is not cheap.
+   */
+  routesVia(): Map<PeerId, number> {
+    const via = new Map<PeerId, number>();
+    for (const d of this.#dests.values()) {
+      if (d.best?.kind === "peer") via.set(d.best.cand.peer, (via.get(d.best.cand.peer) ?? 0) + 1);
+    }
+    return via;
+  }
+
   /** Routes refused by the per-peer and per-origin limits, per neighbour with any refusal. */
   quotaRefusals(): QuotaRefusals[] {
     const out: QuotaRefusals[] = [];
@@ -661,8 +689,20 @@ export class Router {
     return v;
   }
 
-  /** The advertised latency of `peer`'s link moved: re-base its routes' first hop on it. */
+  /** The advertised latency of `peer`'s link moved: now, or later for a big table (BIG_TABLE). */
   #latencyChanged(peer: PeerState): void {
+    const now = this.#o.clock.now();
+    if (this.#dests.size > BIG_TABLE && now - peer.latencyAppliedAt < BIG_TABLE_LATENCY_MS) {
+      peer.latencyPending = true;
+    } else {
+      this.#applyLatency(peer);
+    }
+  }
+
+  /** Re-bases `peer`'s routes' first hop on its advertised latency; it gets the whole table. */
+  #applyLatency(peer: PeerState): void {
+    peer.latencyPending = false;
+    peer.latencyAppliedAt = this.#o.clock.now();
     peer.refreshAll = true;
     const ms = peer.latency.advertisedMs;
     for (const key of peer.keys) {

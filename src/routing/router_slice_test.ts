@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
 import { formatPrefix, parsePrefix } from "../net/mod.ts";
-import type { FlushResult } from "./router.ts";
+import { BIG_TABLE, BIG_TABLE_LATENCY_MS, type FlushResult } from "./router.ts";
 import { ID, route, setup } from "../../tests/_harness/router_fixture.ts";
 
 const B = ID("b"), C = ID("c"), D = ID("d"), E = ID("e");
@@ -56,4 +56,33 @@ Deno.test("Router.flush(max) sends a big change in slices, in order, and ends wi
   }
   assertEquals(atE.size, n - n / 3);
   assertEquals(sentToE, n - n / 3);
+});
+
+Deno.test("Router: with a big table, a link's latency change resends the table at most every 5 s", () => {
+  const { r, clock } = setup();
+  r.peerUp({ id: B, name: "b", external: false }, 5);
+  r.peerUp({ id: C, name: "c", external: false }, 5);
+  r.flush();
+  const n = BIG_TABLE + 100;
+  r.receiveAnnounce(B, Array.from({ length: n }, (_, i) => route(prefix(i), [B, 5], [D, 1])));
+  while (r.pending) r.flush();
+  const toC = () => r.flush().messages.get(C)?.announce.length ?? 0;
+  r.resetLatency(C, 50); // applied at once: the last application is long ago
+  assertEquals(toC(), n);
+  clock.t += 1000;
+  r.resetLatency(C, 100); // within 5 s of the last one: waits for a tick after the 5 s
+  r.tick();
+  assertEquals(toC(), 0);
+  clock.t += BIG_TABLE_LATENCY_MS;
+  r.tick();
+  const f = r.flush().messages.get(C)?.announce ?? [];
+  assertEquals(f.length, n);
+  assertEquals(f[0].path[0].latencyMs, 100);
+  // A small table follows every change at once.
+  const small = setup();
+  small.r.peerUp({ id: C, name: "c", external: false }, 5);
+  small.r.receiveAnnounce(C, [route(prefix(1), [C, 5], [D, 1])]);
+  small.r.flush();
+  small.r.resetLatency(C, 50);
+  assertEquals(small.r.pending, true);
 });

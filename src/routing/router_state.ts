@@ -150,6 +150,10 @@ export interface PeerState {
   refreshQueue: string[] | undefined;
   /** How far the full table send got in {@link PeerState.refreshQueue}. */
   refreshAt: number;
+  /** A change of the link's advertised latency waits for `tick()` (see `BIG_TABLE`). */
+  latencyPending: boolean;
+  /** When a change of the link's advertised latency was last applied. */
+  latencyAppliedAt: number;
   lastRefresh: number;
   /** The per-peer and per-origin route limits and their refusal counters. */
   readonly quota: PeerQuota;

@@ -40,6 +40,11 @@ export interface SimStats {
   bytes: number;
   /** Most payloads sent over one link (both directions together). */
   maxLinkMessages: number;
+  /**
+   * Wall-clock ms of the longest single event of {@link RoutingSim.runUntilQuiet} (one payload
+   * received, or one flush with its encoding): how long a node's packet path would wait.
+   */
+  longestStepMs: number;
 }
 
 /** The simulation. */
@@ -186,7 +191,9 @@ export class RoutingSim {
       const ev = this.#pop();
       if (ev.t - this.#runStart > maxMs) throw new Error(`no convergence within ${maxMs} ms`);
       this.now = ev.t;
+      const t0 = performance.now();
       ev.run();
+      this.#stats.longestStepMs = Math.max(this.#stats.longestStepMs, performance.now() - t0);
     }
     return this.stats();
   }
@@ -376,7 +383,14 @@ function chunks<T>(items: readonly T[], size: (x: T) => number): { items: T[]; b
 }
 
 function emptyStats(): SimStats {
-  return { convergenceMs: 0, messages: 0, entries: 0, bytes: 0, maxLinkMessages: 0 };
+  return {
+    convergenceMs: 0,
+    messages: 0,
+    entries: 0,
+    bytes: 0,
+    maxLinkMessages: 0,
+    longestStepMs: 0,
+  };
 }
 
 /** A binary min-heap ordered by (key, tie); equal keys pop in tie order. */
