@@ -220,11 +220,12 @@ export class Router {
 
   /** Removes a local prefix; learned routes for it (if any) take over at once. */
   removeLocal(prefix: Ipv6Prefix): void {
-    const dest = this.#dests.get(prefixKey(prefix));
+    const key = prefixKey(prefix);
+    const dest = this.#dests.get(key);
     if (dest?.local === undefined) return;
     dest.local = undefined;
-    this.#locals.delete(prefixKey(prefix));
-    this.#sourceDirty.set(prefixKey(prefix), dest.prefix);
+    this.#locals.delete(key);
+    this.#sourceDirty.set(key, dest.prefix);
     this.#recompute(dest);
     this.#syncSources();
   }
@@ -642,6 +643,7 @@ export class Router {
           d?.prefix ?? prefix,
           d === undefined ? [] : feasiblePeers(d),
           d?.local !== undefined,
+          key,
         );
       }
     }
@@ -719,6 +721,7 @@ export class Router {
     if (dest === undefined) {
       const copy = { addr: prefix.addr.slice(), len: prefix.len };
       dest = {
+        key,
         prefix: copy,
         cands: new PeerMap(),
         feasible: new PeerMap(),
@@ -847,7 +850,7 @@ export class Router {
       if (d !== undefined) next = { kind: "peer", cand: d.best as Learned, reason: d.reason };
     }
     dest.best = next;
-    const key = prefixKey(dest.prefix);
+    const key = dest.key;
     if (updateHold(dest, old, next, this.#o.clock.now(), this.#o.worseRouteHoldMs)) {
       // Re-added at the end, so that #held stays in the order the holds end (see flush).
       this.#held.delete(key);

@@ -110,6 +110,8 @@ export type Selected =
   | { readonly kind: "peer"; readonly cand: Learned; readonly reason: DecisionReason };
 
 export interface Dest {
+  /** The prefix's key in the router's maps (`prefixKey`). */
+  readonly key: string;
   readonly prefix: Ipv6Prefix;
   local?: string;
   readonly cands: PeerMap<Learned>;

@@ -115,9 +115,14 @@ export class SourceTable {
    * table), and recomputes the entries of the prefixes inside it. Cost: a few map look-ups, an
    * insert into or removal from the order (O(log n) plus a short splice), and one step per
    * prefix inside it. The table keeps `prefix` (a new one) by reference: do not change it.
+   * @param key `prefixKey(prefix)`, when the caller has it already
    */
-  update(prefix: Ipv6Prefix, peers: Iterable<PeerId>, own: boolean): void {
-    const key = prefixKey(prefix);
+  update(
+    prefix: Ipv6Prefix,
+    peers: Iterable<PeerId>,
+    own: boolean,
+    key: string = prefixKey(prefix),
+  ): void {
     const set = this.#peerSet(peers);
     const remove = set.size === 0 && !own;
     const node = this.#nodes.get(key);
