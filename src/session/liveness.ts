@@ -72,6 +72,7 @@ export class Liveness {
   #deadline: TimerHandle | undefined;
   /** When the deadline is due (clock time), to tell a late timer from a silent peer. */
   #deadlineAt = 0;
+  #armedAt = -Infinity;
   #stopped = false;
 
   /**
@@ -143,6 +144,17 @@ export class Liveness {
     return true;
   }
 
+  /**
+   * The peer sent a frame other than a pong (a control frame): it is alive, and its answers may
+   * be queued behind what it sends (a table of 100 000 routes is 8 MB of frames, which a loaded
+   * receiver takes seconds to read), so the countdown to "dead" starts again (at most once per
+   * interval). Gives no RTT sample and does not count as an answer for the loss figure.
+   */
+  heard(): void {
+    if (this.#stopped || this.#clock.now() - this.#armedAt < this.#interval) return;
+    this.#armDeadline();
+  }
+
   /** (Re)starts the countdown to "dead": `deadAfter` intervals from now. */
   #armDeadline(): void {
     this.#setDeadline(this.#interval * this.#deadAfter, true);
@@ -150,6 +162,7 @@ export class Liveness {
 
   #setDeadline(ms: number, graceAllowed: boolean): void {
     if (this.#stopped) return;
+    this.#armedAt = this.#clock.now();
     if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
     this.#deadlineAt = this.#clock.now() + ms;
     this.#deadline = this.#clock.setTimer(() => {

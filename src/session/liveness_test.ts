@@ -180,3 +180,19 @@ Deno.test("Liveness declares a silent peer dead one interval after a late deadli
   assertEquals(deadAt, 4000, "only one grace per stall");
   assertEquals(l.stallGraces, 1);
 });
+
+Deno.test("Liveness keeps a peer alive while its control frames arrive, and not after", () => {
+  const clock = new ManualClock();
+  const p = probe(clock);
+  p.l.start();
+  for (let t = 0; t < 10_000; t += 500) {
+    clock.advance(500);
+    p.l.heard(); // its pongs are stuck behind a long burst of route frames
+  }
+  assertEquals(p.deadAt, -1, "alive while it sends");
+  assertEquals(p.samples, [], "no RTT sample from other frames");
+  clock.advance(2999);
+  assertEquals(p.deadAt, -1);
+  clock.advance(1);
+  assertEquals(p.deadAt, 13_000, "dead 3 intervals after the last frame");
+});
