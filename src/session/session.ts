@@ -296,6 +296,10 @@ export class Session {
           sendPing: (payload) => this.#ping(payload),
           onDead: (missed) => this.close(`peer missed ${missed} pings in a row`, "dead"),
           onSample: (rtt) => this.#handle("an RTT sample", () => ctx.onRtt?.(this, rtt)),
+          sendProgress: () => {
+            const queued = this.#queue.backlog();
+            return { sent: this.#counters.bytesOut - queued, queued };
+          },
         }, ctx.liveness);
         return;
       case "notify-open":
