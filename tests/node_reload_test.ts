@@ -5,6 +5,7 @@
 import { assert, assertEquals } from "./_harness/assert.ts";
 import { NodeMesh, waitUntil } from "./_harness/node_harness.ts";
 import { loadNodeConfig } from "../src/config/mod.ts";
+import { ANNOUNCE_SLICE } from "../src/node/node.ts";
 
 Deno.test("reload() adds a peer and an announcement without dropping the unaffected session", async () => {
   const mesh = await NodeMesh.create();
@@ -72,6 +73,30 @@ Deno.test("reload() names the changes that need a restart and keeps the running 
     assertEquals([...a.node.config.vifs.keys()], ["mem"], "the vifs in use stay");
     assertEquals(a.node.config.pingIntervalMs, 1000, "config shows the value in force");
     assertEquals(a.node.config.hysteresisMs, 10);
+  } finally {
+    await mesh.close();
+  }
+});
+
+Deno.test("reload() applies many announcement changes in slices, in order, and all of them", async () => {
+  const mesh = await NodeMesh.create();
+  try {
+    const a = await mesh.start("a", 1);
+    const n = ANNOUNCE_SLICE * 2 + 100;
+    const many = Array.from({ length: n }, (_, i) => `fd01:0:${i.toString(16)}::/48`);
+    await mesh.configJson("a", 1, { port: a.port, announce: ["fd00:1::/48", ...many] });
+    assertEquals(a.node.reload((await loadNodeConfig(a.configPath)).config), []);
+    // The first slice at once, the rest in later tasks: the event loop runs in between.
+    assertEquals(a.node.router.counts().routes, 1 + ANNOUNCE_SLICE);
+    await waitUntil(() => a.node.router.counts().routes === 1 + n, "every announcement");
+    // Withdraw them all, then (before the slices are done) add one back: the last word wins.
+    await mesh.configJson("a", 1, { port: a.port });
+    assertEquals(a.node.reload((await loadNodeConfig(a.configPath)).config), []);
+    await mesh.configJson("a", 1, { port: a.port, announce: ["fd00:1::/48", many[n - 1]] });
+    assertEquals(a.node.reload((await loadNodeConfig(a.configPath)).config), []);
+    await waitUntil(() => a.node.router.counts().routes === 2, "all but the re-added one gone");
+    await new Promise((r) => setTimeout(r, 50));
+    assertEquals(a.node.router.table().map((r) => r.prefix), ["fd00:1::/48", many[n - 1]]);
   } finally {
     await mesh.close();
   }

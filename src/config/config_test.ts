@@ -187,12 +187,12 @@ Deno.test("parseNodeConfig() refuses non-JSON and non-objects", () => {
   assertThrows(() => parseNodeConfig("[]"), ConfigError, "expected an object");
 });
 
-Deno.test("loadNodeConfig() refuses a missing file and a file over 1 MiB", async () => {
+Deno.test("loadNodeConfig() refuses a missing file and a file over 16 MiB", async () => {
   await assertRejects(() => loadNodeConfig("/nonexistent/vmesh.json"), ConfigError, "cannot read");
   const f = await Deno.makeTempFile();
   try {
-    await Deno.writeTextFile(f, JSON.stringify({ ...MIN, pad: "x".repeat(1024 * 1024) }));
-    await assertRejects(() => loadNodeConfig(f), ConfigError, "1 MiB");
+    await Deno.writeTextFile(f, JSON.stringify({ ...MIN, pad: "x".repeat(16 * 1024 * 1024) }));
+    await assertRejects(() => loadNodeConfig(f), ConfigError, "16 MiB");
   } finally {
     await Deno.remove(f);
   }

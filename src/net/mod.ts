@@ -21,11 +21,13 @@ export {
 } from "./packet_batch.ts";
 export {
   addressInPrefix,
+  addressKey,
   formatPrefix,
   type Ipv6Prefix,
   maskAddress,
   parsePrefix,
   prefixCovers,
   prefixEquals,
+  prefixFromKey,
   prefixKey,
 } from "./prefix.ts";

@@ -74,5 +74,41 @@ export function prefixEquals(a: Ipv6Prefix, b: Ipv6Prefix): boolean {
   return a.len === b.len && bytesEqual(a.addr, b.addr);
 }
 
-/** A stable string key for maps ("2001:db8::/32"). */
-export const prefixKey: (p: Ipv6Prefix) => string = formatPrefix;
+/** One-character strings for the bytes 0..255 (building {@link prefixKey}s without garbage). */
+const BYTE_CHARS = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i));
+
+/**
+ * A stable, compact string key for maps: one character for the length, then one per byte that
+ * the length covers (a /64 is 9 one-byte characters). Not for display (use `formatPrefix`);
+ * {@link prefixFromKey} turns it back into the prefix. Host bits past the length must be zero
+ * (as in every valid prefix); they are ignored.
+ */
+export function prefixKey(p: Ipv6Prefix): string {
+  return addressKey(p.addr, p.len);
+}
+
+/** The {@link prefixKey} of the first `len` bits of `addr` (the bits past them are ignored). */
+export function addressKey(addr: Uint8Array, len: number): string {
+  const full = len >> 3;
+  let s = BYTE_CHARS[len];
+  for (let i = 0; i < full; i++) s += BYTE_CHARS[addr[i]];
+  if ((len & 7) !== 0) s += BYTE_CHARS[addr[full] & (0xff << (8 - (len & 7))) & 0xff];
+  return s;
+}
+
+/**
+ * The prefix a {@link prefixKey} was made from.
+ * @throws {RangeError} when `key` is not a prefix key
+ */
+export function prefixFromKey(key: string): Ipv6Prefix {
+  const len = key.charCodeAt(0);
+  const n = (len + 7) >> 3;
+  if (!(len <= 128) || key.length !== n + 1) throw new RangeError("not a prefix key");
+  const addr = new Uint8Array(16);
+  for (let i = 0; i < n; i++) {
+    const b = key.charCodeAt(i + 1);
+    if (b > 255) throw new RangeError("not a prefix key");
+    addr[i] = b;
+  }
+  return { addr, len };
+}

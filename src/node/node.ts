@@ -46,6 +46,16 @@ const log = getLogger(["vmesh", "node"]);
 
 /** Batching window for route announcements and withdrawals. */
 export const FLUSH_DELAY_MS = 10;
+/**
+ * (Prefix, neighbour) pairs synced per route flush: a change of 100 000 routes goes out in
+ * slices of a few milliseconds each, one per batching window, and the packet path runs between.
+ */
+export const FLUSH_SLICE = 4096;
+/**
+ * Local announcements added or removed per event-loop task: a reload that adds 100 000 of them
+ * (a transit site) runs in slices, so sessions keep answering pings and packets keep flowing.
+ */
+export const ANNOUNCE_SLICE = 2048;
 /** Periodic DC re-offer (covers anything missed). */
 const DC_REOFFER_MS = 30_000;
 /** How often DC transfers, the DC's expiry and `state_dir/dc.bin` are checked. */
@@ -91,6 +101,10 @@ export class Node {
   /** Sessions whose first RTT sample reached the router (it replaced the initial guess). */
   readonly #measured = new WeakSet<Session>();
   #flushTimer: TimerHandle | undefined;
+  /** Local announcement changes of reloads not applied yet (in order; see ANNOUNCE_SLICE). */
+  #annQueue: (() => void)[] = [];
+  #annAt = 0;
+  #annTimer: TimerHandle | undefined;
   #flushing = false;
   #timers: (() => void)[] = [];
   #pumps: Promise<void>[] = [];
@@ -232,6 +246,7 @@ export class Node {
     this.#stopping = true;
     for (const stopTimer of this.#timers) stopTimer();
     if (this.#flushTimer !== undefined) this.clock.clearTimer(this.#flushTimer);
+    if (this.#annTimer !== undefined) this.clock.clearTimer(this.#annTimer);
     await this.sessions.stop(reason);
     await this.udp.stop();
     for (const vif of this.vifs.values()) vif.close();
@@ -251,8 +266,12 @@ export class Node {
     for (const k of RESTART_KEYS) if (!same(prev[k], next[k])) needsRestart.push(k);
     const oldAnn = new Map(prev.localAnnouncements.map((a) => [annKey(a), a]));
     const newAnn = new Map(next.localAnnouncements.map((a) => [annKey(a), a]));
-    for (const [k, a] of oldAnn) if (!newAnn.has(k)) this.router.removeLocal(a.prefix);
-    for (const [k, a] of newAnn) if (!oldAnn.has(k)) this.#announce(a);
+    // Applied in slices of ANNOUNCE_SLICE, the first one now, in order across reloads.
+    for (const [k, a] of oldAnn) {
+      if (!newAnn.has(k)) this.#annQueue.push(() => this.router.removeLocal(a.prefix));
+    }
+    for (const [k, a] of newAnn) if (!oldAnn.has(k)) this.#annQueue.push(() => this.#announce(a));
+    if (this.#annTimer === undefined) this.#applyAnnouncements();
     this.sessions.updatePeers(next.peers.map(sessionPeer));
     this.peerTraffic.retain((name) => next.peers.some((p) => sameName(p.name, name)));
     // What needs a restart keeps its running value, so that `config` (and `vmesh status`)
@@ -262,6 +281,24 @@ export class Node {
     this.#config = running as unknown as NodeConfig;
     this.#scheduleFlush();
     return needsRestart;
+  }
+
+  #applyAnnouncements(): void {
+    this.#annTimer = undefined;
+    const q = this.#annQueue;
+    const end = Math.min(q.length, this.#annAt + ANNOUNCE_SLICE);
+    // Advanced before the call: a change that throws is not tried again.
+    while (this.#annAt < end) q[this.#annAt++]();
+    if (this.#annAt === q.length) {
+      this.#annQueue = [];
+      this.#annAt = 0;
+    } else if (!this.#stopping) {
+      this.#annTimer = this.clock.setTimer(
+        guarded("local announcements", () => this.#applyAnnouncements()),
+        0,
+      );
+    }
+    this.#scheduleFlush();
   }
 
   #announce(a: LocalAnnouncement): void {
@@ -403,12 +440,13 @@ export class Node {
     }
     this.#flushing = true;
     try {
-      this.#send(this.router.flush().messages);
+      this.#send(this.router.flush(FLUSH_SLICE).messages);
       this.names.pump();
     } finally {
       this.#flushing = false;
     }
-    // Announcements held back after a lost route (worseRouteHoldMs) go out in a later flush.
+    // Announcements held back after a lost route (worseRouteHoldMs), and the rest of a change
+    // larger than FLUSH_SLICE, go out in a later flush.
     if (this.router.pending) this.#scheduleFlush();
   }
 

@@ -53,10 +53,7 @@ export interface PeerStatus {
 
 /** Peers for `vmesh status`: every configured peer and every connected one. */
 export function peerStatus(node: Node): PeerStatus[] {
-  const via = new Map<string, number>();
-  for (const r of node.router.table()) {
-    if (r.nextHop.kind === "peer") via.set(r.nextHop.id, (via.get(r.nextHop.id) ?? 0) + 1);
-  }
+  const via = node.router.routesVia();
   const out: PeerStatus[] = [];
   const seen = new Set<Session>();
   const fromSession = (s: Session, configured: boolean, addr: string): PeerStatus => {
@@ -138,7 +135,8 @@ export function statusView(node: Node, version: string): Record<string, unknown>
       uptimeMs: node.clock.now() - node.startedAt,
     },
     peers: peerStatus(node),
-    routes: node.router.table().length,
+    // The count, not the table: status is polled, and a table of 100 000 routes is not cheap.
+    routes: node.router.counts().routes,
     routeRefusals: node.router.quotaRefusals().map((q) => ({
       ...q,
       byOrigin: q.byOrigin.map((o) => {

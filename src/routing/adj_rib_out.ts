@@ -4,19 +4,20 @@
  * `src/routing/`; see docs/routing.md ("Propagation", "Poisoned announcements").
  * @module
  */
-import { parsePrefix, prefixKey } from "../net/mod.ts";
+import { prefixFromKey, prefixKey } from "../net/mod.ts";
 import type { PeerId } from "../pki/mod.ts";
 import { MAX_PATH_HOPS, type Route } from "./route.ts";
 import type { Dest, PeerMessages, PeerState } from "./router_state.ts";
 
 /**
- * One Adj-RIB-Out entry: a usable route was announced (the destination's version then), or
- * a poisoned one (our best route goes through the peer; see {@link advertisable}).
+ * One Adj-RIB-Out entry: a usable route was announced (the destination's version then, ≥ 0),
+ * or a poisoned one ({@link POISONED}: our best route goes through the peer; see
+ * {@link advertisable}). A number, not an object: a peer's Adj-RIB-Out has an entry per prefix.
  */
-export type Sent = { readonly kind: "usable"; readonly version: number } | typeof POISONED;
+export type Sent = number;
 
 /** The Adj-RIB-Out entry of a poisoned announcement (path changes while poisoned send nothing). */
-export const POISONED: { readonly kind: "poisoned" } = { kind: "poisoned" };
+export const POISONED = -1;
 
 /**
  * What to announce to `peer` for `dest`:
@@ -100,7 +101,7 @@ export function syncPrefix(
       return;
     }
     peer.adjOut.delete(key);
-    ctx.out(peer.info.id).withdraw.push(dest?.prefix ?? parsePrefix(key));
+    ctx.out(peer.info.id).withdraw.push(dest?.prefix ?? prefixFromKey(key));
   } else if (ad.kind === "poisoned") {
     if (force) {
       peer.poisonWait.delete(key);
@@ -119,8 +120,8 @@ export function syncPrefix(
     }
     peer.poisonWait.add(key);
     peer.poisonDueAt ??= ctx.now + ctx.poisonDelayMs;
-  } else if (force || had?.kind !== "usable" || had.version !== dest!.version) {
-    peer.adjOut.set(key, { kind: "usable", version: dest!.version });
+  } else if (force || had !== dest!.version) {
+    peer.adjOut.set(key, dest!.version);
     ctx.out(peer.info.id).announce.push(ad.route);
   }
 }
@@ -157,7 +158,7 @@ export function sendWaitingPoison(
     } else if (ad === undefined && had === POISONED) {
       if (!withdrawing) continue;
       peer.adjOut.delete(key);
-      ctx.out(peer.info.id).withdraw.push(dest?.prefix ?? parsePrefix(key));
+      ctx.out(peer.info.id).withdraw.push(dest?.prefix ?? prefixFromKey(key));
     }
     peer.poisonWait.delete(key);
   }
@@ -167,16 +168,4 @@ export function sendWaitingPoison(
   let n = 0;
   for (const p of withdraw) if (!replaced.has(prefixKey(p))) withdraw[n++] = p;
   withdraw.length = n;
-}
-
-/** Sends `peer` the whole table (and withdraws anything it had that is gone). */
-export function syncAll(
-  ctx: SyncContext,
-  peer: PeerState,
-  dests: ReadonlyMap<string, Dest>,
-): void {
-  for (const key of [...peer.adjOut.keys()]) {
-    if (!dests.has(key)) syncPrefix(ctx, peer, key, undefined, true);
-  }
-  for (const [key, dest] of dests) syncPrefix(ctx, peer, key, dest, true);
 }

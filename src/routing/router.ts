@@ -96,12 +96,13 @@ import {
   selectedMetricUs,
   significantMetricChange,
 } from "./router_state.ts";
-import { sendWaitingPoison, syncAll, syncPrefix } from "./adj_rib_out.ts";
+import { sendWaitingPoison, syncPrefix } from "./adj_rib_out.ts";
 import { updateHold } from "./route_hold.ts";
 import { routeViews } from "./route_views.ts";
-import { SharedHops } from "./shared_hops.ts";
+import { SharedHops, SharedPaths } from "./shared_hops.ts";
+import { PeerMap } from "./peer_map.ts";
 import { PeerQuota, type QuotaRefusals } from "./route_quota.ts";
-import { type SourcePrefix, SourceTable } from "./source_table.ts";
+import { SourceTable } from "./source_table.ts";
 import type { RouteView } from "./table_view.ts";
 
 export type { FlushResult, PeerInfo, PeerMessages, QuotaRefusals, ReceiveResult, RouterOptions };
@@ -109,6 +110,17 @@ export type { FlushResult, PeerInfo, PeerMessages, QuotaRefusals, ReceiveResult,
 const log = getLogger(["vmesh", "routing"]);
 
 const MAX_PROBLEMS = 8;
+
+/**
+ * Above this many prefixes, a change of a link's advertised latency (which re-bases the routes
+ * learned over the link and sends the neighbour the whole table again) is applied at most once
+ * per {@link BIG_TABLE_LATENCY_MS} per neighbour, at a `tick()`: with 100 000 routes each
+ * application costs a second of CPU along the chain, and a node that is busy measures inflated
+ * RTTs, which would otherwise start the next one.
+ */
+export const BIG_TABLE = 4096;
+/** See {@link BIG_TABLE}. */
+export const BIG_TABLE_LATENCY_MS = 5000;
 
 /** The routing core of one node. See the module documentation. */
 export class Router {
@@ -138,6 +150,8 @@ export class Router {
   readonly sources: SourceTable = new SourceTable();
   /** Hop objects shared by the candidates' paths. */
   readonly #hops = new SharedHops();
+  /** Path arrays shared by the candidates. */
+  readonly #paths = new SharedPaths();
   #routeChanges = 0;
   /** IDs of revoked nodes (see {@link setRevoked}). */
   #revoked: ReadonlySet<PeerId> = new Set();
@@ -188,7 +202,9 @@ export class Router {
     ) {
       return true;
     }
-    for (const p of this.#peers.values()) if (p.refreshAll || p.poisonWait.size > 0) return true;
+    for (const p of this.#peers.values()) {
+      if (p.refreshAll || p.refreshQueue !== undefined || p.poisonWait.size > 0) return true;
+    }
     return false;
   }
 
@@ -199,8 +215,8 @@ export class Router {
    */
   addLocal(prefix: Ipv6Prefix, target: string): void {
     if (!isValidPrefix(prefix)) throw new RangeError("addLocal: malformed prefix");
-    const dest = this.#dest(prefix);
     const key = prefixKey(prefix);
+    const dest = this.#dest(key, prefix);
     const added = !this.#locals.has(key);
     dest.local = target;
     this.#locals.set(key, dest.prefix);
@@ -213,11 +229,12 @@ export class Router {
 
   /** Removes a local prefix; learned routes for it (if any) take over at once. */
   removeLocal(prefix: Ipv6Prefix): void {
-    const dest = this.#dests.get(prefixKey(prefix));
+    const key = prefixKey(prefix);
+    const dest = this.#dests.get(key);
     if (dest?.local === undefined) return;
     dest.local = undefined;
-    this.#locals.delete(prefixKey(prefix));
-    this.#sourceDirty.set(prefixKey(prefix), dest.prefix);
+    this.#locals.delete(key);
+    this.#sourceDirty.set(key, dest.prefix);
     this.#recompute(dest);
     this.#syncSources();
   }
@@ -243,6 +260,10 @@ export class Router {
       poisonDueAt: undefined,
       rejected: new Map(),
       refreshAll: true,
+      refreshQueue: undefined,
+      refreshAt: 0,
+      latencyPending: false,
+      latencyAppliedAt: -Infinity,
       lastRefresh: this.#o.clock.now(),
       quota: new PeerQuota(this.#o.maxRoutesPerPeer, this.#o.maxRoutesPerOrigin),
     });
@@ -467,6 +488,9 @@ export class Router {
         if (now - kept.at > this.#o.routeTimeoutMs) peer.rejected.delete(key);
       }
       if (now - peer.lastRefresh >= this.#o.refreshIntervalMs) peer.refreshAll = true;
+      if (peer.latencyPending && now - peer.latencyAppliedAt >= BIG_TABLE_LATENCY_MS) {
+        this.#applyLatency(peer);
+      }
     }
     this.#syncSources();
   }
@@ -474,13 +498,20 @@ export class Router {
   /**
    * Collects what each neighbour must be sent since the previous flush. Call shortly after
    * events (batching window ≤ 100 ms) and send the result; while `pending` stays true after a
-   * flush (an announcement is held back), call it again after the same window.
+   * flush (an announcement is held back, or the work was over `maxPrefixes`), call it again
+   * after the same window.
+   * @param maxPrefixes about how many (prefix, neighbour) pairs to sync in this call (default:
+   *   all). A node passes a bound so that a change of 100 000 routes is sent in slices between
+   *   which the packet path runs; each slice reflects the state when it is computed, and a
+   *   prefix changed again after its slice is synced again in a later one, so neighbours see
+   *   every prefix's changes in order.
    */
-  flush(): FlushResult {
+  flush(maxPrefixes = Infinity): FlushResult {
     const now = this.#o.clock.now();
+    // Holds are added in the order they end (see #recompute), so the first one not due ends it.
     for (const key of this.#held) {
       const dest = this.#dests.get(key);
-      if (dest?.holdUntil !== undefined && now < dest.holdUntil) continue;
+      if (dest?.holdUntil !== undefined && now < dest.holdUntil) break;
       if (dest !== undefined) dest.holdUntil = dest.holdMetricUs = undefined;
       this.#held.delete(key);
       this.#dirty.add(key);
@@ -492,20 +523,43 @@ export class Router {
       return m;
     };
     const ctx = { localId: this.#o.localId, now, poisonDelayMs: this.#o.poisonDelayMs, out };
+    // Peers whose full table send starts now: it covers every prefix with force, so the dirty
+    // ones are not synced twice. (One that started in an earlier flush gets the dirty ones now,
+    // and may get some of them again when its send reaches them.)
+    const starting = new Set<PeerState>();
+    for (const peer of this.#peers.values()) {
+      if (!peer.refreshAll) continue;
+      starting.add(peer);
+      // A full table send: withdraw what the peer had that is gone, (re)announce the rest.
+      peer.refreshQueue = [];
+      for (const key of peer.adjOut.keys()) if (!this.#dests.has(key)) peer.refreshQueue.push(key);
+      for (const key of this.#dests.keys()) peer.refreshQueue.push(key);
+      peer.refreshAt = 0;
+      peer.refreshAll = false;
+      peer.lastRefresh = now;
+    }
+    let budget = maxPrefixes;
+    const peerCount = Math.max(1, this.#peers.size);
     for (const key of this.#dirty) {
+      if (budget <= 0) break;
+      budget -= peerCount;
+      this.#dirty.delete(key);
       const dest = this.#dests.get(key);
       for (const peer of this.#peers.values()) {
-        if (!peer.refreshAll) syncPrefix(ctx, peer, key, dest, false);
+        if (!starting.has(peer)) syncPrefix(ctx, peer, key, dest, false);
       }
       if (dest !== undefined && isEmpty(dest)) this.#dests.delete(key);
     }
-    this.#dirty.clear();
     this.#syncSources();
     for (const peer of this.#peers.values()) {
-      if (!peer.refreshAll) continue;
-      syncAll(ctx, peer, this.#dests);
-      peer.refreshAll = false;
-      peer.lastRefresh = now;
+      const queue = peer.refreshQueue;
+      if (queue === undefined) continue;
+      let i = peer.refreshAt;
+      for (; i < queue.length && budget > 0; i++, budget--) {
+        syncPrefix(ctx, peer, queue[i], this.#dests.get(queue[i]), true);
+      }
+      peer.refreshAt = i;
+      if (i === queue.length) peer.refreshQueue = undefined;
     }
     for (const peer of this.#peers.values()) sendWaitingPoison(ctx, peer, this.#dests, messages);
     const fibChanged = this.#fibChanged;
@@ -562,6 +616,18 @@ export class Router {
     return { routes, candidates };
   }
 
+  /**
+   * The number of selected routes through each neighbour (for `vmesh status`). O(prefixes),
+   * without building the table: status is polled, and the table of 100 000 routes is not cheap.
+   */
+  routesVia(): Map<PeerId, number> {
+    const via = new Map<PeerId, number>();
+    for (const d of this.#dests.values()) {
+      if (d.best?.kind === "peer") via.set(d.best.cand.peer, (via.get(d.best.cand.peer) ?? 0) + 1);
+    }
+    return via;
+  }
+
   /** Routes refused by the per-peer and per-origin limits, per neighbour with any refusal. */
   quotaRefusals(): QuotaRefusals[] {
     const out: QuotaRefusals[] = [];
@@ -573,34 +639,25 @@ export class Router {
   }
 
   /**
-   * Brings the source table up to date: prefix by prefix for a few changes, a rebuild for many
-   * (a rebuild costs O(n log n); each update an array insert and a walk of the prefixes inside).
+   * Brings the source table up to date: a rebuild for a first table of many prefixes
+   * (O(n log n)), otherwise prefix by prefix (each O(log n) plus the prefixes inside it).
    */
   #syncSources(): void {
     const dirty = this.#sourceDirty;
     if (dirty.size === 0) return;
     if (this.sources.size === 0 && dirty.size > 64) {
       this.sources.rebuild(this.#sourcePrefixes());
-    } else if (dirty.size <= 64) {
+    } else {
       for (const [key, prefix] of dirty) {
         const d = this.#dests.get(key);
+        // The table keeps the prefix object: give it the destination's own copy.
         this.sources.update(
-          prefix,
+          d?.prefix ?? prefix,
           d === undefined ? [] : feasiblePeers(d),
           d?.local !== undefined,
+          key,
         );
       }
-    } else {
-      const changes: SourcePrefix[] = [];
-      for (const [key, prefix] of dirty) {
-        const d = this.#dests.get(key);
-        changes.push({
-          prefix,
-          peers: d === undefined ? [] : feasiblePeers(d),
-          own: d?.local !== undefined,
-        });
-      }
-      this.sources.updateMany(changes);
     }
     dirty.clear();
   }
@@ -646,27 +703,39 @@ export class Router {
     return v;
   }
 
-  /** The advertised latency of `peer`'s link moved: re-base its routes' first hop on it. */
+  /** The advertised latency of `peer`'s link moved: now, or later for a big table (BIG_TABLE). */
   #latencyChanged(peer: PeerState): void {
+    const now = this.#o.clock.now();
+    if (this.#dests.size > BIG_TABLE && now - peer.latencyAppliedAt < BIG_TABLE_LATENCY_MS) {
+      peer.latencyPending = true;
+    } else {
+      this.#applyLatency(peer);
+    }
+  }
+
+  /** Re-bases `peer`'s routes' first hop on its advertised latency. */
+  #applyLatency(peer: PeerState): void {
+    peer.latencyPending = false;
+    peer.latencyAppliedAt = this.#o.clock.now();
     const ms = peer.latency.advertisedMs;
     for (const key of peer.keys) {
       const dest = this.#dests.get(key)!;
       const c = dest.cands.get(peer.info.id)!;
-      const path = [this.#hops.get(c.path[0].id, ms), ...c.path.slice(1)];
+      const path = this.#paths.get([this.#hops.get(c.path[0].id, ms), ...c.path.slice(1)]);
       dest.cands.set(peer.info.id, { ...c, path, metricUs: pathMetricUs(path) });
       this.#recompute(dest);
     }
   }
 
-  #dest(prefix: Ipv6Prefix): Dest {
-    const key = prefixKey(prefix);
+  #dest(key: string, prefix: Ipv6Prefix): Dest {
     let dest = this.#dests.get(key);
     if (dest === undefined) {
       const copy = { addr: prefix.addr.slice(), len: prefix.len };
       dest = {
+        key,
         prefix: copy,
-        cands: new Map(),
-        feasible: new Map(),
+        cands: new PeerMap(),
+        feasible: new PeerMap(),
         since: this.#o.clock.now(),
         version: 0,
       };
@@ -709,10 +778,12 @@ export class Router {
       if (old !== undefined) this.#forget(peer, key);
       return `origin ${shortId(origin)} is over the limit of ${max} routes through this peer`;
     }
-    const dest = this.#dest(route.prefix);
+    const dest = this.#dest(key, route.prefix);
     // The first hop is ours to measure; hop objects are shared (see #hops).
     const first = peer.latency.advertisedMs;
-    const path = route.path.map((h, i) => this.#hops.get(h.id, i === 0 ? first : h.latencyMs));
+    const path = this.#paths.get(
+      route.path.map((h, i) => this.#hops.get(h.id, i === 0 ? first : h.latencyMs)),
+    );
     dest.cands.set(id, { peer: id, path, metricUs: pathMetricUs(path), receivedAt: at });
     if (old === undefined) {
       peer.keys.add(key);
@@ -753,7 +824,7 @@ export class Router {
         : `origin ${shortId(origin)} is over the limit of ${this.#o.maxRoutesPerOrigin} routes ` +
           "through this peer";
     }
-    const dest = this.#dest(route.prefix);
+    const dest = this.#dest(key, route.prefix);
     dest.feasible.set(id, { origin, receivedAt: at });
     if (old === undefined) {
       peer.feasibleKeys.add(key);
@@ -790,8 +861,10 @@ export class Router {
       if (d !== undefined) next = { kind: "peer", cand: d.best as Learned, reason: d.reason };
     }
     dest.best = next;
-    const key = prefixKey(dest.prefix);
+    const key = dest.key;
     if (updateHold(dest, old, next, this.#o.clock.now(), this.#o.worseRouteHoldMs)) {
+      // Re-added at the end, so that #held stays in the order the holds end (see flush).
+      this.#held.delete(key);
       this.#held.add(key);
     }
     if (!sameNextHop(old, next)) {

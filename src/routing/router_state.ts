@@ -12,6 +12,7 @@ import type { LatencyOptions, LinkLatency } from "./latency.ts";
 import type { PeerQuota } from "./route_quota.ts";
 import type { NextHop, Route } from "./route.ts";
 import type { Sent } from "./adj_rib_out.ts";
+import type { PeerMap } from "./peer_map.ts";
 
 /** Settings of a {@link Router}. */
 export interface RouterOptions {
@@ -109,14 +110,16 @@ export type Selected =
   | { readonly kind: "peer"; readonly cand: Learned; readonly reason: DecisionReason };
 
 export interface Dest {
+  /** The prefix's key in the router's maps (`prefixKey`). */
+  readonly key: string;
   readonly prefix: Ipv6Prefix;
   local?: string;
-  readonly cands: Map<PeerId, Learned>;
+  readonly cands: PeerMap<Learned>;
   /**
    * Neighbours that sent a poisoned announcement for the prefix (their best route to it goes
    * through us): feasible sources for uRPF, never candidates for the decision or the FIB.
    */
-  readonly feasible: Map<PeerId, FeasibleOnly>;
+  readonly feasible: PeerMap<FeasibleOnly>;
   best?: Selected;
   since: number;
   /**
@@ -149,7 +152,16 @@ export interface PeerState {
   poisonDueAt: number | undefined;
   /** Routes the filter refused, kept (bounded) to re-evaluate on a whitelist change. */
   readonly rejected: Map<string, { route: Route; at: number }>;
+  /** The peer is due a full table send (started at the next flush). */
   refreshAll: boolean;
+  /** The prefixes of a full table send in progress (sent in slices; see `Router.flush`). */
+  refreshQueue: string[] | undefined;
+  /** How far the full table send got in {@link PeerState.refreshQueue}. */
+  refreshAt: number;
+  /** A change of the link's advertised latency waits for `tick()` (see `BIG_TABLE`). */
+  latencyPending: boolean;
+  /** When a change of the link's advertised latency was last applied. */
+  latencyAppliedAt: number;
   lastRefresh: number;
   /** The per-peer and per-origin route limits and their refusal counters. */
   readonly quota: PeerQuota;

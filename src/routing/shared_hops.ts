@@ -34,3 +34,42 @@ export class SharedHops {
     return hop;
   }
 }
+
+/** Distinct paths kept before the path cache starts over. */
+export const MAX_SHARED_PATHS = 65536;
+
+interface PathNode {
+  path?: readonly Hop[];
+  next?: Map<Hop, PathNode>;
+}
+
+/**
+ * Frozen path arrays shared by a router's candidates: the routes of one origin through one
+ * neighbour usually follow the same path, so 100 000 prefixes of a transit site share one
+ * array instead of holding one each. Keyed by the (shared) hop objects, hop by hop. Bounded.
+ */
+export class SharedPaths {
+  #root: Map<Hop, PathNode> = new Map();
+  #count = 0;
+
+  /** The shared, frozen path with the hops of `hops` (compared by identity). */
+  get(hops: readonly Hop[]): readonly Hop[] {
+    if (this.#count >= MAX_SHARED_PATHS) {
+      this.#root = new Map();
+      this.#count = 0;
+    }
+    let level = this.#root;
+    let node: PathNode | undefined;
+    for (let i = 0; i < hops.length; i++) {
+      node = level.get(hops[i]);
+      if (node === undefined) level.set(hops[i], node = {});
+      if (i < hops.length - 1) level = node.next ??= new Map();
+    }
+    if (node === undefined) return Object.freeze([]);
+    if (node.path === undefined) {
+      node.path = Object.freeze(hops.slice());
+      this.#count++;
+    }
+    return node.path;
+  }
+}

@@ -10,16 +10,22 @@
  * The table is a longest-prefix match (a {@link Fib}) over every prefix with a candidate or a
  * local route. Each entry already holds the union of the feasible peers of the prefixes covering
  * it, and the "own" mark of a covering local prefix, so one lookup answers. The control plane
- * changes it between packet batches: {@link SourceTable.update} for a few prefixes (the entry
- * and the entries of the prefixes inside it are recomputed in place), {@link
- * SourceTable.rebuild} for many (a new table is built and swapped in by reference). The
- * forwarder holds this object and never sees a half-made table.
+ * changes it between packet batches: {@link SourceTable.update} per prefix (the entry and the
+ * entries of the prefixes inside it are recomputed in place; the prefixes are kept in a
+ * {@link SortedChunks} order, so an insert is O(log n) plus one short splice, never a move of the
+ * whole order), {@link SourceTable.rebuild} for a first table (built and swapped in by
+ * reference). The forwarder holds this object and never sees a half-made table.
+ *
+ * Memory: equal peer sets and equal entries are shared (interned, bounded), and the table keeps
+ * the caller's prefix objects instead of copying them, so a prefix costs a node, its key and its
+ * FIB entry (about 150 bytes), not two sets of its own.
  * @module
  */
-import { type Ipv6Prefix, prefixCovers } from "../net/mod.ts";
+import { addressKey, type Ipv6Prefix, prefixCovers, prefixKey } from "../net/mod.ts";
 import type { PeerId } from "../pki/mod.ts";
 import { Fib } from "../fib/mod.ts";
 import { comparePrefixes } from "./router_state.ts";
+import { SortedChunks } from "./sorted_chunks.ts";
 
 /** The answer for one packet: accept, source is ours, or the peer is no feasible next hop. */
 export type SourceVerdict = "ok" | "own" | "unfeasible";
@@ -50,14 +56,21 @@ interface Node {
 const NONE: ReadonlySet<string> = new Set();
 const EMPTY: Entry = { own: false, peers: NONE };
 
+/** Distinct peer sets (and entries) kept for sharing before the cache starts over. */
+export const MAX_SHARED_SETS = 4096;
+
+const byPrefix = (a: Node, b: Node) => comparePrefixes(a.prefix, b.prefix);
+
 /** The source table; hand it to the forwarder once (`setSourceCheck`). */
 export class SourceTable {
   #fib = new Fib<Entry>();
   #nodes = new Map<string, Node>();
   /** Every node, sorted by address then length: a prefix's descendants follow it. */
-  #order: Node[] = [];
+  #order = new SortedChunks<Node>(byPrefix);
   /** Nodes per prefix length (to find a prefix's parent by masking). */
   #lens = new Int32Array(129);
+  /** Shared peer sets and entries by their text key (bounded: see {@link MAX_SHARED_SETS}). */
+  #shared = new Map<string, ReadonlySet<string> | Entry>();
 
   /**
    * Loose mode (RFC 3704 §2.4, config `source_validation: "loose"`): a source is accepted from
@@ -65,9 +78,19 @@ export class SourceTable {
    */
   loose = false;
 
+  /**
+   * Work done by updates so far: items shifted in the order plus entries recomputed. Tests use
+   * it to show that n updates cost O(n), not O(n²), steps.
+   */
+  get steps(): number {
+    return this.#order.moves + this.#visits;
+  }
+
+  #visits = 0;
+
   /** Number of prefixes in the table. */
   get size(): number {
-    return this.#order.length;
+    return this.#order.size;
   }
 
   /**
@@ -90,156 +113,98 @@ export class SourceTable {
   /**
    * Sets one prefix's feasible peers and own mark (no peers and not own: the prefix leaves the
    * table), and recomputes the entries of the prefixes inside it. Cost: a few map look-ups, an
-   * array insert or removal, and one step per prefix inside it.
+   * insert into or removal from the order (O(log n) plus a short splice), and one step per
+   * prefix inside it. The table keeps `prefix` (a new one) by reference: do not change it.
+   * @param key `prefixKey(prefix)`, when the caller has it already
    */
-  update(prefix: Ipv6Prefix, peers: Iterable<PeerId>, own: boolean): void {
-    const key = keyOf(prefix.addr, prefix.len);
-    const set = new Set(peers);
+  update(
+    prefix: Ipv6Prefix,
+    peers: Iterable<PeerId>,
+    own: boolean,
+    key: string = prefixKey(prefix),
+  ): void {
+    const set = this.#peerSet(peers);
     const remove = set.size === 0 && !own;
-    let node = this.#nodes.get(key);
+    const node = this.#nodes.get(key);
     if (node === undefined) {
       if (remove) return;
-      node = {
-        prefix: { addr: prefix.addr.slice(), len: prefix.len },
-        peers: set,
-        own,
-        entry: EMPTY,
-      };
-      this.#nodes.set(key, node);
-      this.#order.splice(this.#position(prefix), 0, node);
+      const fresh: Node = { prefix, peers: set, own, entry: EMPTY };
+      this.#nodes.set(key, fresh);
+      this.#order.insert(fresh);
       this.#lens[prefix.len]++;
+      this.#recompute(fresh, true);
     } else if (remove) {
-      const at = this.#position(prefix);
-      this.#order.splice(at, 1);
       this.#nodes.delete(key);
       this.#lens[prefix.len]--;
       this.#fib.delete(node.prefix);
-      this.#recomputeFrom(at, node.prefix, this.#parentOf(prefix)?.entry ?? EMPTY, false);
-      return;
+      this.#order.remove(node);
+      this.#recompute(node, false);
     } else {
       node.peers = set;
       node.own = own;
+      this.#recompute(node, true);
     }
-    this.#recomputeFrom(
-      this.#position(prefix),
-      prefix,
-      this.#parentOf(prefix)?.entry ?? EMPTY,
-      true,
-    );
   }
 
-  /**
-   * Applies a batch of changes (as {@link SourceTable.update} each) in one pass: the sorted
-   * batch is merged into the sorted order (O(n + d log d) instead of one O(n) array splice per
-   * prefix), then the entries inside each changed prefix are recomputed.
-   */
+  /** Applies a batch of changes, as {@link SourceTable.update} each. */
   updateMany(changes: Iterable<SourcePrefix>): void {
-    const added: Node[] = [];
-    const removed = new Set<Node>();
-    const touched: Ipv6Prefix[] = [];
-    for (const c of changes) {
-      const key = keyOf(c.prefix.addr, c.prefix.len);
-      const set = new Set(c.peers);
-      const remove = set.size === 0 && !c.own;
-      const node = this.#nodes.get(key);
-      if (node === undefined) {
-        if (remove) continue;
-        const fresh: Node = {
-          prefix: { addr: c.prefix.addr.slice(), len: c.prefix.len },
-          peers: set,
-          own: c.own,
-          entry: EMPTY,
-        };
-        this.#nodes.set(key, fresh);
-        this.#lens[c.prefix.len]++;
-        added.push(fresh);
-        touched.push(fresh.prefix);
-      } else if (remove) {
-        this.#nodes.delete(key);
-        this.#lens[c.prefix.len]--;
-        this.#fib.delete(node.prefix);
-        removed.add(node);
-        touched.push(node.prefix);
-      } else {
-        node.peers = set;
-        node.own = c.own;
-        touched.push(node.prefix);
-      }
-    }
-    if (added.length > 0 || removed.size > 0) {
-      added.sort((a, b) => comparePrefixes(a.prefix, b.prefix));
-      const old = this.#order;
-      const order: Node[] = [];
-      let j = 0;
-      for (const node of old) {
-        if (removed.has(node)) continue;
-        while (j < added.length && comparePrefixes(added[j].prefix, node.prefix) < 0) {
-          order.push(added[j++]);
-        }
-        order.push(node);
-      }
-      while (j < added.length) order.push(added[j++]);
-      this.#order = order;
-    }
-    touched.sort(comparePrefixes);
-    for (const p of touched) {
-      const at = this.#position(p);
-      const here = at < this.#order.length &&
-        this.#nodes.get(keyOf(p.addr, p.len)) === this.#order[at];
-      this.#recomputeFrom(at, p, this.#parentOf(p)?.entry ?? EMPTY, here);
-    }
+    for (const c of changes) this.update(c.prefix, c.peers, c.own);
   }
 
   /**
    * Builds a new table from every prefix the router knows and swaps it in (for a first table
-   * or a large batch of changes). O(n log n); entries share their peer sets where they can.
+   * or a large batch of changes). O(n log n). Keeps the prefix objects by reference.
    */
   rebuild(prefixes: Iterable<SourcePrefix>): void {
-    const order: Node[] = [];
+    const sorted: Node[] = [];
     for (const p of prefixes) {
-      const peers = new Set(p.peers);
+      const peers = this.#peerSet(p.peers);
       if (peers.size === 0 && !p.own) continue;
-      const prefix = { addr: p.prefix.addr.slice(), len: p.prefix.len };
-      order.push({ prefix, peers, own: p.own, entry: EMPTY });
+      sorted.push({ prefix: p.prefix, peers, own: p.own, entry: EMPTY });
     }
-    order.sort((a, b) => comparePrefixes(a.prefix, b.prefix));
-    const fib = new Fib<Entry>(Math.max(64, order.length * 2));
+    sorted.sort(byPrefix);
+    const fib = new Fib<Entry>(Math.max(64, sorted.length * 2));
     const nodes = new Map<string, Node>();
     const lens = new Int32Array(129);
     const stack: Node[] = [];
-    for (const node of order) {
+    for (const node of sorted) {
       while (stack.length > 0 && !prefixCovers(stack[stack.length - 1].prefix, node.prefix)) {
         stack.pop();
       }
-      node.entry = merge(stack.length > 0 ? stack[stack.length - 1].entry : EMPTY, node);
+      node.entry = this.#merge(stack.length > 0 ? stack[stack.length - 1].entry : EMPTY, node);
       fib.set(node.prefix, node.entry);
-      nodes.set(keyOf(node.prefix.addr, node.prefix.len), node);
+      nodes.set(prefixKey(node.prefix), node);
       lens[node.prefix.len]++;
       stack.push(node);
     }
     this.#fib = fib;
     this.#nodes = nodes;
-    this.#order = order;
+    this.#order.reset(sorted);
     this.#lens = lens;
   }
 
   /**
-   * Recomputes the entries from `order[at]` on while they lie inside `top` (inclusive when
-   * `self`, the node at `at` being `top` itself), given the entry of `top`'s parent.
+   * Recomputes the entries of the nodes inside `top` (and of `top` itself when `self`; `top`
+   * is then in the order), from the entry of `top`'s parent.
    */
-  #recomputeFrom(at: number, top: Ipv6Prefix, parentEntry: Entry, self: boolean): void {
-    const order = this.#order;
+  #recompute(top: Node, self: boolean): void {
+    const parentEntry = this.#parentOf(top.prefix)?.entry ?? EMPTY;
     const stack: Node[] = [];
-    for (let i = at; i < order.length; i++) {
-      const node = order[i];
-      if (!(self && i === at) && !(prefixCovers(top, node.prefix) && node.prefix.len > top.len)) {
+    for (const node of this.#order.from(top)) {
+      if (node === top) {
+        if (!self) continue;
+      } else if (!(node.prefix.len > top.prefix.len && prefixCovers(top.prefix, node.prefix))) {
         break;
       }
+      this.#visits++;
       while (stack.length > 0 && !prefixCovers(stack[stack.length - 1].prefix, node.prefix)) {
         stack.pop();
       }
-      const entry = merge(stack.length > 0 ? stack[stack.length - 1].entry : parentEntry, node);
-      if (!sameEntry(entry, node.entry)) {
+      const entry = this.#merge(
+        stack.length > 0 ? stack[stack.length - 1].entry : parentEntry,
+        node,
+      );
+      if (entry !== node.entry) {
         node.entry = entry;
         this.#fib.set(node.prefix, entry);
       }
@@ -251,51 +216,51 @@ export class SourceTable {
   #parentOf(p: Ipv6Prefix): Node | undefined {
     for (let len = p.len - 1; len >= 0; len--) {
       if (this.#lens[len] === 0) continue;
-      const n = this.#nodes.get(keyOf(p.addr, len));
+      const n = this.#nodes.get(addressKey(p.addr, len));
       if (n !== undefined) return n;
     }
     return undefined;
   }
 
-  /** Index of `p` in the order, or where it would go. */
-  #position(p: Ipv6Prefix): number {
-    const order = this.#order;
-    let lo = 0, hi = order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (comparePrefixes(order[mid].prefix, p) < 0) lo = mid + 1;
-      else hi = mid;
+  /** The shared set of `peers`. */
+  #peerSet(peers: Iterable<PeerId>): ReadonlySet<string> {
+    const ids = [...peers];
+    if (ids.length === 0) return NONE;
+    ids.sort();
+    const key = "p" + ids.join(",");
+    const hit = this.#shared.get(key) as ReadonlySet<string> | undefined;
+    if (hit !== undefined) return hit;
+    const set = new Set(ids);
+    this.#share(key, set);
+    return set;
+  }
+
+  /** A node's entry: its parent's plus its own peers and mark; equal entries are one object. */
+  #merge(parent: Entry, node: Node): Entry {
+    const own = parent.own || node.own;
+    let more = false;
+    for (const p of node.peers) {
+      if (!parent.peers.has(p)) {
+        more = true;
+        break;
+      }
     }
-    return lo;
+    if (!more && own === parent.own) return parent;
+    const peers = more
+      ? this.#peerSet([...new Set([...parent.peers, ...node.peers])])
+      : parent.peers;
+    const key = (own ? "e1" : "e0") + [...peers].join(",");
+    const hit = this.#shared.get(key) as Entry | undefined;
+    // The sets of shared entries are shared too, so the entry's set is this one.
+    if (hit !== undefined && hit.peers === peers) return hit;
+    const entry: Entry = { own, peers };
+    this.#share(key, entry);
+    return entry;
   }
-}
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-/** Map key of the first `len` bits of `addr` (no allocation besides the string). */
-function keyOf(addr: Uint8Array, len: number): string {
-  let s = "";
-  const full = len >> 3, rest = len & 7;
-  for (let i = 0; i < full; i++) s += HEX[addr[i]];
-  if (rest !== 0) s += HEX[addr[full] & (0xff << (8 - rest)) & 0xff];
-  return s + "/" + len;
-}
-
-/** A node's entry: its parent's, plus its own peers and mark (sharing the set when it can). */
-function merge(parent: Entry, node: Node): Entry {
-  let peers = parent.peers;
-  for (const p of node.peers) {
-    if (peers.has(p)) continue;
-    if (peers === parent.peers) peers = new Set(parent.peers);
-    (peers as Set<string>).add(p);
+  #share(key: string, value: ReadonlySet<string> | Entry): void {
+    // Objects handed out so far stay valid; only the sharing starts over.
+    if (this.#shared.size >= MAX_SHARED_SETS) this.#shared.clear();
+    this.#shared.set(key, value);
   }
-  const own = parent.own || node.own;
-  return own === parent.own && peers === parent.peers ? parent : { own, peers };
-}
-
-function sameEntry(a: Entry, b: Entry): boolean {
-  if (a === b) return true;
-  if (a.own !== b.own || a.peers.size !== b.peers.size) return false;
-  for (const p of a.peers) if (!b.peers.has(p)) return false;
-  return true;
 }

@@ -52,10 +52,12 @@ export function encodeAnnounce(routes: readonly Route[]): Uint8Array[] {
     }
     return 2 + ((r.prefix.len + 7) >> 3) + hops * HOP_BYTES;
   });
+  // The paths of a payload repeat the same few node IDs: check and convert each once.
+  const idBytes = new Map<string, Uint8Array>();
   return pack(routes, sizes, (view, at, r, i) => {
     at = putPrefix(view, at, r.prefix);
     view.setUint8(at++, r.path.length);
-    for (const hop of r.path) at = putHop(view, at, hop, i);
+    for (const hop of r.path) at = putHop(view, at, hop, i, idBytes);
     return at;
   });
 }
@@ -89,7 +91,7 @@ export function decodeAnnounce(payload: Uint8Array): Route[] {
     }
     const path: Hop[] = [];
     for (let h = 0; h < hops; h++) {
-      const id = r.bytes(32, `route ${i} hop ${h} ID`).toHex();
+      const id = r.id(`route ${i} hop ${h} ID`);
       const latencyMs = r.u32(`route ${i} hop ${h} latency`) / 1000;
       path.push({ id, latencyMs });
     }
@@ -162,13 +164,27 @@ function putPrefix(view: DataView, at: number, p: Ipv6Prefix): number {
   return at + n;
 }
 
-function putHop(view: DataView, at: number, hop: Hop, i: number): number {
-  if (!isPeerId(hop.id)) throw new RangeError(`route ${i}: hop ID is not 64 hex characters`);
+/** Most distinct node IDs remembered per encode call (see `encodeAnnounce`). */
+const MAX_CACHED_IDS = 256;
+
+function putHop(
+  view: DataView,
+  at: number,
+  hop: Hop,
+  i: number,
+  idBytes: Map<string, Uint8Array>,
+): number {
+  let bytes = idBytes.get(hop.id);
+  if (bytes === undefined) {
+    if (!isPeerId(hop.id)) throw new RangeError(`route ${i}: hop ID is not 64 hex characters`);
+    bytes = Uint8Array.fromHex(hop.id);
+    if (idBytes.size < MAX_CACHED_IDS) idBytes.set(hop.id, bytes);
+  }
   const lat = hop.latencyMs;
   if (typeof lat !== "number" || !Number.isFinite(lat) || lat < 0 || lat > MAX_HOP_LATENCY_MS) {
     throw new RangeError(`route ${i}: hop latency ${lat} ms is outside 0..${MAX_HOP_LATENCY_MS}`);
   }
-  new Uint8Array(view.buffer, at, 32).set(Uint8Array.fromHex(hop.id));
+  new Uint8Array(view.buffer, at, 32).set(bytes);
   view.setUint32(at + 32, Math.round(lat * 1000));
   return at + HOP_BYTES;
 }
@@ -203,6 +219,21 @@ class Reader {
       throw new WireError(`${this.kind}: entry ${i} prefix has bits set past /${len}`);
     }
     return { addr, len };
+  }
+
+  /** Recently decoded node IDs: the paths of a payload repeat the same few (one string each). */
+  readonly #ids: { bytes: Uint8Array; id: string }[] = [];
+
+  /** A 32-byte node ID as 64 hex digits. */
+  id(what: string): string {
+    const b = this.bytes(32, what);
+    next: for (const e of this.#ids) {
+      for (let k = 0; k < 32; k++) if (e.bytes[k] !== b[k]) continue next;
+      return e.id;
+    }
+    const id = b.toHex();
+    if (this.#ids.length < 16) this.#ids.push({ bytes: b, id });
+    return id;
   }
 
   u8(what: string): number {

@@ -26,6 +26,12 @@ import { LatencyTracker } from "./latency.ts";
 
 /** Length of a ping and of a pong payload. */
 export const PING_LEN = 12;
+/**
+ * A send backlog this large (a full route payload) that moves keeps the peer alive (see
+ * `LivenessHooks.sendProgress`); pings are far smaller.
+ */
+export const BACKLOG_MIN = 65536;
+
 /** Pings kept in flight (older ones can no longer be answered). */
 const MAX_IN_FLIGHT = 10;
 
@@ -47,6 +53,13 @@ export interface LivenessHooks {
   onDead(missed: number): void;
   /** Called with each RTT sample, ms. */
   onSample?(rttMs: number): void;
+  /**
+   * Bytes of ours handed to the kernel so far (`sent`) and still queued before it (`queued`).
+   * When a backlog of at least {@link BACKLOG_MIN} bytes was queued as the countdown started and
+   * it has moved since, the peer is reading our frames and our pings, queued behind them, have
+   * not reached it yet: it is not declared dead then. (Our pings alone do not count.)
+   */
+  sendProgress?(): { readonly sent: number; readonly queued: number };
 }
 
 interface InFlight {
@@ -73,6 +86,8 @@ export class Liveness {
   #deadline: TimerHandle | undefined;
   /** When the deadline is due (clock time), to tell a late timer from a silent peer. */
   #deadlineAt = 0;
+  #armedAt = -Infinity;
+  #sentAtArm: number | undefined;
   #stopped = false;
 
   /**
@@ -144,6 +159,17 @@ export class Liveness {
     return true;
   }
 
+  /**
+   * The peer sent a frame other than a pong (a control frame): it is alive, and its answers may
+   * be queued behind what it sends (a table of 100 000 routes is 8 MB of frames, which a loaded
+   * receiver takes seconds to read), so the countdown to "dead" starts again (at most once per
+   * interval). Gives no RTT sample and does not count as an answer for the loss figure.
+   */
+  heard(): void {
+    if (this.#stopped || this.#clock.now() - this.#armedAt < this.#interval) return;
+    this.#armDeadline();
+  }
+
   /** (Re)starts the countdown to "dead": `deadAfter` intervals from now. */
   #armDeadline(): void {
     this.#setDeadline(this.#interval * this.#deadAfter, true);
@@ -151,10 +177,18 @@ export class Liveness {
 
   #setDeadline(ms: number, graceAllowed: boolean): void {
     if (this.#stopped) return;
+    this.#armedAt = this.#clock.now();
+    const p = this.#hooks.sendProgress?.();
+    this.#sentAtArm = p !== undefined && p.queued >= BACKLOG_MIN ? p.sent : undefined;
     if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
     this.#deadlineAt = this.#clock.now() + ms;
     this.#deadline = this.#clock.setTimer(() => {
       this.#deadline = undefined;
+      const sent = this.#hooks.sendProgress?.().sent;
+      if (this.#sentAtArm !== undefined && sent !== undefined && sent > this.#sentAtArm) {
+        this.#armDeadline(); // still reading our (long) backlog: our pings are behind it
+        return;
+      }
       const late = this.#clock.now() - this.#deadlineAt;
       if (graceAllowed && late > this.#interval / 2) {
         this.#graces++;

@@ -180,3 +180,52 @@ Deno.test("Liveness declares a silent peer dead one interval after a late deadli
   assertEquals(deadAt, 4000, "only one grace per stall");
   assertEquals(l.stallGraces, 1);
 });
+
+Deno.test("Liveness keeps a peer alive while its control frames arrive, and not after", () => {
+  const clock = new ManualClock();
+  const p = probe(clock);
+  p.l.start();
+  for (let t = 0; t < 10_000; t += 500) {
+    clock.advance(500);
+    p.l.heard(); // its pongs are stuck behind a long burst of route frames
+  }
+  assertEquals(p.deadAt, -1, "alive while it sends");
+  assertEquals(p.samples, [], "no RTT sample from other frames");
+  clock.advance(2999);
+  assertEquals(p.deadAt, -1);
+  clock.advance(1);
+  assertEquals(p.deadAt, 13_000, "dead 3 intervals after the last frame");
+});
+
+Deno.test("Liveness keeps a peer alive while it reads our backlog, and not after", () => {
+  const clock = new ManualClock();
+  let sent = 0, queued = 8_000_000;
+  let deadAt = -1;
+  const l = new Liveness(clock, {
+    sendPing: () => {},
+    onDead: () => (deadAt = clock.now()),
+    sendProgress: () => ({ sent, queued }),
+  });
+  l.start();
+  for (let t = 0; t < 10_000; t += 1000) {
+    clock.advance(1000);
+    sent += 65536; // it takes our route frames; our pings wait behind them
+    queued -= 65536;
+  }
+  assertEquals(deadAt, -1, "alive while it reads");
+  clock.advance(10_000); // it stops reading
+  assert(deadAt > 0 && deadAt <= 10_000 + 3000 * 2, `dead at ${deadAt}`);
+});
+
+Deno.test("Liveness: our own pings going out, with nothing queued, do not keep a peer alive", () => {
+  const clock = new ManualClock();
+  let sent = 0, deadAt = -1;
+  const l = new Liveness(clock, {
+    sendPing: () => (sent += 17),
+    onDead: () => (deadAt = clock.now()),
+    sendProgress: () => ({ sent, queued: 1000 }), // a ping or two: not a backlog
+  });
+  l.start();
+  clock.advance(3000);
+  assertEquals(deadAt, 3000);
+});

@@ -100,11 +100,14 @@ export class Session {
     pong: (payload) => {
       if (!this.#liveness!.onPong(payload)) this.#counters.pongsUnmatched++;
     },
-    control: (type, payload) =>
+    control: (type, payload) => {
+      // The peer is alive; its pongs may be queued behind its control frames (liveness.ts).
+      this.#liveness?.heard();
       this.#handle(
         `a ${frameTypeName(type)} frame`,
         () => this.#ctx.onControl(this, type, payload),
-      ),
+      );
+    },
     packets: (batch) => this.#handle("IP frames", () => this.#ctx.onPackets(this, batch)),
     dispatch: (event) => this.#dispatch(event),
     failWith: (e) => this.#failWith(e),
@@ -298,6 +301,10 @@ export class Session {
           sendPing: (payload) => this.#ping(payload),
           onDead: (missed) => this.close(`peer missed ${missed} pings in a row`, "dead"),
           onSample: (rtt) => this.#handle("an RTT sample", () => ctx.onRtt?.(this, rtt)),
+          sendProgress: () => {
+            const queued = this.#queue.backlog();
+            return { sent: this.#counters.bytesOut - queued, queued };
+          },
         }, ctx.liveness);
         return;
       case "notify-open":

@@ -151,6 +151,7 @@ export class Mesh {
         },
         state_dir: node.stateDir,
         control_socket: node.controlSocket,
+        ...node.spec.config,
       };
       await Deno.writeTextFile(node.configPath, JSON.stringify(config, null, 2) + "\n");
     }));

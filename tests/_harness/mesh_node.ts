@@ -32,6 +32,8 @@ export interface NodeSpec {
   extraAnnouncements?: string[];
   /** TUN addresses; default `fd00:<n>::1/48`. */
   addresses?: string[];
+  /** More config keys (e.g. `max_routes_per_origin`), written over the generated ones. */
+  config?: Record<string, unknown>;
 }
 
 /** How to start a node. */

@@ -40,6 +40,11 @@ export interface SimStats {
   bytes: number;
   /** Most payloads sent over one link (both directions together). */
   maxLinkMessages: number;
+  /**
+   * Wall-clock ms of the longest single event of {@link RoutingSim.runUntilQuiet} (one payload
+   * received, or one flush with its encoding): how long a node's packet path would wait.
+   */
+  longestStepMs: number;
 }
 
 /** The simulation. */
@@ -65,6 +70,7 @@ export class RoutingSim {
   #seq = 0;
   readonly #flushScheduled = new Set<number>();
   readonly flushDelayMs: number;
+  readonly #flushSlice: number;
   #stats: SimStats = emptyStats();
   #runStart = 0;
 
@@ -84,10 +90,13 @@ export class RoutingSim {
       /** Passed to every Router (default: the Router's). */
       maxRoutesPerOrigin?: number;
       maxRoutesPerPeer?: number;
+      /** Passed to every `Router.flush` (default: no bound, everything in one flush). */
+      flushSlice?: number;
     } = {},
   ) {
     this.#wire = options.wire ?? true;
     this.flushDelayMs = options.flushDelayMs ?? 20;
+    this.#flushSlice = options.flushSlice ?? Infinity;
     for (let i = 0; i < n; i++) {
       const id = (i + 1).toString(16).padStart(4, "0").repeat(16);
       const router = new Router({
@@ -182,7 +191,9 @@ export class RoutingSim {
       const ev = this.#pop();
       if (ev.t - this.#runStart > maxMs) throw new Error(`no convergence within ${maxMs} ms`);
       this.now = ev.t;
+      const t0 = performance.now();
       ev.run();
+      this.#stats.longestStepMs = Math.max(this.#stats.longestStepMs, performance.now() - t0);
     }
     return this.stats();
   }
@@ -287,7 +298,7 @@ export class RoutingSim {
     this.#flushScheduled.delete(i);
     const node = this.nodes[i];
     if (!node.alive) return;
-    const { messages, fibChanged } = node.router.flush();
+    const { messages, fibChanged } = node.router.flush(this.#flushSlice);
     if (fibChanged) this.#mark();
     this.#kick(i); // announcements held back: flush again after the same window
     for (const [peerId, m] of messages) {
@@ -372,7 +383,14 @@ function chunks<T>(items: readonly T[], size: (x: T) => number): { items: T[]; b
 }
 
 function emptyStats(): SimStats {
-  return { convergenceMs: 0, messages: 0, entries: 0, bytes: 0, maxLinkMessages: 0 };
+  return {
+    convergenceMs: 0,
+    messages: 0,
+    entries: 0,
+    bytes: 0,
+    maxLinkMessages: 0,
+    longestStepMs: 0,
+  };
 }
 
 /** A binary min-heap ordered by (key, tie); equal keys pop in tie order. */

@@ -42,11 +42,15 @@ export function nodeV8Flags(): string[] {
 /** The argv that runs `vmesh <args>` with the compiled binary's permissions and V8 flags. */
 export function vmeshArgv(args: readonly string[], { allowAll = false } = {}): string[] {
   const perms = allowAll ? ["-A"] : nodePermissionFlags();
+  // VMESH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits.
+  const dir = Deno.env.get("VMESH_CPU_PROF");
+  const prof = dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
   return [
     Deno.execPath(),
     "run",
     ...perms,
     ...nodeV8Flags(),
+    ...prof,
     "--config",
     DENO_JSON,
     MAIN_TS,
