@@ -24,7 +24,9 @@ Deno.test("/metrics of a two-node mesh: peers, traffic, routes, drops, handshake
     const a = await mesh.start("a", 1, {
       extra: {
         peers: [
-          { addr: `127.0.0.1:${b.port}`, name: b.name },
+          // TLS only, so that the channel gauge reads tls (lone packets would take a usable UDP
+          // channel otherwise); the UDP case is the test below.
+          { addr: `127.0.0.1:${b.port}`, name: b.name, udp: "off" },
           { addr: `127.0.0.1:${c.port}`, name: "d.vnet.test" },
         ],
       },

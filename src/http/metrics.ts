@@ -210,7 +210,8 @@ export function createMetrics(source: MetricsSource): Metrics {
   );
   new Gauge({
     name: "vmesh_peer_channel",
-    help: "1 for the channel that carries the peer's packets now (udp or tls), else 0.",
+    help:
+      "1 for udp while the UDP data channel is usable (it carries lone packets, or all with udp: true), else 1 for tls.",
     labelNames: ["peer", "channel"],
     registers,
     collect() {
