@@ -2,37 +2,8 @@ import { assert, assertEquals, assertRejects } from "../../tests/_harness/assert
 import type { NodeConfig } from "../config/mod.ts";
 import { startHttp } from "./http_start.ts";
 
-interface InfoModule {
-  specifier: string;
-  dependencies?: { specifier: string; code?: { specifier: string }; isDynamic?: boolean }[];
-}
-
-Deno.test("the program loads src/http/ only through the dynamic imports in http_start.ts and metrics_source.ts", async () => {
-  const root = new URL("../../", import.meta.url);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--config", new URL("deno.json", root).pathname, "main.ts"],
-    cwd: root.pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert(out.success, new TextDecoder().decode(out.stderr));
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: InfoModule[] };
-  const http = new URL("src/http/", root).href;
-  const edges: string[] = [];
-  for (const m of info.modules) {
-    if (m.specifier.startsWith(http)) continue;
-    for (const d of m.dependencies ?? []) {
-      if (d.code?.specifier.startsWith(http)) {
-        edges.push(`${m.specifier.slice(root.href.length)} ${d.isDynamic ? "dynamic" : "static"}`);
-      }
-    }
-  }
-  // Type-only imports (run.ts) are erased: they load nothing.
-  assertEquals(edges.sort(), [
-    "src/node/http_start.ts dynamic",
-    "src/node/metrics_source.ts dynamic",
-  ]);
-});
+// That main.ts loads src/http/ (and prom-client) only through dynamic imports is
+// metrics_source_test.ts's "a node without http_listen loads neither…".
 
 const SOURCE = { status: () => ({}), routes: () => [], dc: () => null };
 

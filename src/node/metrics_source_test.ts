@@ -1,42 +1,7 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
 import { DROP_REASONS, FORWARD_DIRECTIONS, HANDSHAKE_FAILURE_REASONS } from "./metrics_source.ts";
 import type { ForwarderStats } from "../dataplane/mod.ts";
-
-interface InfoModule {
-  specifier: string;
-  dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
-}
-
-/** Everything `main.ts` loads at start: the module graph along static (non-dynamic) imports. */
-async function staticallyLoaded(): Promise<{ loaded: Set<string>; dynamic: Set<string> }> {
-  const root = new URL("../../", import.meta.url);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--config", new URL("deno.json", root).pathname, "main.ts"],
-    cwd: root.pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert(out.success, new TextDecoder().decode(out.stderr));
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    roots: string[];
-    modules: InfoModule[];
-  };
-  const bySpec = new Map(info.modules.map((m) => [m.specifier, m]));
-  const loaded = new Set<string>();
-  const dynamic = new Set<string>();
-  const todo = [...info.roots];
-  while (todo.length > 0) {
-    const spec = todo.pop()!;
-    if (loaded.has(spec)) continue;
-    loaded.add(spec);
-    for (const d of bySpec.get(spec)?.dependencies ?? []) {
-      if (d.code === undefined) continue;
-      if (d.isDynamic) dynamic.add(d.code.specifier);
-      else todo.push(d.code.specifier);
-    }
-  }
-  return { loaded, dynamic };
-}
+import { staticallyLoaded } from "../../tests/_harness/module_graph.ts";
 
 Deno.test("a node without http_listen loads neither the http room nor prom-client", async () => {
   const { loaded, dynamic } = await staticallyLoaded();
