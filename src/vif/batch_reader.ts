@@ -25,9 +25,27 @@ export const MAX_BATCHES_WITHOUT_POLL = 1;
  */
 export class BatchReader {
   #batchesWithoutPoll = 0;
+  /** The poll in flight; it stays armed across a kicked drain (see {@link kick}). */
+  #poll: Promise<number> | undefined;
+  /** Resolves the wait of a reader parked on {@link #poll}; set only while it is parked. */
+  #wake: ((v: undefined) => void) | undefined;
 
   /** @param poller the fd's poller */
   constructor(private readonly poller: FdPoller) {}
+
+  /**
+   * Tells a reader parked on the poller to try a drain now, without waiting for the poll
+   * thread. The owner calls it after writing to its fd: a TUN write runs the kernel's answer
+   * (an echo reply, a TCP ACK) inside the write system call, so the answer is already queued
+   * and a drain in the same event-loop turn saves one thread hop. The poll stays armed; when
+   * the drain finds nothing the reader parks on the same poll again. No-op when not parked.
+   */
+  kick(): void {
+    const wake = this.#wake;
+    if (wake === undefined) return;
+    this.#wake = undefined;
+    wake(undefined);
+  }
 
   /**
    * Resolves with the number of packets `drain` placed (≥ 1), or 0 once `closed()` or the
@@ -49,7 +67,16 @@ export class BatchReader {
         }
       }
       this.#batchesWithoutPoll = 0;
-      const ev = await this.poller.wait();
+      const poll = this.#poll ??= this.poller.wait();
+      const kicked = new Promise<undefined>((r) => this.#wake = r);
+      let ev: number | undefined;
+      try {
+        ev = await Promise.race([poll, kicked]);
+      } finally {
+        this.#wake = undefined;
+      }
+      if (ev === undefined) continue; // kicked: drain once more, the poll stays armed
+      this.#poll = undefined;
       if (ev === 0) return 0;
       if ((ev & POLL_ERROR_BITS) !== 0) {
         const n = await onPollError(ev);

@@ -274,6 +274,8 @@ export class TunVif implements Vif {
         this.#logWriteError(errno, size);
       }
     }
+    // The kernel may have answered inside the write (echo reply, ACK): read it this turn.
+    if (ok > 0) this.#batches.kick();
     return ok;
   }
 
