@@ -1,7 +1,8 @@
 /**
  * The read loop shared by every fd-backed reader (TUN and service vifs, the UDP socket):
  * take a batch straight from the fd while it is busy, else await readability through the
- * fd's {@link FdPoller} (ffi/fd_poller.ts).
+ * fd's {@link FdPoller} (ffi/fd_poller.ts); the owner can {@link BatchReader.kick} a parked
+ * reader to drain without waiting for the poll thread.
  * @module
  */
 import { type FdPoller, POLL_ERROR_BITS } from "../../ffi/mod.ts";

@@ -5,7 +5,9 @@
  * `read()` calls until EAGAIN, straight into the caller's buffers — and only when nothing is
  * queued awaits a non-blocking `poll()` (one thread hop per wake-up, never per packet).
  * Non-IPv6 packets are dropped and counted. Write path: one synchronous `write()` per packet;
- * EAGAIN/ENOBUFS drop and count; nothing blocks or throws per packet.
+ * EAGAIN/ENOBUFS drop and count; nothing blocks or throws per packet. A write that delivered
+ * a packet kicks a parked read to drain at once: the kernel often answers inside the write
+ * (an echo reply, a TCP ACK), and the kick saves that answer the poll's thread hop.
  * @module
  */
 import { getLogger } from "@logtape/logtape";
