@@ -4,29 +4,8 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../../tests/_harness/assert.ts";
 import { hasOpenssl, OpensslDir } from "../../tests/_harness/openssl.ts";
+import { vmeshIn as vmesh } from "../../tests/_harness/vmesh_cli.ts";
 import { sha256Hex } from "../dc/mod.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function vmesh(cwd: string, ...args: string[]): Promise<Result> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd,
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "vmesh-cli-" });

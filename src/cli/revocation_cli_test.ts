@@ -5,19 +5,7 @@
  */
 import { assertEquals, assertStringIncludes } from "../../tests/_harness/assert.ts";
 import { hasOpenssl, OpensslDir } from "../../tests/_harness/openssl.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-async function vmesh(cwd: string, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd,
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+import { vmeshIn as vmesh } from "../../tests/_harness/vmesh_cli.ts";
 
 /** `openssl x509 -pubkey -noout -in c.pem | openssl pkey -pubin -outform DER | sha256sum`. */
 async function opensslFingerprint(dir: string, pem: string): Promise<string> {

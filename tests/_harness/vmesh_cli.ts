@@ -65,3 +65,22 @@ export function vmeshArgv(args: readonly string[], { allowAll = false } = {}): s
 export function vmesh(args: readonly string[]): Promise<string> {
   return runOk(vmeshArgv(args, { allowAll: true }), { cwd: REPO_ROOT, env: { NO_COLOR: "1" } });
 }
+
+/** What a finished vmesh command printed and returned. */
+export interface VmeshResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `vmesh <args>` in `cwd` with all permissions, whatever its exit code (CLI tests). */
+export async function vmeshIn(cwd: string, ...args: string[]): Promise<VmeshResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN_TS, ...args],
+    cwd,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
