@@ -5,12 +5,15 @@
  * Chromium (in a's namespace) loads the page and finds every node on the map, every peer in
  * the peers table, the path to c highlighted when c's prefix is clicked, and c's ID in the
  * hover card, with no error or Content-Security-Policy violation on the console; `/metrics`
- * of the same endpoint shows the peers up and down.
+ * of the same endpoint shows the peers up and down. The nodes run a DC that revokes d's name
+ * and a key: the DC panel lists both and the peers table says why d is not dialled; a newer DC
+ * revoking a itself, applied with `vmesh dc apply`, makes the page say so.
  */
 import { assert, assertEquals, assertStringIncludes } from "./_harness/assert.ts";
 import { browserSkip, enableHttp, launchInNetns, readStatusPage } from "./_harness/browser.ts";
 import { e2eTest } from "./_harness/e2e.ts";
 import { withMesh } from "./_harness/mesh.ts";
+import { vmesh } from "./_harness/vmesh_cli.ts";
 
 const TOKEN = "e2e-status-page-token-0123456789";
 const skip = await browserSkip();
@@ -29,7 +32,12 @@ await e2eTest(
       async (mesh) => {
         const [a, b, c, d] = ["a", "b", "c", "d"].map((n) => mesh.node(n));
         await enableHttp(a.configPath, "127.0.0.1:9477", TOKEN);
-        await mesh.start(["a", "b", "c"]);
+        const revokedKey = "ab".repeat(32);
+        const initialDc = await mesh.pki.signDc(
+          { prefix_whitelist: {}, revoked_names: [d.fqdn], revoked_keys: [revokedKey] },
+          `dc-${mesh.tag}`,
+        );
+        await mesh.start(["a", "b", "c"], { initialDc });
         await mesh.waitConverged(["a", "b", "c"]);
         assertStringIncludes(await a.log(), "HTTP endpoint on http://127.0.0.1:9477/");
         assert(!(await a.log()).includes(TOKEN), "the token appears in a's log");
@@ -105,6 +113,19 @@ await e2eTest(
           assertStringIncludes(tip ?? "", c.prefix);
           assertEquals(await page.isVisible("#tip"), true);
 
+          // The DC panel lists what the DC revokes; the peers table says why d is not dialled.
+          await page.waitForSelector("#peers .not-dialled", { timeout: 30_000 });
+          assertStringIncludes(
+            await page.textContent(`#peers tr[data-peer="${d.fqdn}"] .not-dialled`) ?? "",
+            "revoked",
+          );
+          const revokedRows = await page.$$eval(
+            "#dc tr.revoked",
+            (rows) => rows.map((r) => `${r.getAttribute("data-kind")} ${r.textContent}`),
+          );
+          assertEquals(revokedRows, [`name name${d.fqdn}`, `key key${revokedKey}`]);
+          assertEquals(await page.isVisible("#revoked"), false);
+
           assertEquals(problems, [], "console errors or CSP violations");
 
           // The same endpoint serves the node's Prometheus metrics (fetched by the page, which
@@ -117,6 +138,15 @@ await e2eTest(
           assertStringIncludes(text, `vmesh_peer_up{peer="${b.fqdn}"} 1`);
           assertStringIncludes(text, `vmesh_peer_up{peer="${d.fqdn}"} 0`);
           assertStringIncludes(text, "vmesh_routes 3");
+
+          // A newer DC that revokes a itself: a closes everything and the page says so.
+          const ownDc = await mesh.pki.signDc(
+            { prefix_whitelist: {}, revoked_names: [d.fqdn, a.fqdn] },
+            `dc-own-${mesh.tag}`,
+          );
+          await vmesh(["dc", "apply", ownDc, "--control", a.controlSocket]);
+          await page.waitForSelector("#revoked", { state: "visible", timeout: 30_000 });
+          assertStringIncludes(await page.textContent("#revoked") ?? "", "revoked by the DC");
           await context.close();
         } finally {
           await chromium.close();

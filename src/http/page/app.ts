@@ -60,6 +60,13 @@ function draw(): void {
     `${status.peers.filter((p) => p.state === "up").length}/${status.peers.length} peers up · `,
     `${routes.length} routes`,
   );
+  const own = status.revocation?.ownRevoked;
+  const revoked = $("#revoked");
+  revoked.hidden = !own;
+  revoked.textContent = own
+    ? `This node is revoked by the DC (${own}): it refuses every session until a newer DC ` +
+      "lifts the revocation."
+    : "";
   const graph = buildGraph(status, routes);
   map.render(
     graph,

@@ -28,7 +28,12 @@ export function peersTable(status: StatusJson): HTMLTableElement {
       "tr",
       { class: `peer state-${p.state === "up" ? "up" : "down"}`, "data-peer": p.name },
       el("td", { class: "name" }, p.name + (p.configured === false ? " (inbound)" : "")),
-      el("td", {}, el("span", { class: `badge ${p.state === "up" ? "up" : "down"}` }, p.state)),
+      el(
+        "td",
+        {},
+        el("span", { class: `badge ${p.state === "up" ? "up" : "down"}` }, p.state),
+        ...(p.notDialled ? [el("div", { class: "not-dialled warn" }, p.notDialled)] : []),
+      ),
       el("td", {}, channel(p)),
       el("td", { class: "mono" }, p.addr ?? "–"),
       el("td", { class: "num" }, ms(p.rttMs)),
@@ -102,7 +107,10 @@ export function routesTable(
   );
 }
 
-/** The DC panel: when it was signed, when its certificate expires, and the whitelist. */
+/**
+ * The DC panel: when it was signed, when its certificate expires, the whitelist and the
+ * revoked names and keys.
+ */
 export function dcPanel(dc: DcJson | null, now: number): HTMLElement {
   if (dc === null) return el("p", { class: "empty" }, "This node has no DC.");
   const facts = el(
@@ -142,7 +150,25 @@ export function dcPanel(dc: DcJson | null, now: number): HTMLElement {
     {},
     facts,
     table(["Node", "Prefix", "Longest accepted"], rows, "empty whitelist"),
+    el("h3", {}, "Revoked"),
+    revokedTable(dc),
   );
   for (const w of dc.warnings ?? []) out.append(el("p", { class: "warn" }, w));
   return out;
+}
+
+/** The DC's revocation lists: one row per revoked node name or key (SPKI SHA-256). */
+function revokedTable(dc: DcJson): HTMLTableElement {
+  const rows = [
+    ...(dc.revoked_names ?? []).map((n) => ["name", n]),
+    ...(dc.revoked_keys ?? []).map((k) => ["key", k]),
+  ].map(([kind, value]) =>
+    el(
+      "tr",
+      { class: "revoked", "data-kind": kind },
+      el("td", {}, kind),
+      el("td", { class: "mono" }, value),
+    )
+  );
+  return table(["Kind", "Node name or key (SHA-256 of its public key)"], rows, "nothing revoked");
 }

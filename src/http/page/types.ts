@@ -24,6 +24,16 @@ export interface PeerJson {
   bytesOut?: number;
   drops?: number;
   udp?: { state?: string; usable?: boolean } | null;
+  /** Why a configured peer is not dialled (revoked by the DC), or null. */
+  notDialled?: string | null;
+}
+
+/** The revocation summary of `/api/status`. */
+export interface RevocationJson {
+  revokedKeys?: number;
+  revokedNodes?: string[];
+  /** Why this node itself is revoked (it then refuses every session), or null. */
+  ownRevoked?: string | null;
 }
 
 /** `/api/status`. */
@@ -39,6 +49,7 @@ export interface StatusJson {
   routes?: number;
   dc?: { signedAt?: string; expiresAt?: string; expired?: boolean } | null;
   forwarding?: Record<string, number>;
+  revocation?: RevocationJson;
 }
 
 /** One hop of a route's path: the node and the latency it measured towards us. */
@@ -70,5 +81,7 @@ export interface DcJson {
   expired?: boolean;
   expiry_warning?: boolean;
   prefix_whitelist?: Record<string, { prefix: string; max_prefix_len?: number }[]>;
+  revoked_keys?: string[];
+  revoked_names?: string[];
   warnings?: string[];
 }
