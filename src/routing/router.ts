@@ -101,8 +101,11 @@ import { updateHold } from "./route_hold.ts";
 import { routeViews } from "./route_views.ts";
 import { SharedHops, SharedPaths } from "./shared_hops.ts";
 import { PeerMap } from "./peer_map.ts";
+import { SetWalk } from "./set_walk.ts";
 import { PeerQuota, type QuotaRefusals } from "./route_quota.ts";
 import { SourceTable } from "./source_table.ts";
+import { RouteCounts } from "./route_counts.ts";
+import { MAX_RECEIVE_QUEUED, RECEIVE_SLICE, type Received, ReceiveQueue } from "./receive_queue.ts";
 import type { RouteView } from "./table_view.ts";
 
 export type { FlushResult, PeerInfo, PeerMessages, QuotaRefusals, ReceiveResult, RouterOptions };
@@ -121,6 +124,12 @@ const MAX_PROBLEMS = 8;
 export const BIG_TABLE = 4096;
 /** See {@link BIG_TABLE}. */
 export const BIG_TABLE_LATENCY_MS = 5000;
+/**
+ * Routes (and feasible-only entries) per neighbour that `tick()` checks for expiry: a table up
+ * to this size is checked whole every tick, a bigger one a slice per tick (100 000 routes in
+ * 13 ticks), so a route expires up to that much later than `routeTimeoutMs`.
+ */
+export const EXPIRY_SLICE = 8192;
 
 /** The routing core of one node. See the module documentation. */
 export class Router {
@@ -153,8 +162,17 @@ export class Router {
   /** Path arrays shared by the candidates. */
   readonly #paths = new SharedPaths();
   #routeChanges = 0;
+  readonly #counts = new RouteCounts();
   /** IDs of revoked nodes (see {@link setRevoked}). */
   #revoked: ReadonlySet<PeerId> = new Set();
+  /** Received payloads not applied yet (see {@link queueAnnounce}). */
+  readonly #inbox = new ReceiveQueue();
+  /** Received items applied on arrival since the last flush (see #queue). */
+  #appliedAtOnce = 0;
+  readonly #applyReceived = (b: Received): void => {
+    if (b.kind === "announce") this.receiveAnnounce(b.from, b.items);
+    else this.receiveWithdraw(b.from, b.items);
+  };
 
   /**
    * Creates a router with no routes and no neighbours.
@@ -198,12 +216,14 @@ export class Router {
   /** True when {@link Router.flush} has something to return. */
   get pending(): boolean {
     if (
-      this.#dirty.size > 0 || this.#held.size > 0 || this.#fibChanged || this.#sourceDirty.size > 0
+      this.#dirty.size > 0 || this.#held.size > 0 || this.#fibChanged ||
+      this.#sourceDirty.size > 0 || this.#inbox.size > 0
     ) {
       return true;
     }
     for (const p of this.#peers.values()) {
       if (p.refreshAll || p.refreshQueue !== undefined || p.poisonWait.size > 0) return true;
+      if (p.rebaseWalk.active) return true;
     }
     return false;
   }
@@ -218,6 +238,7 @@ export class Router {
     const key = prefixKey(prefix);
     const dest = this.#dest(key, prefix);
     const added = !this.#locals.has(key);
+    if (dest.local === undefined) this.#counts.candidates++;
     dest.local = target;
     this.#locals.set(key, dest.prefix);
     this.#sourcesChanged(key, dest.prefix);
@@ -233,6 +254,7 @@ export class Router {
     const dest = this.#dests.get(key);
     if (dest?.local === undefined) return;
     dest.local = undefined;
+    this.#counts.candidates--;
     this.#locals.delete(key);
     this.#sourceDirty.set(key, dest.prefix);
     this.#recompute(dest);
@@ -249,6 +271,7 @@ export class Router {
     if (info.id === this.#o.localId) throw new RangeError("peerUp: a node cannot peer with itself");
     const latency = new LinkLatency(latencyMs, this.#latencyOptions);
     if (this.#peers.has(info.id)) this.peerDown(info.id);
+    this.#inbox.dropPeer(info.id);
     this.#peers.set(info.id, {
       info,
       latency,
@@ -266,12 +289,16 @@ export class Router {
       latencyAppliedAt: -Infinity,
       lastRefresh: this.#o.clock.now(),
       quota: new PeerQuota(this.#o.maxRoutesPerPeer, this.#o.maxRoutesPerOrigin),
+      expiryWalk: new SetWalk(),
+      feasibleWalk: new SetWalk(),
+      rebaseWalk: new SetWalk(),
     });
     this.#names.set(info.id, info.name);
   }
 
   /** A session went down: every route through it is dropped and the next best installed. */
   peerDown(id: PeerId): void {
+    this.#inbox.dropPeer(id);
     const peer = this.#peers.get(id);
     if (peer === undefined) return;
     this.#peers.delete(id);
@@ -279,6 +306,7 @@ export class Router {
       const dest = this.#dests.get(key)!;
       this.#sourcesChanged(key, dest.prefix);
       dest.cands.delete(id);
+      this.#counts.candidates--;
       this.#recompute(dest);
     }
     for (const key of [...peer.feasibleKeys]) this.#forgetFeasible(peer, key);
@@ -392,6 +420,37 @@ export class Router {
     return result;
   }
 
+  /**
+   * A received announce payload, applied as {@link receiveAnnounce} in slices of
+   * `RECEIVE_SLICE` routes (receive_queue.ts): the first slice at once when nothing else
+   * waits, the rest by the following flushes (`pending` stays true meanwhile), so a payload of
+   * a thousand routes does not hold the event loop. Payloads are applied in arrival order; what
+   * a neighbour sent is dropped when its session ends (`peerDown`, a new `peerUp`).
+   */
+  queueAnnounce(fromId: PeerId, routes: readonly Route[]): void {
+    this.#queue({ from: fromId, kind: "announce", items: routes });
+  }
+
+  /** A received withdraw payload, applied as {@link receiveWithdraw} in slices (see {@link queueAnnounce}). */
+  queueWithdraw(fromId: PeerId, prefixes: readonly Ipv6Prefix[]): void {
+    this.#queue({ from: fromId, kind: "withdraw", items: prefixes });
+  }
+
+  /** Received items waiting to be applied (see {@link queueAnnounce}). */
+  get receiveBacklog(): number {
+    return this.#inbox.size;
+  }
+
+  #queue(b: Received): void {
+    const idle = this.#inbox.size === 0;
+    this.#inbox.push(b);
+    // One read of the session can hold many payloads: at most a slice at once between flushes.
+    const room = RECEIVE_SLICE - this.#appliedAtOnce;
+    if (idle && room > 0) this.#appliedAtOnce += this.#inbox.take(room, this.#applyReceived);
+    const over = this.#inbox.size - MAX_RECEIVE_QUEUED;
+    if (over > 0) this.#inbox.take(over, this.#applyReceived);
+  }
+
   /** Prefixes withdrawn by neighbour `fromId`. Unknown prefixes are ignored. */
   receiveWithdraw(fromId: PeerId, prefixes: readonly Ipv6Prefix[]): void {
     const peer = this.#peers.get(fromId);
@@ -475,15 +534,18 @@ export class Router {
    */
   tick(): void {
     const now = this.#o.clock.now();
+    const timeout = this.#o.routeTimeoutMs;
     for (const peer of this.#peers.values()) {
-      for (const key of [...peer.keys]) {
-        const cand = this.#dests.get(key)!.cands.get(peer.info.id)!;
-        if (now - cand.receivedAt > this.#o.routeTimeoutMs) this.#forget(peer, key);
-      }
-      for (const key of [...peer.feasibleKeys]) {
-        const f = this.#dests.get(key)!.feasible.get(peer.info.id)!;
-        if (now - f.receivedAt > this.#o.routeTimeoutMs) this.#forgetFeasible(peer, key);
-      }
+      const id = peer.info.id;
+      // A slice of the routes per tick (all of them up to EXPIRY_SLICE): see SetWalk.
+      peer.expiryWalk.step(peer.keys, EXPIRY_SLICE, (key) => {
+        const cand = this.#dests.get(key)!.cands.get(id)!;
+        if (now - cand.receivedAt > timeout) this.#forget(peer, key);
+      });
+      peer.feasibleWalk.step(peer.feasibleKeys, EXPIRY_SLICE, (key) => {
+        const f = this.#dests.get(key)!.feasible.get(id)!;
+        if (now - f.receivedAt > timeout) this.#forgetFeasible(peer, key);
+      });
       for (const [key, kept] of [...peer.rejected]) {
         if (now - kept.at > this.#o.routeTimeoutMs) peer.rejected.delete(key);
       }
@@ -507,11 +569,22 @@ export class Router {
    *   every prefix's changes in order.
    */
   flush(maxPrefixes = Infinity): FlushResult {
+    // Received payloads waiting in the queue come first, then latency re-bases under way: a
+    // slice of them (see queueAnnounce, #applyLatency).
+    this.#appliedAtOnce = 0;
+    let work = Math.min(maxPrefixes, Math.max(RECEIVE_SLICE, maxPrefixes / 4));
+    work -= this.#inbox.take(work, this.#applyReceived);
+    for (const peer of this.#peers.values()) {
+      if (peer.rebaseWalk.active && work > 0) work -= this.#rebaseSome(peer, work);
+    }
     const now = this.#o.clock.now();
     // Holds are added in the order they end (see #recompute), so the first one not due ends it.
+    // At most about `maxPrefixes` end per flush; the rest end in the next ones.
+    let ended = 0;
     for (const key of this.#held) {
       const dest = this.#dests.get(key);
       if (dest?.holdUntil !== undefined && now < dest.holdUntil) break;
+      if (ended++ >= maxPrefixes) break;
       if (dest !== undefined) dest.holdUntil = dest.holdMetricUs = undefined;
       this.#held.delete(key);
       this.#dirty.add(key);
@@ -603,29 +676,16 @@ export class Router {
 
   /**
    * The number of selected routes (local ones included) and of candidates (as in the table's
-   * CANDIDATES column: routes learned from neighbours plus local routes). O(prefixes), no
-   * allocation: cheap enough to read at every metrics scrape.
+   * CANDIDATES column: routes learned from neighbours plus local routes). O(1): kept as the
+   * table changes (route_counts.ts), cheap enough to read at every status poll.
    */
   counts(): { routes: number; candidates: number } {
-    let routes = 0;
-    let candidates = 0;
-    for (const d of this.#dests.values()) {
-      if (d.best !== undefined) routes++;
-      candidates += d.cands.size + (d.local === undefined ? 0 : 1);
-    }
-    return { routes, candidates };
+    return { routes: this.#counts.routes, candidates: this.#counts.candidates };
   }
 
-  /**
-   * The number of selected routes through each neighbour (for `vmesh status`). O(prefixes),
-   * without building the table: status is polled, and the table of 100 000 routes is not cheap.
-   */
+  /** The number of selected routes through each neighbour (for `vmesh status`). */
   routesVia(): Map<PeerId, number> {
-    const via = new Map<PeerId, number>();
-    for (const d of this.#dests.values()) {
-      if (d.best?.kind === "peer") via.set(d.best.cand.peer, (via.get(d.best.cand.peer) ?? 0) + 1);
-    }
-    return via;
+    return this.#counts.via();
   }
 
   /** Routes refused by the per-peer and per-origin limits, per neighbour with any refusal. */
@@ -717,14 +777,29 @@ export class Router {
   #applyLatency(peer: PeerState): void {
     peer.latencyPending = false;
     peer.latencyAppliedAt = this.#o.clock.now();
-    const ms = peer.latency.advertisedMs;
-    for (const key of peer.keys) {
+    peer.rebaseWalk.start(peer.keys);
+    // A small table at once; a big one in slices by the next flushes (see #rebaseSome).
+    if (this.#dests.size <= BIG_TABLE) this.#rebaseSome(peer, Infinity);
+  }
+
+  /**
+   * Re-bases up to `max` of `peer`'s routes on its advertised latency (a re-base under way).
+   * @returns how many were visited
+   */
+  #rebaseSome(peer: PeerState, max: number): number {
+    const id = peer.info.id;
+    let n = 0;
+    peer.rebaseWalk.step(peer.keys, max, (key) => {
+      n++;
+      const ms = peer.latency.advertisedMs;
       const dest = this.#dests.get(key)!;
-      const c = dest.cands.get(peer.info.id)!;
+      const c = dest.cands.get(id)!;
+      if (c.path[0].latencyMs === ms) return;
       const path = this.#paths.get([this.#hops.get(c.path[0].id, ms), ...c.path.slice(1)]);
-      dest.cands.set(peer.info.id, { ...c, path, metricUs: pathMetricUs(path) });
+      dest.cands.set(id, { ...c, path, metricUs: pathMetricUs(path) });
       this.#recompute(dest);
-    }
+    });
+    return n;
   }
 
   #dest(key: string, prefix: Ipv6Prefix): Dest {
@@ -786,6 +861,7 @@ export class Router {
     );
     dest.cands.set(id, { peer: id, path, metricUs: pathMetricUs(path), receivedAt: at });
     if (old === undefined) {
+      this.#counts.candidates++;
       peer.keys.add(key);
       this.#sourcesChanged(key, dest.prefix);
     }
@@ -802,6 +878,7 @@ export class Router {
     const old = dest.cands.get(peer.info.id)!;
     peer.quota.released(old.path[old.path.length - 1].id);
     dest.cands.delete(peer.info.id);
+    this.#counts.candidates--;
     this.#sourcesChanged(key, dest.prefix);
     this.#recompute(dest);
   }
@@ -869,6 +946,7 @@ export class Router {
     }
     if (!sameNextHop(old, next)) {
       this.#routeChanges++;
+      this.#counts.selected(old, next);
       dest.since = this.#o.clock.now();
       if (next === undefined) this.fib.delete(dest.prefix);
       else this.fib.set(dest.prefix, this.#nextHop(next));

@@ -8,7 +8,7 @@
 import { seededRandom } from "./random.ts";
 import { parseIpv6 } from "../../src/net/ipv6.ts";
 import { formatPrefix, type Ipv6Prefix } from "../../src/net/prefix.ts";
-import type { NextHop } from "../../src/routing/route.ts";
+import type { NextHop, Route } from "../../src/routing/route.ts";
 import { Router } from "../../src/routing/router.ts";
 import {
   decodeAnnounce,
@@ -90,7 +90,11 @@ export class RoutingSim {
       /** Passed to every Router (default: the Router's). */
       maxRoutesPerOrigin?: number;
       maxRoutesPerPeer?: number;
-      /** Passed to every `Router.flush` (default: no bound, everything in one flush). */
+      /**
+       * Passed to every `Router.flush` (default: no bound, everything in one flush). When set,
+       * received payloads go through the router's receive queue (`queueAnnounce`,
+       * `queueWithdraw`), applied in slices as a node does.
+       */
       flushSlice?: number;
     } = {},
   ) {
@@ -294,6 +298,16 @@ export class RoutingSim {
     this.#push(this.now + this.flushDelayMs, () => this.#flush(i));
   }
 
+  #withdraw(r: Router, from: string, prefixes: Ipv6Prefix[]): void {
+    if (this.#flushSlice === Infinity) r.receiveWithdraw(from, prefixes);
+    else r.queueWithdraw(from, prefixes);
+  }
+
+  #announce(r: Router, from: string, routes: Route[]): void {
+    if (this.#flushSlice === Infinity) r.receiveAnnounce(from, routes);
+    else r.queueAnnounce(from, routes);
+  }
+
   #flush(i: number): void {
     this.#flushScheduled.delete(i);
     const node = this.nodes[i];
@@ -314,22 +328,22 @@ export class RoutingSim {
       const payloads: { deliver: (r: Router) => void; bytes: number }[] = this.#wire
         ? [
           ...encodeWithdraw(m.withdraw).map((p) => ({
-            deliver: (r: Router) => r.receiveWithdraw(node.id, decodeWithdraw(p)),
+            deliver: (r: Router) => this.#withdraw(r, node.id, decodeWithdraw(p)),
             bytes: p.length,
           })),
           ...encodeAnnounce(m.announce).map((p) => ({
-            deliver: (r: Router) => void r.receiveAnnounce(node.id, decodeAnnounce(p)),
+            deliver: (r: Router) => this.#announce(r, node.id, decodeAnnounce(p)),
             bytes: p.length,
           })),
         ]
         : [
           ...chunks(m.withdraw, (p) => 1 + ((p.len + 7) >> 3)).map(({ items, bytes }) => ({
-            deliver: (r: Router) => r.receiveWithdraw(node.id, items),
+            deliver: (r: Router) => this.#withdraw(r, node.id, items),
             bytes,
           })),
           ...chunks(m.announce, (a) => 2 + ((a.prefix.len + 7) >> 3) + 36 * a.path.length)
             .map(({ items, bytes }) => ({
-              deliver: (r: Router) => void r.receiveAnnounce(node.id, items),
+              deliver: (r: Router) => this.#announce(r, node.id, items),
               bytes,
             })),
         ];
