@@ -70,7 +70,7 @@ import {
   prefixKey,
 } from "../net/mod.ts";
 import { type PeerId, shortId } from "../pki/mod.ts";
-import { decide } from "./decision.ts";
+import { decide, type DecisionReason } from "./decision.ts";
 import { Fib } from "../fib/mod.ts";
 import {
   DEFAULT_MIN_CHANGE_MS,
@@ -78,7 +78,7 @@ import {
   type LatencyOptions,
   LinkLatency,
 } from "./latency.ts";
-import { type NextHop, pathMetricUs, type Route } from "./route.ts";
+import { type Hop, type NextHop, pathMetricUs, type Route } from "./route.ts";
 import { isValidPrefix, LOOP_PROBLEM, revokedHop, routeProblem } from "./route_check.ts";
 import {
   type Dest,
@@ -167,6 +167,9 @@ export class Router {
   #revoked: ReadonlySet<PeerId> = new Set();
   /** Received payloads not applied yet (see {@link queueAnnounce}). */
   readonly #inbox = new ReceiveQueue();
+  #lastSelected: Selected | undefined;
+  /** The last candidate made by #candidate and the path it was made from. */
+  #lastCandidate: { from: readonly Hop[]; first: number; cand: Learned } | undefined;
   /** Received items applied on arrival since the last flush (see #queue). */
   #appliedAtOnce = 0;
   readonly #applyReceived = (b: Received): void => {
@@ -854,12 +857,7 @@ export class Router {
       return `origin ${shortId(origin)} is over the limit of ${max} routes through this peer`;
     }
     const dest = this.#dest(key, route.prefix);
-    // The first hop is ours to measure; hop objects are shared (see #hops).
-    const first = peer.latency.advertisedMs;
-    const path = this.#paths.get(
-      route.path.map((h, i) => this.#hops.get(h.id, i === 0 ? first : h.latencyMs)),
-    );
-    dest.cands.set(id, { peer: id, path, metricUs: pathMetricUs(path), receivedAt: at });
+    dest.cands.set(id, this.#candidate(peer, route.path, at));
     if (old === undefined) {
       this.#counts.candidates++;
       peer.keys.add(key);
@@ -869,6 +867,29 @@ export class Router {
     peer.rejected.delete(key);
     this.#recompute(dest);
     return undefined;
+  }
+
+  /**
+   * The candidate for a route `peer` sent with `path`, its first hop's latency replaced by our
+   * own measurement; hop objects and paths are shared (see #hops, #paths), and so is the
+   * candidate itself between the routes of a payload with the same path (they are immutable).
+   */
+  #candidate(peer: PeerState, path: readonly Hop[], at: number): Learned {
+    const first = peer.latency.advertisedMs;
+    const id = peer.info.id;
+    const last = this.#lastCandidate;
+    if (
+      last !== undefined && last.from === path && last.first === first && last.cand.peer === id &&
+      last.cand.receivedAt === at
+    ) {
+      return last.cand;
+    }
+    const shared = this.#paths.get(
+      path.map((h, i) => this.#hops.get(h.id, i === 0 ? first : h.latencyMs)),
+    );
+    const cand = { peer: id, path: shared, metricUs: pathMetricUs(shared), receivedAt: at };
+    this.#lastCandidate = { from: path, first, cand };
+    return cand;
   }
 
   /** Drops the candidate `peer` gave for `key`, if any. */
@@ -935,7 +956,7 @@ export class Router {
     } else {
       const incumbent = old?.kind === "peer" ? old.cand.peer : undefined;
       const d = decide(dest.cands.values(), incumbent, this.#o.hysteresisMs * 1000);
-      if (d !== undefined) next = { kind: "peer", cand: d.best as Learned, reason: d.reason };
+      if (d !== undefined) next = this.#selection(d.best as Learned, d.reason);
     }
     dest.best = next;
     const key = dest.key;
@@ -959,6 +980,13 @@ export class Router {
     } else if (next === undefined) {
       this.#dirty.add(key); // let flush drop the empty entry
     }
+  }
+
+  /** A peer selection (immutable: shared between prefixes, as the candidates are). */
+  #selection(cand: Learned, reason: DecisionReason): Selected {
+    const last = this.#lastSelected;
+    if (last?.kind === "peer" && last.cand === cand && last.reason === reason) return last;
+    return this.#lastSelected = { kind: "peer", cand, reason };
   }
 
   /** True when only the hop latencies of the same path moved, and not significantly. */

@@ -10,7 +10,7 @@ import type { PeerId } from "../pki/mod.ts";
 import type { Candidate, DecisionReason } from "./decision.ts";
 import type { LatencyOptions, LinkLatency } from "./latency.ts";
 import type { PeerQuota } from "./route_quota.ts";
-import type { NextHop, Route } from "./route.ts";
+import type { Hop, NextHop, Route } from "./route.ts";
 import type { Sent } from "./adj_rib_out.ts";
 import type { PeerMap } from "./peer_map.ts";
 import type { SetWalk } from "./set_walk.ts";
@@ -172,6 +172,8 @@ export interface PeerState {
   readonly feasibleWalk: SetWalk<string>;
   /** A re-base of {@link keys} on the link's advertised latency under way (see `flush`). */
   readonly rebaseWalk: SetWalk<string>;
+  /** The last path announced to this peer and what it was made from (adj_rib_out.ts). */
+  outPath?: { readonly from: readonly Hop[]; readonly ms: number; readonly path: readonly Hop[] };
 }
 
 export function sameNextHop(a: Selected | undefined, b: Selected | undefined): boolean {
