@@ -73,10 +73,13 @@ export class BlockPool {
   }
 
   #grow(minWords: number): void {
-    // Grow by 1.5×: at most a third of the array is reserved but unused after a growth.
+    // Grow by 2×: a growth copies the whole array into fresh memory, and on a VM the page
+    // faults of that copy cost about 15 ms per 12 MB (a 100 000-route FIB): 1.5× made a third
+    // of a transit site's announcement CPU time. The part not used yet is never written, so the
+    // kernel does not back it with memory (it adds address space, not RSS).
     const unit = this.#unit;
     let n = this.arr.length;
-    while (n < minWords) n = Math.ceil(n * 1.5 / unit) * unit;
+    while (n < minWords) n = n * 2;
     const next = new Int32Array(n);
     next.set(this.arr);
     this.arr = next;
