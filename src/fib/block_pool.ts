@@ -77,7 +77,6 @@ export class BlockPool {
     // faults of that copy cost about 15 ms per 12 MB (a 100 000-route FIB): 1.5× made a third
     // of a transit site's announcement CPU time. The part not used yet is never written, so the
     // kernel does not back it with memory (it adds address space, not RSS).
-    const unit = this.#unit;
     let n = this.arr.length;
     while (n < minWords) n = n * 2;
     const next = new Int32Array(n);

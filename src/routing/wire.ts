@@ -237,8 +237,9 @@ class Reader {
     const len = this.u8(`entry ${i} prefix length`);
     if (len > 128) throw new WireError(`${this.kind}: entry ${i} prefix length ${len} is over 128`);
     const n = (len + 7) >> 3;
+    const at = this.#take(n, `entry ${i} prefix`);
     const addr = new Uint8Array(16);
-    addr.set(this.bytes(n, `entry ${i} prefix`));
+    for (let k = 0; k < n; k++) addr[k] = this.buf[at + k];
     if (hostBitsSet(addr, 0, len)) {
       throw new WireError(`${this.kind}: entry ${i} prefix has bits set past /${len}`);
     }
