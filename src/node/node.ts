@@ -413,11 +413,11 @@ export class Node {
     if (this.router.pending) this.#scheduleFlush();
   }
 
-  #scheduleFlush(): void {
+  #scheduleFlush(delayMs = FLUSH_DELAY_MS): void {
     if (this.#flushTimer !== undefined || this.#stopping) return;
     this.#flushTimer = this.clock.setTimer(
       guarded("route flush", () => this.#flushNow()),
-      FLUSH_DELAY_MS,
+      delayMs,
     );
   }
 
@@ -440,8 +440,9 @@ export class Node {
       this.#flushing = false;
     }
     // Announcements held back after a lost route (worseRouteHoldMs), and the rest of a change
-    // larger than FLUSH_SLICE, go out in a later flush.
-    if (this.router.pending) this.#scheduleFlush();
+    // larger than FLUSH_SLICE, go out in a later flush; received payloads still queued in the
+    // router are applied by the next flush as soon as the event loop has had its turn.
+    if (this.router.pending) this.#scheduleFlush(this.router.receiveBacklog > 0 ? 0 : undefined);
   }
 
   #send(messages: Map<string, { announce: Route[]; withdraw: Ipv6Prefix[] }>): void {

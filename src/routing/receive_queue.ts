@@ -16,7 +16,7 @@ import type { PeerId } from "../pki/mod.ts";
 import type { Route } from "./route.ts";
 
 /** Received routes or withdrawn prefixes applied per slice. */
-export const RECEIVE_SLICE = 1024;
+export const RECEIVE_SLICE = 512;
 
 /** Received items (routes, prefixes) held waiting at most; see the module documentation. */
 export const MAX_RECEIVE_QUEUED = 262_144;

@@ -348,10 +348,16 @@ export class Router {
     // Received payloads waiting in the queue come first, then latency re-bases under way: a
     // slice of them (see queueAnnounce, rib_latency.ts).
     this.#appliedAtOnce = 0;
-    let work = Math.min(maxPrefixes, Math.max(RECEIVE_SLICE, maxPrefixes / 4));
+    let work = maxPrefixes === Infinity ? Infinity : Math.min(maxPrefixes, RECEIVE_SLICE);
     work -= this.#inbox.take(work, this.#applyReceived);
     for (const peer of this.#rib.peers.values()) {
       if (peer.rebaseWalk.active && work > 0) work -= rebaseSome(this.#rib, peer, work);
+    }
+    // While received payloads wait, what they change is sent once it fills a slice (full
+    // payloads, not one small payload per received slice).
+    const peers = Math.max(1, this.#rib.peers.size);
+    if (this.#inbox.size > 0 && this.#rib.dirty.size * peers < maxPrefixes) {
+      return { messages: new Map(), fibChanged: false };
     }
     return flushRib(this.#rib, maxPrefixes);
   }
