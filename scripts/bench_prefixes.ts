@@ -142,7 +142,7 @@ console.log(
     `(4 routers, one thread), ` +
     `${up.convergenceMs.toFixed(0)} ms simulated, ${up.messages} payloads ` +
     `(${(up.messages / 3).toFixed(0)} per link), ${(up.bytes / 1e6).toFixed(1)} MB; ` +
-    `longest step ${up.longestStepMs.toFixed(0)} ms`,
+    `longest step ${up.longestStepMs.toFixed(0)} ms wall, ${up.longestStepCpuMs.toFixed(0)} ms CPU`,
 );
 console.log(
   `heap growth: ${((h1 - h0) / 4 / 2 ** 20).toFixed(0)} MiB per node ` +
@@ -151,7 +151,10 @@ console.log(
 console.log(
   `withdraw: ${(downWall / 1000).toFixed(2)} s wall, ${downCpu.toFixed(2)} s CPU, ` +
     `${down.convergenceMs.toFixed(0)} ms ` +
-    `simulated, ${down.messages} payloads; longest step ${down.longestStepMs.toFixed(0)} ms; ` +
+    `simulated, ${down.messages} payloads; longest step ${
+      down.longestStepMs.toFixed(0)
+    } ms wall, ` +
+    `${down.longestStepCpuMs.toFixed(0)} ms CPU; ` +
     `routes left: ${left.join(", ")}`,
 );
 console.log(

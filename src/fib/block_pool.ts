@@ -73,10 +73,12 @@ export class BlockPool {
   }
 
   #grow(minWords: number): void {
-    // Grow by 1.5×: at most a third of the array is reserved but unused after a growth.
-    const unit = this.#unit;
+    // Grow by 2×: a growth copies the whole array into fresh memory, and on a VM the page
+    // faults of that copy cost about 15 ms per 12 MB (a 100 000-route FIB; with 1.5×, 27
+    // growths took 440 ms of a 100 000-route receive of about 2.5 s CPU). The part not used yet
+    // is never written, so the kernel does not back it with memory (address space, not RSS).
     let n = this.arr.length;
-    while (n < minWords) n = Math.ceil(n * 1.5 / unit) * unit;
+    while (n < minWords) n = n * 2;
     const next = new Int32Array(n);
     next.set(this.arr);
     this.arr = next;

@@ -55,7 +55,7 @@ export const FLUSH_SLICE = 4096;
  * Local announcements added or removed per event-loop task: a reload that adds 100 000 of them
  * (a transit site) runs in slices, so sessions keep answering pings and packets keep flowing.
  */
-export const ANNOUNCE_SLICE = 2048;
+export const ANNOUNCE_SLICE = 512;
 /** Periodic DC re-offer (covers anything missed). */
 const DC_REOFFER_MS = 30_000;
 /** How often DC transfers, the DC's expiry and `state_dir/dc.bin` are checked. */
@@ -346,21 +346,15 @@ export class Node {
   #onControl(s: Session, type: number, payload: Uint8Array): void {
     switch (type) {
       case FrameType.RouteAnnounce: {
+        // Applied in slices (the router's receive queue; it logs refusals at debug level).
         const routes = peerInput("route announce", () => decodeAnnounce(payload));
-        const r = this.router.receiveAnnounce(s.peer.id, routes);
+        this.router.queueAnnounce(s.peer.id, routes);
         this.names.noteRoutes(s.peer.id, routes);
-        if (r.rejected > 0) {
-          log.debug("{peer}: {n} route(s) refused: {problems}", {
-            peer: s.peer.name,
-            n: r.rejected,
-            problems: r.problems.join("; "),
-          });
-        }
         this.#scheduleFlush();
         return;
       }
       case FrameType.RouteWithdraw:
-        this.router.receiveWithdraw(
+        this.router.queueWithdraw(
           s.peer.id,
           peerInput("route withdraw", () => decodeWithdraw(payload)),
         );
@@ -419,11 +413,11 @@ export class Node {
     if (this.router.pending) this.#scheduleFlush();
   }
 
-  #scheduleFlush(): void {
+  #scheduleFlush(delayMs = FLUSH_DELAY_MS): void {
     if (this.#flushTimer !== undefined || this.#stopping) return;
     this.#flushTimer = this.clock.setTimer(
       guarded("route flush", () => this.#flushNow()),
-      FLUSH_DELAY_MS,
+      delayMs,
     );
   }
 
@@ -446,8 +440,9 @@ export class Node {
       this.#flushing = false;
     }
     // Announcements held back after a lost route (worseRouteHoldMs), and the rest of a change
-    // larger than FLUSH_SLICE, go out in a later flush.
-    if (this.router.pending) this.#scheduleFlush();
+    // larger than FLUSH_SLICE, go out in a later flush; received payloads still queued in the
+    // router are applied by the next flush as soon as the event loop has had its turn.
+    if (this.router.pending) this.#scheduleFlush(this.router.receiveBacklog > 0 ? 0 : undefined);
   }
 
   #send(messages: Map<string, { announce: Route[]; withdraw: Ipv6Prefix[] }>): void {

@@ -6,7 +6,7 @@
  */
 import { prefixFromKey, prefixKey } from "../net/mod.ts";
 import type { PeerId } from "../pki/mod.ts";
-import { MAX_PATH_HOPS, type Route } from "./route.ts";
+import { type Hop, MAX_PATH_HOPS, type Route } from "./route.ts";
 import type { Dest, PeerMessages, PeerState } from "./router_state.ts";
 
 /**
@@ -43,17 +43,36 @@ export function advertisable(
   const best = dest.best;
   if (best === undefined) return undefined;
   const held = dest.holdUntil !== undefined && now < dest.holdUntil;
-  const first = { id: localId, latencyMs: peer.latency.advertisedMs };
   if (best.kind === "local") {
-    return held ? undefined : { kind: "usable", route: { prefix: dest.prefix, path: [first] } };
+    if (held) return undefined;
+    return {
+      kind: "usable",
+      route: { prefix: dest.prefix, path: outPath(localId, peer, NO_HOPS) },
+    };
   }
   const path = best.cand.path;
   if (path.length >= MAX_PATH_HOPS) return undefined;
-  const route = { prefix: dest.prefix, path: [first, ...path] };
+  const route = { prefix: dest.prefix, path: outPath(localId, peer, path) };
   let through = best.cand.peer === peer.info.id;
   for (let i = 1; i < path.length && !through; i++) through = path[i].id === peer.info.id;
   if (!through) return held ? undefined : { kind: "usable", route };
   return otherRoute(dest, peer.info.id) ? { kind: "poisoned", route } : undefined;
+}
+
+const NO_HOPS: readonly Hop[] = Object.freeze([]);
+
+/**
+ * `path` with this node prepended as the first hop towards `peer`. The routes of a flush
+ * mostly follow one path (a transit site's prefixes share it): the last result is kept per
+ * peer and given again while the path and the link's advertised latency stay the same.
+ */
+function outPath(localId: PeerId, peer: PeerState, path: readonly Hop[]): readonly Hop[] {
+  const ms = peer.latency.advertisedMs;
+  const last = peer.outPath;
+  if (last !== undefined && last.from === path && last.ms === ms) return last.path;
+  const out = Object.freeze([{ id: localId, latencyMs: ms }, ...path]);
+  peer.outPath = { from: path, ms, path: out };
+  return out;
 }
 
 /** True when a neighbour other than `id` gave us a usable route for `dest`'s prefix. */

@@ -52,158 +52,88 @@
  * The router also keeps the source table for uRPF ({@link Router.sources}) current at the end
  * of every event that changes candidates or local prefixes (so a neighbour's packets that follow
  * its announcement on the same session find its prefix feasible).
+ *
+ * Work per call is bounded for a transit site's 100 000 routes: received payloads can be queued
+ * ({@link Router.queueAnnounce}; receive_queue.ts) and are then applied in slices, the expiry
+ * walk and a big table's latency re-base run a slice at a time (set_walk.ts), and `flush(max)`
+ * syncs at most about `max` (prefix, neighbour) pairs.
+ *
+ * Files: this one holds the entry points; the state and its consistent updates are in rib.ts,
+ * the checks of received routes in rib_receive.ts, whitelist and revocation in rib_filter.ts,
+ * the timers in rib_expiry.ts, latency re-bases in rib_latency.ts, the flush in rib_flush.ts
+ * and adj_rib_out.ts.
  * @module
  */
-import { getLogger } from "@logtape/logtape";
-import {
-  canonicalWhitelist,
-  ClaimedSpace,
-  filterRoute,
-  type FilterVerdict,
-  type PrefixWhitelist,
-} from "../filter/mod.ts";
-import {
-  canonicalName,
-  formatPrefix,
-  type Ipv6Prefix,
-  prefixCovers,
-  prefixKey,
-} from "../net/mod.ts";
-import { type PeerId, shortId } from "../pki/mod.ts";
-import { decide } from "./decision.ts";
-import { Fib } from "../fib/mod.ts";
-import {
-  DEFAULT_MIN_CHANGE_MS,
-  DEFAULT_MIN_CHANGE_RATIO,
-  type LatencyOptions,
-  LinkLatency,
-} from "./latency.ts";
-import { type NextHop, pathMetricUs, type Route } from "./route.ts";
-import { isValidPrefix, LOOP_PROBLEM, revokedHop, routeProblem } from "./route_check.ts";
-import {
-  type Dest,
-  type FlushResult,
-  type Learned,
-  type PeerInfo,
-  type PeerMessages,
-  type PeerState,
-  type ReceiveResult,
-  type RouterOptions,
-  sameAnnouncement,
-  sameNextHop,
-  samePath,
-  type Selected,
-  selectedMetricUs,
-  significantMetricChange,
+import { canonicalWhitelist, ClaimedSpace, type PrefixWhitelist } from "../filter/mod.ts";
+import { canonicalName, type Ipv6Prefix, prefixKey } from "../net/mod.ts";
+import type { PeerId } from "../pki/mod.ts";
+import type { Fib } from "../fib/mod.ts";
+import { LinkLatency } from "./latency.ts";
+import type { NextHop, Route } from "./route.ts";
+import { isValidPrefix } from "./route_check.ts";
+import type {
+  FlushResult,
+  PeerInfo,
+  PeerMessages,
+  ReceiveResult,
+  RouterOptions,
 } from "./router_state.ts";
-import { sendWaitingPoison, syncPrefix } from "./adj_rib_out.ts";
-import { updateHold } from "./route_hold.ts";
 import { routeViews } from "./route_views.ts";
-import { SharedHops, SharedPaths } from "./shared_hops.ts";
-import { PeerMap } from "./peer_map.ts";
+import { SetWalk } from "./set_walk.ts";
 import { PeerQuota, type QuotaRefusals } from "./route_quota.ts";
-import { SourceTable } from "./source_table.ts";
+import type { SourceTable } from "./source_table.ts";
+import { MAX_RECEIVE_QUEUED, RECEIVE_SLICE, type Received, ReceiveQueue } from "./receive_queue.ts";
 import type { RouteView } from "./table_view.ts";
+import { Rib } from "./rib.ts";
+import { receiveAnnounce, receiveWithdraw } from "./rib_receive.ts";
+import { refilter, revoke } from "./rib_filter.ts";
+import { expire } from "./rib_expiry.ts";
+import { flushRib } from "./rib_flush.ts";
+import { latencyChanged, rebaseSome } from "./rib_latency.ts";
 
 export type { FlushResult, PeerInfo, PeerMessages, QuotaRefusals, ReceiveResult, RouterOptions };
-
-const log = getLogger(["vmesh", "routing"]);
-
-const MAX_PROBLEMS = 8;
-
-/**
- * Above this many prefixes, a change of a link's advertised latency (which re-bases the routes
- * learned over the link and sends the neighbour the whole table again) is applied at most once
- * per {@link BIG_TABLE_LATENCY_MS} per neighbour, at a `tick()`: with 100 000 routes each
- * application costs a second of CPU along the chain, and a node that is busy measures inflated
- * RTTs, which would otherwise start the next one.
- */
-export const BIG_TABLE = 4096;
-/** See {@link BIG_TABLE}. */
-export const BIG_TABLE_LATENCY_MS = 5000;
+export { BIG_TABLE, BIG_TABLE_LATENCY_MS, EXPIRY_SLICE } from "./router_limits.ts";
 
 /** The routing core of one node. See the module documentation. */
 export class Router {
+  readonly #rib: Rib;
   /** The forwarding table, kept current after every event (mutated in place). */
-  readonly fib: Fib<NextHop> = new Fib<NextHop>();
-  readonly #o: Required<Omit<RouterOptions, "latency" | "whitelist">>;
-  readonly #latencyOptions: LatencyOptions;
-  #whitelist: PrefixWhitelist;
-  readonly #dests = new Map<string, Dest>();
-  readonly #peers = new Map<PeerId, PeerState>();
-  readonly #names = new Map<PeerId, string>();
-  readonly #dirty = new Set<string>();
-  /** Prefixes whose announcement is held back (see `worseRouteHoldMs`). */
-  readonly #held = new Set<string>();
-  readonly #localHops = new Map<string, NextHop>();
-  /** This node's local prefixes by key. */
-  readonly #locals = new Map<string, Ipv6Prefix>();
-  /** The space the DC whitelist claims; undefined while no DC is in force. */
-  #claimed: ClaimedSpace | undefined;
-  #fibChanged = false;
-  /** Prefixes whose feasible peers or own mark changed since the last flush. */
-  readonly #sourceDirty = new Map<string, Ipv6Prefix>();
+  readonly fib: Fib<NextHop>;
   /**
    * The uRPF source table (feasible peers per source prefix); a stable object, updated at the
    * end of every event. Give it to the forwarder once.
    */
-  readonly sources: SourceTable = new SourceTable();
-  /** Hop objects shared by the candidates' paths. */
-  readonly #hops = new SharedHops();
-  /** Path arrays shared by the candidates. */
-  readonly #paths = new SharedPaths();
-  #routeChanges = 0;
-  /** IDs of revoked nodes (see {@link setRevoked}). */
-  #revoked: ReadonlySet<PeerId> = new Set();
+  readonly sources: SourceTable;
+  /** Received payloads not applied yet (see {@link queueAnnounce}). */
+  readonly #inbox = new ReceiveQueue();
+  /** Received items applied on arrival since the last flush (see #queue). */
+  #appliedAtOnce = 0;
+  readonly #applyReceived = (b: Received): void => {
+    if (b.kind === "announce") receiveAnnounce(this.#rib, b.from, b.items);
+    else receiveWithdraw(this.#rib, b.from, b.items);
+  };
 
   /**
    * Creates a router with no routes and no neighbours.
    * @throws {RangeError} on a bad option value
    */
   constructor(options: RouterOptions) {
-    this.#o = {
-      localId: options.localId,
-      localName: options.localName,
-      clock: options.clock,
-      hysteresisMs: options.hysteresisMs ?? 10,
-      maxRoutesPerPeer: options.maxRoutesPerPeer ?? 65536,
-      maxRoutesPerOrigin: options.maxRoutesPerOrigin ?? 16384,
-      externalPeersDefault: options.externalPeersDefault ?? "reject",
-      refreshIntervalMs: options.refreshIntervalMs ?? 30_000,
-      routeTimeoutMs: options.routeTimeoutMs ?? 60_000,
-      maxRejectedPerPeer: options.maxRejectedPerPeer ?? 1024,
-      worseRouteHoldMs: options.worseRouteHoldMs ?? 100,
-      poisonDelayMs: options.poisonDelayMs ?? 300,
-    };
-    const checked = [
-      "hysteresisMs",
-      "maxRoutesPerPeer",
-      "maxRoutesPerOrigin",
-      "refreshIntervalMs",
-      "worseRouteHoldMs",
-      "poisonDelayMs",
-    ] as const;
-    for (const k of checked) {
-      const v = this.#o[k];
-      if (!Number.isFinite(v) || v < 0) throw new RangeError(`router option ${k}: ${v} is not ≥ 0`);
-    }
-    this.#latencyOptions = options.latency ?? {};
-    this.#whitelist = canonicalWhitelist(options.whitelist ?? new Map());
-    if (options.whitelist !== undefined) {
-      this.#claimed = new ClaimedSpace(this.#whitelist, canonicalName(this.#o.localName));
-    }
-    this.#names.set(options.localId, options.localName);
+    this.#rib = new Rib(options);
+    this.fib = this.#rib.fib;
+    this.sources = this.#rib.sources;
   }
 
   /** True when {@link Router.flush} has something to return. */
   get pending(): boolean {
     if (
-      this.#dirty.size > 0 || this.#held.size > 0 || this.#fibChanged || this.#sourceDirty.size > 0
+      this.#rib.dirty.size > 0 || this.#rib.held.size > 0 || this.#rib.fibChanged ||
+      this.#rib.sourceDirty.size > 0 || this.#inbox.size > 0
     ) {
       return true;
     }
-    for (const p of this.#peers.values()) {
+    for (const p of this.#rib.peers.values()) {
       if (p.refreshAll || p.refreshQueue !== undefined || p.poisonWait.size > 0) return true;
+      if (p.rebaseWalk.active) return true;
     }
     return false;
   }
@@ -216,27 +146,29 @@ export class Router {
   addLocal(prefix: Ipv6Prefix, target: string): void {
     if (!isValidPrefix(prefix)) throw new RangeError("addLocal: malformed prefix");
     const key = prefixKey(prefix);
-    const dest = this.#dest(key, prefix);
-    const added = !this.#locals.has(key);
+    const dest = this.#rib.dest(key, prefix);
+    const added = !this.#rib.locals.has(key);
+    if (dest.local === undefined) this.#rib.counts.candidates++;
     dest.local = target;
-    this.#locals.set(key, dest.prefix);
-    this.#sourcesChanged(key, dest.prefix);
-    this.#recompute(dest);
+    this.#rib.locals.set(key, dest.prefix);
+    this.#rib.sourcesChanged(key, dest.prefix);
+    this.#rib.recompute(dest);
     // While a DC is in force, unlisted neighbours may not hold more-specifics of it.
-    if (added && this.#claimed !== undefined) this.#refilter();
-    this.#syncSources();
+    if (added && this.#rib.claimed !== undefined) refilter(this.#rib);
+    this.#rib.syncSources();
   }
 
   /** Removes a local prefix; learned routes for it (if any) take over at once. */
   removeLocal(prefix: Ipv6Prefix): void {
     const key = prefixKey(prefix);
-    const dest = this.#dests.get(key);
+    const dest = this.#rib.dests.get(key);
     if (dest?.local === undefined) return;
     dest.local = undefined;
-    this.#locals.delete(key);
-    this.#sourceDirty.set(key, dest.prefix);
-    this.#recompute(dest);
-    this.#syncSources();
+    this.#rib.counts.candidates--;
+    this.#rib.locals.delete(key);
+    this.#rib.sourceDirty.set(key, dest.prefix);
+    this.#rib.recompute(dest);
+    this.#rib.syncSources();
   }
 
   /**
@@ -246,10 +178,13 @@ export class Router {
    * @throws {RangeError} on a latency that is not a finite number ≥ 0
    */
   peerUp(info: PeerInfo, latencyMs: number): void {
-    if (info.id === this.#o.localId) throw new RangeError("peerUp: a node cannot peer with itself");
-    const latency = new LinkLatency(latencyMs, this.#latencyOptions);
-    if (this.#peers.has(info.id)) this.peerDown(info.id);
-    this.#peers.set(info.id, {
+    if (info.id === this.#rib.o.localId) {
+      throw new RangeError("peerUp: a node cannot peer with itself");
+    }
+    const latency = new LinkLatency(latencyMs, this.#rib.latencyOptions);
+    if (this.#rib.peers.has(info.id)) this.peerDown(info.id);
+    this.#inbox.dropPeer(info.id);
+    this.#rib.peers.set(info.id, {
       info,
       latency,
       hop: { kind: "peer", id: info.id },
@@ -264,25 +199,30 @@ export class Router {
       refreshAt: 0,
       latencyPending: false,
       latencyAppliedAt: -Infinity,
-      lastRefresh: this.#o.clock.now(),
-      quota: new PeerQuota(this.#o.maxRoutesPerPeer, this.#o.maxRoutesPerOrigin),
+      lastRefresh: this.#rib.o.clock.now(),
+      quota: new PeerQuota(this.#rib.o.maxRoutesPerPeer, this.#rib.o.maxRoutesPerOrigin),
+      expiryWalk: new SetWalk(),
+      feasibleWalk: new SetWalk(),
+      rebaseWalk: new SetWalk(),
     });
-    this.#names.set(info.id, info.name);
+    this.#rib.names.set(info.id, info.name);
   }
 
   /** A session went down: every route through it is dropped and the next best installed. */
   peerDown(id: PeerId): void {
-    const peer = this.#peers.get(id);
+    this.#inbox.dropPeer(id);
+    const peer = this.#rib.peers.get(id);
     if (peer === undefined) return;
-    this.#peers.delete(id);
+    this.#rib.peers.delete(id);
     for (const key of peer.keys) {
-      const dest = this.#dests.get(key)!;
-      this.#sourcesChanged(key, dest.prefix);
+      const dest = this.#rib.dests.get(key)!;
+      this.#rib.sourcesChanged(key, dest.prefix);
       dest.cands.delete(id);
-      this.#recompute(dest);
+      this.#rib.counts.candidates--;
+      this.#rib.recompute(dest);
     }
-    for (const key of [...peer.feasibleKeys]) this.#forgetFeasible(peer, key);
-    this.#syncSources();
+    for (const key of [...peer.feasibleKeys]) this.#rib.forgetFeasible(peer, key);
+    this.#rib.syncSources();
   }
 
   /**
@@ -294,8 +234,8 @@ export class Router {
    * @throws {RangeError} on a sample that is not a finite number ≥ 0
    */
   updateLatency(id: PeerId, sampleMs: number): void {
-    const peer = this.#peers.get(id);
-    if (peer !== undefined && peer.latency.sample(sampleMs)) this.#latencyChanged(peer);
+    const peer = this.#rib.peers.get(id);
+    if (peer !== undefined && peer.latency.sample(sampleMs)) latencyChanged(this.#rib, peer);
   }
 
   /**
@@ -305,13 +245,13 @@ export class Router {
    * @throws {RangeError} on a sample that is not a finite number ≥ 0
    */
   resetLatency(id: PeerId, sampleMs: number): void {
-    const peer = this.#peers.get(id);
-    if (peer !== undefined && peer.latency.reset(sampleMs)) this.#latencyChanged(peer);
+    const peer = this.#rib.peers.get(id);
+    if (peer !== undefined && peer.latency.reset(sampleMs)) latencyChanged(this.#rib, peer);
   }
 
   /** The latency this node currently advertises for the link to `id`, ms. */
   linkLatency(id: PeerId): number | undefined {
-    return this.#peers.get(id)?.latency.advertisedMs;
+    return this.#rib.peers.get(id)?.latency.advertisedMs;
   }
 
   /**
@@ -326,84 +266,43 @@ export class Router {
    * next hop. It counts in `feasibleOnly`, not in `rejected`.
    */
   receiveAnnounce(fromId: PeerId, routes: readonly Route[]): ReceiveResult {
-    const peer = this.#peers.get(fromId);
-    const result = { accepted: 0, rejected: 0, feasibleOnly: 0, problems: [] as string[] };
-    const refuse = (prefix: Ipv6Prefix | undefined, why: string) => {
-      result.rejected++;
-      if (result.problems.length < MAX_PROBLEMS) {
-        const p = prefix && isValidPrefix(prefix) ? formatPrefix(prefix) : "malformed prefix";
-        result.problems.push(`${p}: ${why}`);
-      }
-    };
-    if (peer === undefined) {
-      for (const r of routes) refuse(r?.prefix, "the peer's session is not up");
-      return result;
-    }
-    const now = this.#o.clock.now();
-    for (const route of routes) {
-      if (route === null || typeof route !== "object" || !isValidPrefix(route.prefix)) {
-        refuse(undefined, "malformed prefix");
-        continue;
-      }
-      const key = prefixKey(route.prefix);
-      const problem = routeProblem(route, fromId, this.#o.localId);
-      if (problem !== undefined && problem !== LOOP_PROBLEM) {
-        this.#forget(peer, key);
-        this.#forgetFeasible(peer, key);
-        refuse(route.prefix, problem);
-        continue;
-      }
-      const revoked = revokedHop(route.path, this.#revoked);
-      if (revoked !== undefined) {
-        this.#forget(peer, key);
-        this.#forgetFeasible(peer, key);
-        peer.rejected.delete(key);
-        refuse(route.prefix, `path contains node ${shortId(revoked)}, revoked by the DC`);
-        continue;
-      }
-      const verdict = this.#verdict(peer, route.prefix);
-      if (!verdict.accept) {
-        this.#forget(peer, key);
-        this.#forgetFeasible(peer, key);
-        if (problem === undefined) this.#keepRejected(peer, key, route, now);
-        refuse(route.prefix, verdict.reason);
-        continue;
-      }
-      if (problem === LOOP_PROBLEM) {
-        this.#forget(peer, key);
-        peer.rejected.delete(key);
-        const over = this.#learnFeasible(peer, key, route, now);
-        if (over === undefined) result.feasibleOnly++;
-        else refuse(route.prefix, over);
-        continue;
-      }
-      const over = this.#learn(peer, key, route, now);
-      if (over === undefined) result.accepted++;
-      else refuse(route.prefix, over);
-    }
-    if (result.rejected > 0) {
-      log.debug("Refused {count} routes from {peer}: {problems}", {
-        count: result.rejected,
-        peer: peer.info.name,
-        problems: result.problems.join("; "),
-      });
-    }
-    this.#syncSources();
-    return result;
+    return receiveAnnounce(this.#rib, fromId, routes);
+  }
+
+  /**
+   * A received announce payload, applied as {@link receiveAnnounce} in slices of
+   * `RECEIVE_SLICE` routes (receive_queue.ts): the first slice at once when nothing else
+   * waits, the rest by the following flushes (`pending` stays true meanwhile), so a payload of
+   * a thousand routes does not hold the event loop. Payloads are applied in arrival order; what
+   * a neighbour sent is dropped when its session ends (`peerDown`, a new `peerUp`).
+   */
+  queueAnnounce(fromId: PeerId, routes: readonly Route[]): void {
+    this.#queue({ from: fromId, kind: "announce", items: routes });
+  }
+
+  /** A received withdraw payload, applied as {@link receiveWithdraw} in slices (see {@link queueAnnounce}). */
+  queueWithdraw(fromId: PeerId, prefixes: readonly Ipv6Prefix[]): void {
+    this.#queue({ from: fromId, kind: "withdraw", items: prefixes });
+  }
+
+  /** Received items waiting to be applied (see {@link queueAnnounce}). */
+  get receiveBacklog(): number {
+    return this.#inbox.size;
+  }
+
+  #queue(b: Received): void {
+    const idle = this.#inbox.size === 0;
+    this.#inbox.push(b);
+    // One read of the session can hold many payloads: at most a slice at once between flushes.
+    const room = RECEIVE_SLICE - this.#appliedAtOnce;
+    if (idle && room > 0) this.#appliedAtOnce += this.#inbox.take(room, this.#applyReceived);
+    const over = this.#inbox.size - MAX_RECEIVE_QUEUED;
+    if (over > 0) this.#inbox.take(over, this.#applyReceived);
   }
 
   /** Prefixes withdrawn by neighbour `fromId`. Unknown prefixes are ignored. */
   receiveWithdraw(fromId: PeerId, prefixes: readonly Ipv6Prefix[]): void {
-    const peer = this.#peers.get(fromId);
-    if (peer === undefined) return;
-    for (const p of prefixes) {
-      if (!isValidPrefix(p)) continue;
-      const key = prefixKey(p);
-      this.#forget(peer, key);
-      this.#forgetFeasible(peer, key);
-      peer.rejected.delete(key);
-    }
-    this.#syncSources();
+    receiveWithdraw(this.#rib, fromId, prefixes);
   }
 
   /**
@@ -411,12 +310,11 @@ export class Router {
    * kept rejected routes it now allows are accepted at once (others on the next refresh).
    */
   setWhitelist(whitelist: PrefixWhitelist): void {
-    this.#whitelist = canonicalWhitelist(whitelist);
-    this.#claimed = new ClaimedSpace(this.#whitelist, canonicalName(this.#o.localName));
-    this.#refilter();
-    this.#syncSources();
+    this.#rib.whitelist = canonicalWhitelist(whitelist);
+    this.#rib.claimed = new ClaimedSpace(this.#rib.whitelist, canonicalName(this.#rib.o.localName));
+    refilter(this.#rib);
+    this.#rib.syncSources();
   }
-
   /**
    * Sets the IDs of revoked nodes (the set is kept, not copied: pass a new one to change it).
    * Learned routes, feasible-only entries and kept rejected routes whose path contains one
@@ -424,49 +322,7 @@ export class Router {
    * @returns how many candidate routes were dropped
    */
   setRevoked(ids: ReadonlySet<PeerId>): number {
-    this.#revoked = ids;
-    if (ids.size === 0) return 0;
-    let dropped = 0;
-    for (const peer of this.#peers.values()) {
-      for (const key of [...peer.keys]) {
-        const cand = this.#dests.get(key)!.cands.get(peer.info.id)!;
-        if (revokedHop(cand.path, ids) === undefined) continue;
-        this.#forget(peer, key);
-        dropped++;
-      }
-      for (const key of [...peer.feasibleKeys]) {
-        const f = this.#dests.get(key)!.feasible.get(peer.info.id)!;
-        if (ids.has(f.origin) || ids.has(peer.info.id)) this.#forgetFeasible(peer, key);
-      }
-      for (const [key, kept] of [...peer.rejected]) {
-        if (revokedHop(kept.route.path, ids) !== undefined) peer.rejected.delete(key);
-      }
-    }
-    this.#syncSources();
-    return dropped;
-  }
-
-  /** Re-applies the filter to every learned and every kept rejected route. */
-  #refilter(): void {
-    const now = this.#o.clock.now();
-    for (const peer of this.#peers.values()) {
-      for (const key of [...peer.keys]) {
-        const dest = this.#dests.get(key)!;
-        const cand = dest.cands.get(peer.info.id)!;
-        if (!this.#allowed(peer, dest.prefix)) {
-          this.#forget(peer, key);
-          this.#keepRejected(peer, key, { prefix: dest.prefix, path: cand.path }, cand.receivedAt);
-        }
-      }
-      for (const key of [...peer.feasibleKeys]) {
-        if (!this.#allowed(peer, this.#dests.get(key)!.prefix)) this.#forgetFeasible(peer, key);
-      }
-      for (const [key, kept] of [...peer.rejected]) {
-        if (!this.#allowed(peer, kept.route.prefix)) continue;
-        peer.rejected.delete(key);
-        if (now - kept.at <= this.#o.routeTimeoutMs) this.#learn(peer, key, kept.route, kept.at);
-      }
-    }
+    return revoke(this.#rib, ids);
   }
 
   /**
@@ -474,25 +330,7 @@ export class Router {
    * full refresh of each neighbour. Call about once a second.
    */
   tick(): void {
-    const now = this.#o.clock.now();
-    for (const peer of this.#peers.values()) {
-      for (const key of [...peer.keys]) {
-        const cand = this.#dests.get(key)!.cands.get(peer.info.id)!;
-        if (now - cand.receivedAt > this.#o.routeTimeoutMs) this.#forget(peer, key);
-      }
-      for (const key of [...peer.feasibleKeys]) {
-        const f = this.#dests.get(key)!.feasible.get(peer.info.id)!;
-        if (now - f.receivedAt > this.#o.routeTimeoutMs) this.#forgetFeasible(peer, key);
-      }
-      for (const [key, kept] of [...peer.rejected]) {
-        if (now - kept.at > this.#o.routeTimeoutMs) peer.rejected.delete(key);
-      }
-      if (now - peer.lastRefresh >= this.#o.refreshIntervalMs) peer.refreshAll = true;
-      if (peer.latencyPending && now - peer.latencyAppliedAt >= BIG_TABLE_LATENCY_MS) {
-        this.#applyLatency(peer);
-      }
-    }
-    this.#syncSources();
+    expire(this.#rib);
   }
 
   /**
@@ -507,66 +345,22 @@ export class Router {
    *   every prefix's changes in order.
    */
   flush(maxPrefixes = Infinity): FlushResult {
-    const now = this.#o.clock.now();
-    // Holds are added in the order they end (see #recompute), so the first one not due ends it.
-    for (const key of this.#held) {
-      const dest = this.#dests.get(key);
-      if (dest?.holdUntil !== undefined && now < dest.holdUntil) break;
-      if (dest !== undefined) dest.holdUntil = dest.holdMetricUs = undefined;
-      this.#held.delete(key);
-      this.#dirty.add(key);
+    // Received payloads waiting in the queue come first, then latency re-bases under way: a
+    // slice of them (see queueAnnounce, rib_latency.ts).
+    this.#appliedAtOnce = 0;
+    let work = maxPrefixes === Infinity ? Infinity : Math.min(maxPrefixes, RECEIVE_SLICE);
+    work -= this.#inbox.take(work, this.#applyReceived);
+    for (const peer of this.#rib.peers.values()) {
+      if (peer.rebaseWalk.active && work > 0) work -= rebaseSome(this.#rib, peer, work);
     }
-    const messages = new Map<PeerId, PeerMessages>();
-    const out = (id: PeerId): PeerMessages => {
-      let m = messages.get(id);
-      if (m === undefined) messages.set(id, m = { announce: [], withdraw: [] });
-      return m;
-    };
-    const ctx = { localId: this.#o.localId, now, poisonDelayMs: this.#o.poisonDelayMs, out };
-    // Peers whose full table send starts now: it covers every prefix with force, so the dirty
-    // ones are not synced twice. (One that started in an earlier flush gets the dirty ones now,
-    // and may get some of them again when its send reaches them.)
-    const starting = new Set<PeerState>();
-    for (const peer of this.#peers.values()) {
-      if (!peer.refreshAll) continue;
-      starting.add(peer);
-      // A full table send: withdraw what the peer had that is gone, (re)announce the rest.
-      peer.refreshQueue = [];
-      for (const key of peer.adjOut.keys()) if (!this.#dests.has(key)) peer.refreshQueue.push(key);
-      for (const key of this.#dests.keys()) peer.refreshQueue.push(key);
-      peer.refreshAt = 0;
-      peer.refreshAll = false;
-      peer.lastRefresh = now;
+    // While received payloads wait, what they change is sent once it fills a slice (full
+    // payloads, not one small payload per received slice).
+    const peers = Math.max(1, this.#rib.peers.size);
+    if (this.#inbox.size > 0 && this.#rib.dirty.size * peers < maxPrefixes) {
+      return { messages: new Map(), fibChanged: false };
     }
-    let budget = maxPrefixes;
-    const peerCount = Math.max(1, this.#peers.size);
-    for (const key of this.#dirty) {
-      if (budget <= 0) break;
-      budget -= peerCount;
-      this.#dirty.delete(key);
-      const dest = this.#dests.get(key);
-      for (const peer of this.#peers.values()) {
-        if (!starting.has(peer)) syncPrefix(ctx, peer, key, dest, false);
-      }
-      if (dest !== undefined && isEmpty(dest)) this.#dests.delete(key);
-    }
-    this.#syncSources();
-    for (const peer of this.#peers.values()) {
-      const queue = peer.refreshQueue;
-      if (queue === undefined) continue;
-      let i = peer.refreshAt;
-      for (; i < queue.length && budget > 0; i++, budget--) {
-        syncPrefix(ctx, peer, queue[i], this.#dests.get(queue[i]), true);
-      }
-      peer.refreshAt = i;
-      if (i === queue.length) peer.refreshQueue = undefined;
-    }
-    for (const peer of this.#peers.values()) sendWaitingPoison(ctx, peer, this.#dests, messages);
-    const fibChanged = this.#fibChanged;
-    this.#fibChanged = false;
-    return { messages, fibChanged };
+    return flushRib(this.#rib, maxPrefixes);
   }
-
   /**
    * Names of nodes beyond the neighbours (the node sets the node book's lookup), used by
    * {@link table} for hops whose name the router does not know.
@@ -575,10 +369,10 @@ export class Router {
 
   /** The selected routes, sorted by prefix, for `vmesh routes` and table files. */
   table(): RouteView[] {
-    const names = this.#names;
+    const names = this.#rib.names;
     const more = this.nameOf;
     const nameOf = (id: PeerId) => names.get(id) ?? more?.(id);
-    return routeViews(this.#dests.values(), nameOf, this.#o.clock.now());
+    return routeViews(this.#rib.dests.values(), nameOf, this.#rib.o.clock.now());
   }
 
   /**
@@ -586,8 +380,8 @@ export class Router {
    * every neighbour's: the nodes whose names this node may need to show.
    */
   nodesInPaths(): Set<PeerId> {
-    const out = new Set<PeerId>(this.#peers.keys());
-    for (const dest of this.#dests.values()) {
+    const out = new Set<PeerId>(this.#rib.peers.keys());
+    for (const dest of this.#rib.dests.values()) {
       for (const c of dest.cands.values()) for (const h of c.path) out.add(h.id);
     }
     return out;
@@ -598,322 +392,30 @@ export class Router {
    * next hop, or removed (a monotonic counter).
    */
   get routeChanges(): number {
-    return this.#routeChanges;
+    return this.#rib.routeChanges;
   }
 
   /**
    * The number of selected routes (local ones included) and of candidates (as in the table's
-   * CANDIDATES column: routes learned from neighbours plus local routes). O(prefixes), no
-   * allocation: cheap enough to read at every metrics scrape.
+   * CANDIDATES column: routes learned from neighbours plus local routes). O(1): kept as the
+   * table changes (route_counts.ts), cheap enough to read at every status poll.
    */
   counts(): { routes: number; candidates: number } {
-    let routes = 0;
-    let candidates = 0;
-    for (const d of this.#dests.values()) {
-      if (d.best !== undefined) routes++;
-      candidates += d.cands.size + (d.local === undefined ? 0 : 1);
-    }
-    return { routes, candidates };
+    return { routes: this.#rib.counts.routes, candidates: this.#rib.counts.candidates };
   }
 
-  /**
-   * The number of selected routes through each neighbour (for `vmesh status`). O(prefixes),
-   * without building the table: status is polled, and the table of 100 000 routes is not cheap.
-   */
+  /** The number of selected routes through each neighbour (for `vmesh status`). */
   routesVia(): Map<PeerId, number> {
-    const via = new Map<PeerId, number>();
-    for (const d of this.#dests.values()) {
-      if (d.best?.kind === "peer") via.set(d.best.cand.peer, (via.get(d.best.cand.peer) ?? 0) + 1);
-    }
-    return via;
+    return this.#rib.counts.via();
   }
 
   /** Routes refused by the per-peer and per-origin limits, per neighbour with any refusal. */
   quotaRefusals(): QuotaRefusals[] {
     const out: QuotaRefusals[] = [];
-    for (const p of this.#peers.values()) {
+    for (const p of this.#rib.peers.values()) {
       const r = p.quota.refusals(p.info.name, p.info.id);
       if (r !== undefined) out.push(r);
     }
     return out;
   }
-
-  /**
-   * Brings the source table up to date: a rebuild for a first table of many prefixes
-   * (O(n log n)), otherwise prefix by prefix (each O(log n) plus the prefixes inside it).
-   */
-  #syncSources(): void {
-    const dirty = this.#sourceDirty;
-    if (dirty.size === 0) return;
-    if (this.sources.size === 0 && dirty.size > 64) {
-      this.sources.rebuild(this.#sourcePrefixes());
-    } else {
-      for (const [key, prefix] of dirty) {
-        const d = this.#dests.get(key);
-        // The table keeps the prefix object: give it the destination's own copy.
-        this.sources.update(
-          d?.prefix ?? prefix,
-          d === undefined ? [] : feasiblePeers(d),
-          d?.local !== undefined,
-          key,
-        );
-      }
-    }
-    dirty.clear();
-  }
-
-  *#sourcePrefixes() {
-    for (const d of this.#dests.values()) {
-      yield { prefix: d.prefix, peers: feasiblePeers(d), own: d.local !== undefined };
-    }
-  }
-
-  /**
-   * The set of feasible neighbours of a prefix changed: the source table must follow, and so
-   * may the poisoned announcements (see `advertisable`), so the prefix is synced in the next
-   * flush (which sends nothing where nothing changed).
-   */
-  #sourcesChanged(key: string, prefix: Ipv6Prefix): void {
-    this.#sourceDirty.set(key, prefix);
-    this.#dirty.add(key);
-  }
-
-  #allowed(peer: PeerState, prefix: Ipv6Prefix): boolean {
-    return this.#verdict(peer, prefix).accept;
-  }
-
-  /**
-   * The filter's verdict, plus: while a DC is in force, a neighbour without a whitelist entry
-   * may not announce a more-specific of one of our local prefixes.
-   */
-  #verdict(peer: PeerState, prefix: Ipv6Prefix): FilterVerdict {
-    const ext = this.#o.externalPeersDefault;
-    const v = filterRoute(peer.info, prefix, this.#whitelist, ext, this.#claimed);
-    if (!v.accept || this.#claimed === undefined) return v;
-    if (this.#whitelist.has(canonicalName(peer.info.name))) return v;
-    for (const local of this.#locals.values()) {
-      if (local.len < prefix.len && prefixCovers(local, prefix)) {
-        return {
-          accept: false,
-          reason: `${formatPrefix(prefix)} lies inside this node's local prefix ` +
-            `${formatPrefix(local)} and "${peer.info.name}" has no whitelist entry`,
-        };
-      }
-    }
-    return v;
-  }
-
-  /** The advertised latency of `peer`'s link moved: now, or later for a big table (BIG_TABLE). */
-  #latencyChanged(peer: PeerState): void {
-    const now = this.#o.clock.now();
-    if (this.#dests.size > BIG_TABLE && now - peer.latencyAppliedAt < BIG_TABLE_LATENCY_MS) {
-      peer.latencyPending = true;
-    } else {
-      this.#applyLatency(peer);
-    }
-  }
-
-  /** Re-bases `peer`'s routes' first hop on its advertised latency. */
-  #applyLatency(peer: PeerState): void {
-    peer.latencyPending = false;
-    peer.latencyAppliedAt = this.#o.clock.now();
-    const ms = peer.latency.advertisedMs;
-    for (const key of peer.keys) {
-      const dest = this.#dests.get(key)!;
-      const c = dest.cands.get(peer.info.id)!;
-      const path = this.#paths.get([this.#hops.get(c.path[0].id, ms), ...c.path.slice(1)]);
-      dest.cands.set(peer.info.id, { ...c, path, metricUs: pathMetricUs(path) });
-      this.#recompute(dest);
-    }
-  }
-
-  #dest(key: string, prefix: Ipv6Prefix): Dest {
-    let dest = this.#dests.get(key);
-    if (dest === undefined) {
-      const copy = { addr: prefix.addr.slice(), len: prefix.len };
-      dest = {
-        key,
-        prefix: copy,
-        cands: new PeerMap(),
-        feasible: new PeerMap(),
-        since: this.#o.clock.now(),
-        version: 0,
-      };
-      this.#dests.set(key, dest);
-    }
-    return dest;
-  }
-
-  /**
-   * Stores a checked, allowed route, its first hop's latency replaced by our own measurement.
-   * @returns undefined, or why a limit refuses it
-   */
-  #learn(peer: PeerState, key: string, route: Route, at: number): string | undefined {
-    const id = peer.info.id;
-    const old = this.#dests.get(key)?.cands.get(id);
-    const origin = route.path[route.path.length - 1].id;
-    const oldOrigin = old?.path[old.path.length - 1].id;
-    // A usable route replaces a feasible-only entry (and its place in the quotas).
-    this.#forgetFeasible(peer, key);
-    const held = peer.keys.size + peer.feasibleKeys.size;
-    const refusal = peer.quota.admit(held, old === undefined, origin, oldOrigin);
-    if (refusal?.limit === "peer") {
-      const max = this.#o.maxRoutesPerPeer;
-      if (refusal.first) {
-        log.warn(
-          "Peer {peer} ({id}) sent more than {max} routes; refusing the rest until its session restarts",
-          { peer: peer.info.name, id: shortId(peer.info.id), max },
-        );
-      }
-      return `over the limit of ${max} routes`;
-    }
-    if (refusal?.limit === "origin") {
-      const max = this.#o.maxRoutesPerOrigin;
-      if (refusal.first) {
-        log.warn(
-          "Origin {origin} sent more than {max} routes through {peer}; refusing the rest from it",
-          { origin: shortId(origin), max, peer: peer.info.name },
-        );
-      }
-      if (old !== undefined) this.#forget(peer, key);
-      return `origin ${shortId(origin)} is over the limit of ${max} routes through this peer`;
-    }
-    const dest = this.#dest(key, route.prefix);
-    // The first hop is ours to measure; hop objects are shared (see #hops).
-    const first = peer.latency.advertisedMs;
-    const path = this.#paths.get(
-      route.path.map((h, i) => this.#hops.get(h.id, i === 0 ? first : h.latencyMs)),
-    );
-    dest.cands.set(id, { peer: id, path, metricUs: pathMetricUs(path), receivedAt: at });
-    if (old === undefined) {
-      peer.keys.add(key);
-      this.#sourcesChanged(key, dest.prefix);
-    }
-    peer.quota.stored(origin, oldOrigin);
-    peer.rejected.delete(key);
-    this.#recompute(dest);
-    return undefined;
-  }
-
-  /** Drops the candidate `peer` gave for `key`, if any. */
-  #forget(peer: PeerState, key: string): void {
-    if (!peer.keys.delete(key)) return;
-    const dest = this.#dests.get(key)!;
-    const old = dest.cands.get(peer.info.id)!;
-    peer.quota.released(old.path[old.path.length - 1].id);
-    dest.cands.delete(peer.info.id);
-    this.#sourcesChanged(key, dest.prefix);
-    this.#recompute(dest);
-  }
-
-  /**
-   * Records that `peer` has a path to `route.prefix` through us (a poisoned announcement that
-   * passed the filter): feasible for uRPF only. Counted in the peer's quotas like a candidate.
-   * @returns undefined, or why a limit refuses it
-   */
-  #learnFeasible(peer: PeerState, key: string, route: Route, at: number): string | undefined {
-    const id = peer.info.id;
-    const origin = route.path[route.path.length - 1].id;
-    const old = this.#dests.get(key)?.feasible.get(id);
-    const held = peer.keys.size + peer.feasibleKeys.size;
-    const refusal = peer.quota.admit(held, old === undefined, origin, old?.origin);
-    if (refusal !== undefined) {
-      if (old !== undefined) this.#forgetFeasible(peer, key);
-      return refusal.limit === "peer"
-        ? `over the limit of ${this.#o.maxRoutesPerPeer} routes`
-        : `origin ${shortId(origin)} is over the limit of ${this.#o.maxRoutesPerOrigin} routes ` +
-          "through this peer";
-    }
-    const dest = this.#dest(key, route.prefix);
-    dest.feasible.set(id, { origin, receivedAt: at });
-    if (old === undefined) {
-      peer.feasibleKeys.add(key);
-      this.#sourcesChanged(key, dest.prefix);
-    }
-    peer.quota.stored(origin, old?.origin);
-    return undefined;
-  }
-
-  /** Drops `peer`'s feasible-only entry for `key`, if any. */
-  #forgetFeasible(peer: PeerState, key: string): void {
-    if (!peer.feasibleKeys.delete(key)) return;
-    const dest = this.#dests.get(key)!;
-    peer.quota.released(dest.feasible.get(peer.info.id)!.origin);
-    dest.feasible.delete(peer.info.id);
-    this.#sourcesChanged(key, dest.prefix);
-    if (isEmpty(dest)) this.#dirty.add(key); // let flush drop the empty entry
-  }
-
-  #keepRejected(peer: PeerState, key: string, route: Route, at: number): void {
-    if (!peer.rejected.has(key) && peer.rejected.size >= this.#o.maxRejectedPerPeer) return;
-    peer.rejected.set(key, { route, at });
-  }
-
-  /** Re-runs the decision for one prefix; updates the FIB and marks announcements. */
-  #recompute(dest: Dest): void {
-    const old = dest.best;
-    let next: Selected | undefined;
-    if (dest.local !== undefined) {
-      next = { kind: "local", target: dest.local, reason: "local route" };
-    } else {
-      const incumbent = old?.kind === "peer" ? old.cand.peer : undefined;
-      const d = decide(dest.cands.values(), incumbent, this.#o.hysteresisMs * 1000);
-      if (d !== undefined) next = { kind: "peer", cand: d.best as Learned, reason: d.reason };
-    }
-    dest.best = next;
-    const key = dest.key;
-    if (updateHold(dest, old, next, this.#o.clock.now(), this.#o.worseRouteHoldMs)) {
-      // Re-added at the end, so that #held stays in the order the holds end (see flush).
-      this.#held.delete(key);
-      this.#held.add(key);
-    }
-    if (!sameNextHop(old, next)) {
-      this.#routeChanges++;
-      dest.since = this.#o.clock.now();
-      if (next === undefined) this.fib.delete(dest.prefix);
-      else this.fib.set(dest.prefix, this.#nextHop(next));
-      this.#fibChanged = true;
-    }
-    if (!sameAnnouncement(old, next) && !this.#minorMetricChange(dest, old, next)) {
-      dest.version++;
-      dest.announcedMetricUs = next === undefined ? undefined : selectedMetricUs(next);
-      this.#dirty.add(key);
-    } else if (next === undefined) {
-      this.#dirty.add(key); // let flush drop the empty entry
-    }
-  }
-
-  /** True when only the hop latencies of the same path moved, and not significantly. */
-  #minorMetricChange(dest: Dest, old: Selected | undefined, next: Selected | undefined): boolean {
-    if (old === undefined || next === undefined || !samePath(old, next)) return false;
-    const announced = dest.announcedMetricUs;
-    if (announced === undefined) return false;
-    const o = this.#latencyOptions;
-    return !significantMetricChange(
-      announced,
-      selectedMetricUs(next),
-      o.minChangeMs ?? DEFAULT_MIN_CHANGE_MS,
-      o.minChangeRatio ?? DEFAULT_MIN_CHANGE_RATIO,
-    );
-  }
-
-  #nextHop(sel: Selected): NextHop {
-    if (sel.kind === "peer") return this.#peers.get(sel.cand.peer)!.hop;
-    let hop = this.#localHops.get(sel.target);
-    if (hop === undefined) {
-      this.#localHops.set(sel.target, hop = { kind: "local", target: sel.target });
-    }
-    return hop;
-  }
-}
-
-/** True when nothing keeps `dest` in the table any more. */
-function isEmpty(dest: Dest): boolean {
-  return dest.local === undefined && dest.cands.size === 0 && dest.feasible.size === 0;
-}
-
-/** The peers `dest` makes feasible sources: every candidate's and every feasible-only one. */
-function* feasiblePeers(dest: Dest): Iterable<PeerId> {
-  yield* dest.cands.keys();
-  yield* dest.feasible.keys();
 }

@@ -10,9 +10,10 @@ import type { PeerId } from "../pki/mod.ts";
 import type { Candidate, DecisionReason } from "./decision.ts";
 import type { LatencyOptions, LinkLatency } from "./latency.ts";
 import type { PeerQuota } from "./route_quota.ts";
-import type { NextHop, Route } from "./route.ts";
+import type { Hop, NextHop, Route } from "./route.ts";
 import type { Sent } from "./adj_rib_out.ts";
 import type { PeerMap } from "./peer_map.ts";
+import type { SetWalk } from "./set_walk.ts";
 
 /** Settings of a {@link Router}. */
 export interface RouterOptions {
@@ -165,6 +166,14 @@ export interface PeerState {
   lastRefresh: number;
   /** The per-peer and per-origin route limits and their refusal counters. */
   readonly quota: PeerQuota;
+  /** Where `tick()`'s expiry check of {@link keys} stands. */
+  readonly expiryWalk: SetWalk<string>;
+  /** Where `tick()`'s expiry check of {@link feasibleKeys} stands. */
+  readonly feasibleWalk: SetWalk<string>;
+  /** A re-base of {@link keys} on the link's advertised latency under way (see `flush`). */
+  readonly rebaseWalk: SetWalk<string>;
+  /** The last path announced to this peer and what it was made from (adj_rib_out.ts). */
+  outPath?: { readonly from: readonly Hop[]; readonly ms: number; readonly path: readonly Hop[] };
 }
 
 export function sameNextHop(a: Selected | undefined, b: Selected | undefined): boolean {

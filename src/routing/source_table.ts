@@ -69,6 +69,11 @@ export class SourceTable {
   #order = new SortedChunks<Node>(byPrefix);
   /** Nodes per prefix length (to find a prefix's parent by masking). */
   #lens = new Int32Array(129);
+  /** Shared one-peer sets by peer (bounded). */
+  #single = new Map<PeerId, ReadonlySet<string>>();
+  /** Shared entries of prefixes without a covering prefix, by their set (not own / own). */
+  #top = new Map<ReadonlySet<string>, Entry>();
+  #topOwn = new Map<ReadonlySet<string>, Entry>();
   /** Shared peer sets and entries by their text key (bounded: see {@link MAX_SHARED_SETS}). */
   #shared = new Map<string, ReadonlySet<string> | Entry>();
 
@@ -226,6 +231,15 @@ export class SourceTable {
   #peerSet(peers: Iterable<PeerId>): ReadonlySet<string> {
     const ids = [...peers];
     if (ids.length === 0) return NONE;
+    if (ids.length === 1) {
+      // The common case (one neighbour per prefix): no key to build.
+      let one = this.#single.get(ids[0]);
+      if (one === undefined) {
+        if (this.#single.size >= MAX_SHARED_SETS) this.#single.clear();
+        this.#single.set(ids[0], one = new Set(ids));
+      }
+      return one;
+    }
     ids.sort();
     const key = "p" + ids.join(",");
     const hit = this.#shared.get(key) as ReadonlySet<string> | undefined;
@@ -237,6 +251,18 @@ export class SourceTable {
 
   /** A node's entry: its parent's plus its own peers and mark; equal entries are one object. */
   #merge(parent: Entry, node: Node): Entry {
+    if (parent === EMPTY && !node.own && node.peers.size === 0) return EMPTY;
+    if (parent === EMPTY) {
+      // A prefix with no covering prefix in the table (most of a transit site's): its entry is
+      // its own peers and mark, one shared object per (set, mark).
+      const byOwn = node.own ? this.#topOwn : this.#top;
+      let entry = byOwn.get(node.peers);
+      if (entry === undefined) {
+        if (byOwn.size >= MAX_SHARED_SETS) byOwn.clear();
+        byOwn.set(node.peers, entry = { own: node.own, peers: node.peers });
+      }
+      return entry;
+    }
     const own = parent.own || node.own;
     let more = false;
     for (const p of node.peers) {

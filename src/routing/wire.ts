@@ -83,11 +83,21 @@ export function decodeAnnounce(payload: Uint8Array): Route[] {
   const r = new Reader(payload, "announce");
   const count = r.header();
   const routes: Route[] = [];
+  // The routes of a payload usually share one path (a transit site's prefixes): a route whose
+  // hop bytes equal the previous route's gets the same (frozen) path array.
+  let prevAt = -1, prevLen = 0;
+  let prevPath: readonly Hop[] = [];
   for (let i = 0; i < count; i++) {
     const prefix = r.prefix(i);
     const hops = r.u8(`route ${i} hop count`);
     if (hops < 1 || hops > MAX_PATH_HOPS) {
       throw new WireError(`announce: route ${i} has ${hops} hops; 1..${MAX_PATH_HOPS} allowed`);
+    }
+    const at = r.at, len = hops * HOP_BYTES;
+    if (len === prevLen && r.sameBytes(prevAt, at, len)) {
+      r.bytes(len, `route ${i} path`);
+      routes.push({ prefix, path: prevPath });
+      continue;
     }
     const path: Hop[] = [];
     for (let h = 0; h < hops; h++) {
@@ -95,7 +105,8 @@ export function decodeAnnounce(payload: Uint8Array): Route[] {
       const latencyMs = r.u32(`route ${i} hop ${h} latency`) / 1000;
       path.push({ id, latencyMs });
     }
-    routes.push({ prefix, path });
+    prevAt = at, prevLen = len, prevPath = Object.freeze(path);
+    routes.push({ prefix, path: prevPath });
   }
   r.end();
   return routes;
@@ -196,6 +207,19 @@ class Reader {
     this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
+  /** The read position. */
+  get at(): number {
+    return this.#at;
+  }
+
+  /** True when `len` bytes at `a` equal those at `b` (both inside the payload). */
+  sameBytes(a: number, b: number, len: number): boolean {
+    if (a < 0 || b + len > this.buf.length) return false;
+    const buf = this.buf;
+    for (let i = 0; i < len; i++) if (buf[a + i] !== buf[b + i]) return false;
+    return true;
+  }
+
   header(): number {
     if (this.buf.length > MAX_ROUTE_PAYLOAD) {
       throw new WireError(
@@ -213,8 +237,9 @@ class Reader {
     const len = this.u8(`entry ${i} prefix length`);
     if (len > 128) throw new WireError(`${this.kind}: entry ${i} prefix length ${len} is over 128`);
     const n = (len + 7) >> 3;
+    const at = this.#take(n, `entry ${i} prefix`);
     const addr = new Uint8Array(16);
-    addr.set(this.bytes(n, `entry ${i} prefix`));
+    for (let k = 0; k < n; k++) addr[k] = this.buf[at + k];
     if (hostBitsSet(addr, 0, len)) {
       throw new WireError(`${this.kind}: entry ${i} prefix has bits set past /${len}`);
     }

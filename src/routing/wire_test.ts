@@ -140,3 +140,21 @@ Deno.test("decoders never throw anything but WireError on random bytes", () => {
     }
   }
 });
+
+Deno.test("decodeAnnounce() shares the path of consecutive routes with equal hops, and only theirs", () => {
+  const routes = [
+    route("fd01::/64", 1, 2),
+    route("fd01:0:0:1::/64", 1, 2),
+    route("fd01:0:0:2::/64", 1, 3),
+    route("fd01:0:0:3::/64", 1, 3),
+    route("fd01:0:0:4::/64", 1),
+    route("fd01:0:0:5::/64", 1, 2),
+  ];
+  const [payload] = encodeAnnounce(routes);
+  const out = decodeAnnounce(payload);
+  assertEquals(out, routes);
+  assert(out[0].path === out[1].path, "equal consecutive paths are one array");
+  assert(out[2].path === out[3].path);
+  assert(out[1].path !== out[2].path && out[4].path !== out[5].path);
+  assert(Object.isFrozen(out[0].path), "a shared path cannot be changed through one route");
+});
