@@ -16,12 +16,30 @@ export const MAIN_TS = `${REPO_ROOT}/main.ts`;
 export const DENO_JSON = `${REPO_ROOT}/deno.json`;
 
 /**
+ * The checkout whose main.ts and deno.json {@link vmeshArgv} runs: this repository unless a
+ * benchmark compares builds (scripts/bench_startup.ts `--repo`).
+ */
+let nodeRoot = REPO_ROOT;
+let nodeEntry = "main.ts";
+
+/**
+ * Runs nodes from the checkout at `root` (a directory with deno.json and the entry point,
+ * main.ts unless `entry` names another file in it, e.g. a bundle) from now on.
+ */
+export function setNodeRoot(root: string, entry = "main.ts"): void {
+  nodeRoot = root.replace(/\/$/, "");
+  nodeEntry = entry;
+}
+
+/**
  * The `--allow-*` flags of deno.json's "compile" task (the compiled binary's permissions),
  * so nodes under test run with exactly what they will get in production.
  * @throws {Error} when deno.json has no compile task with permission flags.
  */
 export function nodePermissionFlags(): string[] {
-  const cfg = JSON.parse(Deno.readTextFileSync(DENO_JSON)) as { tasks?: Record<string, string> };
+  const cfg = JSON.parse(Deno.readTextFileSync(`${nodeRoot}/deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
   const task = cfg.tasks?.compile;
   const flags = task?.split(/\s+/).filter((t) => t.startsWith("--allow-")) ?? [];
   if (flags.length === 0) {
@@ -35,7 +53,9 @@ export function nodePermissionFlags(): string[] {
  * heap, e.g. `--expose-gc` for the receive-buffer reclaimer), so nodes under test get them too.
  */
 export function nodeV8Flags(): string[] {
-  const cfg = JSON.parse(Deno.readTextFileSync(DENO_JSON)) as { tasks?: Record<string, string> };
+  const cfg = JSON.parse(Deno.readTextFileSync(`${nodeRoot}/deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
   return cfg.tasks?.compile?.split(/\s+/).filter((t) => t.startsWith("--v8-flags=")) ?? [];
 }
 
@@ -52,8 +72,8 @@ export function vmeshArgv(args: readonly string[], { allowAll = false } = {}): s
     ...nodeV8Flags(),
     ...prof,
     "--config",
-    DENO_JSON,
-    MAIN_TS,
+    `${nodeRoot}/deno.json`,
+    `${nodeRoot}/${nodeEntry}`,
     ...args,
   ];
 }
