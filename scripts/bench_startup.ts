@@ -40,8 +40,8 @@ if (!Number.isInteger(rounds) || rounds < 1 || rounds > 1000) {
 // dir or dir:entry (a bundle in dir, run with dir/deno.json)
 const repos = args.repo.split(",").filter((r) => r !== "");
 const rootOf = (r: string) => r.split(":")[0];
-const entryOf = (r: string) => r.split(":")[1] ?? "main.ts";
-for (const r of repos) await Deno.stat(`${rootOf(r)}/${entryOf(r)}`);
+const entryOf = (r: string) => r.split(":")[1];
+for (const r of repos) await Deno.stat(`${rootOf(r)}/${entryOf(r) ?? "main.ts"}`);
 const unsupported = await namespaceSupport();
 if (unsupported) {
   console.error(`bench:startup needs root and network namespaces: ${unsupported}`);

@@ -1,9 +1,10 @@
 /**
- * How the harness invokes vmesh: `deno run … main.ts <subcommand>` from the repository, with
- * the same permission and V8 flags the compiled binary gets (read from deno.json's "compile"
- * task).
+ * How the harness invokes vmesh: `deno run … <bundle of main.ts> <subcommand>` (see
+ * {@link nodeEntryPoint}; `VMESH_FROM_SOURCE=1` runs main.ts itself), with the same permission
+ * and V8 flags the compiled binary gets (read from deno.json's "compile" task).
  * @module
  */
+import { freshNodeBundle } from "../../scripts/bundle_node.ts";
 import { runOk } from "./command.ts";
 
 /** Absolute path of the repository root. */
@@ -20,15 +21,27 @@ export const DENO_JSON = `${REPO_ROOT}/deno.json`;
  * benchmark compares builds (scripts/bench_startup.ts `--repo`).
  */
 let nodeRoot = REPO_ROOT;
-let nodeEntry = "main.ts";
+let nodeEntry: string | undefined;
 
 /**
- * Runs nodes from the checkout at `root` (a directory with deno.json and the entry point,
- * main.ts unless `entry` names another file in it, e.g. a bundle) from now on.
+ * Runs nodes from the checkout at `root` (a directory with deno.json and main.ts) from now on;
+ * with `entry`, that file (relative to `root`, e.g. a bundle made elsewhere) instead of the
+ * checkout's own bundle.
  */
-export function setNodeRoot(root: string, entry = "main.ts"): void {
+export function setNodeRoot(root: string, entry?: string): void {
   nodeRoot = root.replace(/\/$/, "");
   nodeEntry = entry;
+}
+
+/**
+ * The file nodes run: a bundle of the checkout's current sources (scripts/bundle_node.ts:
+ * what `deno task bundle` ships, and it starts with less CPU than the ~170-module graph), or
+ * main.ts itself with `VMESH_FROM_SOURCE=1`.
+ */
+export function nodeEntryPoint(): string {
+  if (nodeEntry !== undefined) return `${nodeRoot}/${nodeEntry}`;
+  if (Deno.env.get("VMESH_FROM_SOURCE") === "1") return `${nodeRoot}/main.ts`;
+  return freshNodeBundle(nodeRoot);
 }
 
 /**
@@ -73,7 +86,7 @@ export function vmeshArgv(args: readonly string[], { allowAll = false } = {}): s
     ...prof,
     "--config",
     `${nodeRoot}/deno.json`,
-    `${nodeRoot}/${nodeEntry}`,
+    nodeEntryPoint(),
     ...args,
   ];
 }
