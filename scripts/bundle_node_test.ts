@@ -22,9 +22,12 @@ Deno.test("the harness's bundle is made from the current sources and runs like m
 
 Deno.test("the bundle keeps certificate issuance and the HTTP server out of what run loads", () => {
   const dir = freshNodeBundle().replace(/\/main\.js$/, "");
-  // What main.js imports statically (chunks), transitively.
+  // What `vmesh run` loads: main.js and the run command's chunk (main.js imports it once it
+  // knows the command), with what they import statically, transitively.
+  const runChunk = Deno.readTextFileSync(`${dir}/main.js`).match(/import\("\.\/(run-[^"]+)"\)/);
+  assert(runChunk, "main.js does not import the run command lazily");
   const loaded = new Set<string>();
-  const todo = ["main.js"];
+  const todo = ["main.js", runChunk[1]];
   while (todo.length > 0) {
     const f = todo.pop()!;
     if (loaded.has(f)) continue;
