@@ -2,42 +2,7 @@
  * The vmesh command line: parses the command words and dispatches to src/cli/.
  * @module
  */
-import {
-  certCa,
-  certFingerprint,
-  certNode,
-  CliFailure,
-  type Command,
-  dcApply,
-  dcCurrent,
-  dcShow,
-  Exit,
-  nodes,
-  routes,
-  run,
-  sign,
-  status,
-  UsageError,
-  version,
-} from "./src/cli/mod.ts";
-import { CertificateError } from "./src/pki/mod.ts";
-import { DcError } from "./src/dc/mod.ts";
-
-/** Every command, by its words. */
-const COMMANDS: readonly Command[] = [
-  run,
-  status,
-  routes,
-  nodes,
-  dcShow,
-  dcCurrent,
-  dcApply,
-  certCa,
-  certNode,
-  certFingerprint,
-  sign,
-  version,
-];
+import { type CommandEntry, COMMANDS, Exit, isUserFailure, UsageError } from "./src/cli/mod.ts";
 
 const USAGE = `Usage: vmesh <command> [options]
 
@@ -47,7 +12,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(17)} ${c.summary}`).join("\n")}
 
 Exit codes: 0 success, 1 failure, 2 usage error.`;
 
-function findCommand(args: readonly string[]): { cmd: Command; rest: string[] } | undefined {
+function findCommand(args: readonly string[]): { cmd: CommandEntry; rest: string[] } | undefined {
   for (const words of [2, 1]) {
     const name = args.slice(0, words).join(" ");
     const cmd = COMMANDS.find((c) => c.name === name);
@@ -69,7 +34,7 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(USAGE);
     return Exit.ok;
   }
-  if (args[0] === "--version" || args[0] === "-version") return await version.run([]);
+  if (args[0] === "--version" || args[0] === "-version") args = ["version"];
   const found = findCommand(args);
   if (!found) {
     const group = COMMANDS.filter((c) => c.name.startsWith(`${args[0]} `));
@@ -81,14 +46,15 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   const { cmd, rest } = found;
   try {
-    return await cmd.run(rest);
+    // Only this command's modules load (see COMMANDS).
+    return await (await cmd.load()).run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`vmesh ${cmd.name}: ${e.message}\nRun "vmesh ${cmd.name} --help" for usage.`);
       return Exit.usage;
     }
-    if (e instanceof CliFailure || e instanceof CertificateError || e instanceof DcError) {
-      console.error(`vmesh ${cmd.name}: ${e.message}`);
+    if (await isUserFailure(e)) {
+      console.error(`vmesh ${cmd.name}: ${(e as Error).message}`);
       return Exit.failure;
     }
     console.error(`vmesh ${cmd.name}: unexpected error: ${(e as Error)?.stack ?? e}`);

@@ -432,14 +432,14 @@ function checkSegments(
 ): void {
   const thl = (p[50 + 12] >> 4) * 4;
   let off = 50 + thl;
-  const seq0 = new DataView(p.buffer).getUint32(54);
+  const seq0 = new DataView(p.buffer, p.byteOffset).getUint32(54);
   for (let k = 0; k < m; k++) {
     const s = outs[k];
     const len = outSizes[k];
     if (!verifyL4Checksum(s, 10, 50, len, 6)) facts.badSegments++;
     if (len - 10 > mtu) facts.oversizeSegments++;
     const seg = s.subarray(50 + thl, len);
-    const seq = new DataView(s.buffer).getUint32(54);
+    const seq = new DataView(s.buffer, s.byteOffset).getUint32(54);
     if (seq !== ((seq0 + (off - 50 - thl)) >>> 0)) facts.payloadMismatches++;
     for (let j = 0; j < seg.length; j++) {
       if (seg[j] !== p[off + j]) {

@@ -55,8 +55,11 @@ export async function prepareNode(
   const problems: string[] = [];
 
   let caOk = false;
+  // The CA alone first, so a bad CA and a bad pinned certificate are told apart; without
+  // pinned certificates that store is the one the node uses.
+  let caOnly: TrustStore | undefined;
   try {
-    await loadTrustStore(config.ca, []);
+    caOnly = await loadTrustStore(config.ca, []);
     caOk = true;
   } catch (e) {
     problems.push(`ca: ${describe(e)}`);
@@ -73,8 +76,8 @@ export async function prepareNode(
       problems.push(`external_peer_certs[${i}]: ${describe(e)}`);
     }
   }
-  let trust: TrustStore | undefined;
-  if (caOk && externalOk.length === config.externalPeerCerts.length) {
+  let trust: TrustStore | undefined = config.externalPeerCerts.length === 0 ? caOnly : undefined;
+  if (caOk && !trust && externalOk.length === config.externalPeerCerts.length) {
     try {
       trust = await loadTrustStore(config.ca, config.externalPeerCerts);
     } catch (e) {

@@ -1,14 +1,14 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
 import { DROP_REASONS, FORWARD_DIRECTIONS, HANDSHAKE_FAILURE_REASONS } from "./metrics_source.ts";
 import type { ForwarderStats } from "../dataplane/mod.ts";
-import { staticallyLoaded } from "../../tests/_harness/module_graph.ts";
+import { runCommandGraph } from "../../tests/_harness/module_graph.ts";
 
 Deno.test("a node without http_listen loads neither the http room nor prom-client", async () => {
-  const { loaded, dynamic } = await staticallyLoaded();
+  const { loaded, dynamic } = await runCommandGraph();
   const offending = [...loaded].filter((s) =>
     s.includes("/src/http/") || s.includes("prom-client")
   );
-  assertEquals(offending, [], "statically imported from main.ts");
+  assertEquals(offending, [], "statically imported by vmesh run");
   assert(
     [...dynamic].some((s) => s.endsWith("/src/http/mod.ts")),
     "the http room is imported dynamically (so this test looks at the right graph)",

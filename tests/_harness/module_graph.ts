@@ -49,3 +49,18 @@ export async function staticallyLoaded(entry = "main.ts"): Promise<ModuleGraph> 
   }
   return { loaded, dynamic };
 }
+
+/**
+ * What `vmesh run` loads at start: main.ts's static graph and that of the run command, which
+ * main.ts imports once it knows the command (src/cli/mod.ts `COMMANDS`).
+ */
+export async function runCommandGraph(): Promise<ModuleGraph> {
+  const [main, run] = await Promise.all([
+    staticallyLoaded("main.ts"),
+    staticallyLoaded("src/cli/run.ts"),
+  ]);
+  return {
+    loaded: new Set([...main.loaded, ...run.loaded]),
+    dynamic: new Set([...main.dynamic, ...run.dynamic]),
+  };
+}

@@ -1,9 +1,10 @@
 /**
- * How the harness invokes vmesh: `deno run … main.ts <subcommand>` from the repository, with
- * the same permission and V8 flags the compiled binary gets (read from deno.json's "compile"
- * task).
+ * How the harness invokes vmesh: `deno run … <bundle of main.ts> <subcommand>` (see
+ * {@link nodeEntryPoint}; `VMESH_FROM_SOURCE=1` runs main.ts itself), with the same permission
+ * and V8 flags the compiled binary gets (read from deno.json's "compile" task).
  * @module
  */
+import { freshNodeBundle } from "../../scripts/bundle_node.ts";
 import { runOk } from "./command.ts";
 
 /** Absolute path of the repository root. */
@@ -16,12 +17,42 @@ export const MAIN_TS = `${REPO_ROOT}/main.ts`;
 export const DENO_JSON = `${REPO_ROOT}/deno.json`;
 
 /**
+ * The checkout whose main.ts and deno.json {@link vmeshArgv} runs: this repository unless a
+ * benchmark compares builds (scripts/bench_startup.ts `--repo`).
+ */
+let nodeRoot = REPO_ROOT;
+let nodeEntry: string | undefined;
+
+/**
+ * Runs nodes from the checkout at `root` (a directory with deno.json and main.ts) from now on;
+ * with `entry`, that file (relative to `root`, e.g. a bundle made elsewhere) instead of the
+ * checkout's own bundle.
+ */
+export function setNodeRoot(root: string, entry?: string): void {
+  nodeRoot = root.replace(/\/$/, "");
+  nodeEntry = entry;
+}
+
+/**
+ * The file nodes run: a bundle of the checkout's current sources (scripts/bundle_node.ts:
+ * what `deno task bundle` ships, and it starts with less CPU than the ~170-module graph), or
+ * main.ts itself with `VMESH_FROM_SOURCE=1`.
+ */
+export function nodeEntryPoint(): string {
+  if (nodeEntry !== undefined) return `${nodeRoot}/${nodeEntry}`;
+  if (Deno.env.get("VMESH_FROM_SOURCE") === "1") return `${nodeRoot}/main.ts`;
+  return freshNodeBundle(nodeRoot);
+}
+
+/**
  * The `--allow-*` flags of deno.json's "compile" task (the compiled binary's permissions),
  * so nodes under test run with exactly what they will get in production.
  * @throws {Error} when deno.json has no compile task with permission flags.
  */
 export function nodePermissionFlags(): string[] {
-  const cfg = JSON.parse(Deno.readTextFileSync(DENO_JSON)) as { tasks?: Record<string, string> };
+  const cfg = JSON.parse(Deno.readTextFileSync(`${nodeRoot}/deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
   const task = cfg.tasks?.compile;
   const flags = task?.split(/\s+/).filter((t) => t.startsWith("--allow-")) ?? [];
   if (flags.length === 0) {
@@ -35,7 +66,9 @@ export function nodePermissionFlags(): string[] {
  * heap, e.g. `--expose-gc` for the receive-buffer reclaimer), so nodes under test get them too.
  */
 export function nodeV8Flags(): string[] {
-  const cfg = JSON.parse(Deno.readTextFileSync(DENO_JSON)) as { tasks?: Record<string, string> };
+  const cfg = JSON.parse(Deno.readTextFileSync(`${nodeRoot}/deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
   return cfg.tasks?.compile?.split(/\s+/).filter((t) => t.startsWith("--v8-flags=")) ?? [];
 }
 
@@ -52,8 +85,8 @@ export function vmeshArgv(args: readonly string[], { allowAll = false } = {}): s
     ...nodeV8Flags(),
     ...prof,
     "--config",
-    DENO_JSON,
-    MAIN_TS,
+    `${nodeRoot}/deno.json`,
+    nodeEntryPoint(),
     ...args,
   ];
 }
