@@ -1,6 +1,6 @@
 /**
  * The only room that lays out C structs or calls libc (`Deno.dlopen`): the typed libc symbol
- * table, errno handling ({@link SyscallError}), plain fd calls and the fd poller, UDP sockets
+ * table, errno handling ({@link SyscallError}), plain fd calls, the fd poller and SIGIO wake-ups, UDP sockets
  * with recvmmsg/sendmmsg, libsodium's ChaCha20-Poly1305, unixgram sockets, Linux TUN devices and interface ioctls, and dropping
  * root. Imports nothing from `src/`.
  * @module
@@ -64,6 +64,7 @@ export {
   SOCKADDR_IN6_LEN,
   socketPort,
 } from "./udp_socket.ts";
+export { sigioCount, SigioWaiter } from "./sigio.ts";
 export {
   SODIUM_KEY_BYTES,
   SODIUM_NONCE_BYTES,
