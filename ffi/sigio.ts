@@ -6,11 +6,14 @@
  * before the wait starts) and a second thread's wake-up per datagram that ends it; a signal
  * wakes the parked event loop directly.
  *
- * Usage (src/udp/socket_ffi.ts): drain the fd until it is empty, then `await
- * waiter.wait(seq)` with the {@link sigioCount} read before the draining read: a SIGIO that
- * came in since (its listener ran in between) ends the wait at once, so a datagram that
- * arrived after the last empty read is never left waiting. One listener serves every watched
- * fd: a SIGIO wakes every parked waiter, and each re-reads its fd (an EAGAIN costs ~1 µs).
+ * Signals are on only while the reader is parked: every datagram that arrives while none is
+ * pending would otherwise interrupt the main thread at its next system call (a flood costs
+ * one signal per datagram). Usage (src/udp/socket_ffi.ts): drain the fd until it is empty,
+ * then {@link SigioWaiter.arm}, read {@link sigioCount}, read the fd once more (a datagram that
+ * came while signals were off raised none), and only if that read finds nothing `await
+ * waiter.wait(seen)`; {@link SigioWaiter.disarm} once awake. A SIGIO whose listener ran after
+ * `seen` was read ends the wait at once. One listener serves every watched fd: a SIGIO wakes
+ * every parked waiter, and each re-reads its fd (an EAGAIN costs ~1 µs).
  *
  * Preconditions, checked by {@link SigioWaiter.open} (undefined when not met): the caller is
  * the main thread (the signal is addressed to the thread that opens the waiter) and
@@ -33,6 +36,12 @@ let count = 0;
 const parked = new Set<() => void>();
 let open = 0;
 let listening = false;
+/**
+ * Deno's signal listener does not keep the event loop alive, but a reader parked on it must
+ * (as one parked on an awaited poll does): one idle interval, ref'd, while any waiter is open.
+ */
+let keepAlive: ReturnType<typeof setInterval> | undefined;
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
 function onSigio(): void {
   count++;
@@ -53,17 +62,20 @@ export function sigioCount(): number {
 /** Wakes a reader when its fd receives data, through SIGIO. */
 export class SigioWaiter {
   readonly #fd: number;
+  readonly #flags: number;
+  #armed = false;
   #closed = false;
   #wake: (() => void) | undefined;
   #resolve: ((v: boolean) => void) | undefined;
 
-  private constructor(fd: number) {
+  private constructor(fd: number, flags: number) {
     this.#fd = fd;
+    this.#flags = flags & ~O_ASYNC;
   }
 
   /**
-   * Puts `fd` (a non-blocking socket) in signal-driven mode, addressed to the calling thread.
-   * Returns undefined when this runtime cannot deliver SIGIO to a listener (then use the
+   * Addresses `fd`'s (a non-blocking socket's) SIGIO to the calling thread; signals stay off
+   * until {@link arm}. Returns undefined when this runtime cannot deliver SIGIO to a listener (then use the
    * awaited poll).
    * @throws {SyscallError} when fcntl() refuses the fd.
    */
@@ -76,7 +88,7 @@ export class SigioWaiter {
       }
       listening = true;
     }
-    open++;
+    if (open++ === 0) keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
     try {
       const lib = libc();
       const owner = new Int32Array([F_OWNER_TID, lib.gettid()]);
@@ -85,12 +97,28 @@ export class SigioWaiter {
         `fcntl(F_SETOWN_EX) on fd ${fd}`,
       );
       const flags = check(lib.fcntl(fd, F_GETFL, 0), `fcntl(F_GETFL) on fd ${fd}`);
+      // Try the flag once, so a kernel that refuses it fails here and not on the packet path.
       check(lib.fcntl(fd, F_SETFL, flags | O_ASYNC), `fcntl(F_SETFL, O_ASYNC) on fd ${fd}`);
+      check(lib.fcntl(fd, F_SETFL, flags & ~O_ASYNC), `fcntl(F_SETFL) on fd ${fd}`);
+      return new SigioWaiter(fd, flags);
     } catch (e) {
       release();
       throw e;
     }
-    return new SigioWaiter(fd);
+  }
+
+  /** Turns SIGIO on for the fd (before the last read ahead of a wait). Cheap when on. */
+  arm(): void {
+    if (this.#armed || this.#closed) return;
+    this.#armed = true;
+    libc().fcntl(this.#fd, F_SETFL, this.#flags | O_ASYNC);
+  }
+
+  /** Turns SIGIO off for the fd (while the reader drains). Cheap when off. */
+  disarm(): void {
+    if (!this.#armed) return;
+    this.#armed = false;
+    libc().fcntl(this.#fd, F_SETFL, this.#flags);
   }
 
   /**
@@ -117,10 +145,8 @@ export class SigioWaiter {
    */
   close(): void {
     if (this.#closed) return;
+    this.disarm();
     this.#closed = true;
-    const lib = libc();
-    const flags = lib.fcntl(this.#fd, F_GETFL, 0);
-    if (flags >= 0) lib.fcntl(this.#fd, F_SETFL, flags & ~O_ASYNC);
     if (this.#wake !== undefined) parked.delete(this.#wake);
     const resolve = this.#resolve;
     this.#wake = undefined;
@@ -130,9 +156,12 @@ export class SigioWaiter {
   }
 }
 
-/** One waiter fewer; the last one removes the listener (no pending signal op stays behind). */
+/** One waiter fewer; the last one removes the listener and the keep-alive interval. */
 function release(): void {
-  if (--open > 0 || !listening) return;
+  if (--open > 0) return;
+  clearInterval(keepAlive);
+  keepAlive = undefined;
+  if (!listening) return;
   listening = false;
   Deno.removeSignalListener("SIGIO", onSigio);
 }

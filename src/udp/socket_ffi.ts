@@ -72,8 +72,7 @@ class FfiUdpSocket implements UdpSocket {
   readonly #reader: BatchReader;
   readonly #sigio: SigioWaiter | undefined;
   #batchesThisTurn = 0;
-  /** {@link sigioCount} before the last read, and whether that read emptied the socket. */
-  #seenBeforeRead = 0;
+  /** Whether the last read left the socket empty (fewer datagrams than asked for, or EAGAIN). */
   #drained = false;
   /** Reads in a row that returned nothing without saying the socket is empty. */
   #retries = 0;
@@ -132,26 +131,40 @@ class FfiUdpSocket implements UdpSocket {
         continue;
       }
       if (!this.#drained) {
-        // Read the signal count before the read: a SIGIO for a datagram that arrives after
-        // this read moves it, and the wait below returns at once.
-        this.#seenBeforeRead = sigioCount();
         const n = this.#recvNow();
-        if (n > 0) {
-          this.#batchesThisTurn++;
-          this.#retries = 0;
-          return n;
-        }
+        if (n > 0) return this.#took(n);
         // Not known to be empty (an error other than EAGAIN, or a full batch of oversize
         // datagrams): read again rather than park with data queued; bounded, then park.
         if (!this.#drained && ++this.#retries <= MAX_READ_RETRIES) continue;
       }
-      this.#retries = 0;
-      // The last read left the socket empty (a partial batch, or nothing): park until a
-      // SIGIO newer than that read. No second read that would only return EAGAIN.
-      this.#drained = false;
+      // The last read emptied the socket (a partial batch or EAGAIN): turn signals on, then
+      // read once more, since a datagram that came while they were off raised none. The count
+      // is read before that read: a SIGIO for a datagram arriving after it ends the wait at
+      // once.
       this.#batchesThisTurn = 0;
-      if (!(await sigio.wait(this.#seenBeforeRead))) return 0;
+      sigio.arm();
+      const seen = sigioCount();
+      const n = this.#recvNow();
+      if (n > 0) {
+        sigio.disarm();
+        return this.#took(n);
+      }
+      if (!this.#drained && ++this.#retries <= MAX_READ_RETRIES) {
+        sigio.disarm();
+        continue;
+      }
+      this.#retries = 0;
+      const woke = await sigio.wait(seen);
+      sigio.disarm();
+      if (!woke) return 0;
+      this.#drained = false; // a signal came: read
     }
+  }
+
+  #took(n: number): number {
+    this.#batchesThisTurn++;
+    this.#retries = 0;
+    return n;
   }
 
   /** One non-blocking recvmmsg; returns the number of usable datagrams placed in the batch. */
