@@ -63,6 +63,8 @@ export {
   setSocketBuffers,
   SOCKADDR_IN6_LEN,
   socketPort,
+  UDP_GSO_MAX_BYTES,
+  UDP_GSO_MAX_SEGMENTS,
 } from "./udp_socket.ts";
 export { sigioCount, SigioWaiter } from "./sigio.ts";
 export {

@@ -83,6 +83,8 @@ export interface UdpSocketOptions {
   readonly port: number;
   /** Receive buffer size per datagram; default 2048. */
   readonly maxDatagram?: number;
+  /** FFI socket only: send runs of equal datagrams as UDP GSO messages (default true). */
+  readonly gso?: boolean;
 }
 
 /** Receive batch size (datagrams per system call / per wake-up). */

@@ -23,13 +23,13 @@ import {
   MmsgRing,
   openUdp6Socket,
   recvMmsg,
-  sendMmsg,
   setSocketBuffers,
   sigioCount,
   SigioWaiter,
   socketPort,
 } from "../../ffi/mod.ts";
 import { BatchReader } from "../vif/mod.ts";
+import { UdpTxQueue } from "./socket_tx.ts";
 import { type UdpAddress, udpAddress } from "./address.ts";
 import {
   DEFAULT_MAX_DATAGRAM,
@@ -77,8 +77,7 @@ class FfiUdpSocket implements UdpSocket {
   /** Reads in a row that returned nothing without saying the socket is empty. */
   #retries = 0;
   readonly #rx: MmsgRing;
-  readonly #tx: MmsgRing;
-  #queued = 0;
+  readonly #tx: UdpTxQueue;
   #closed = false;
 
   constructor(opts: UdpSocketOptions) {
@@ -101,7 +100,7 @@ class FfiUdpSocket implements UdpSocket {
     this.#reader = new BatchReader(this.#poller);
     // One spare byte per receive slot tells an oversize datagram from one that fits exactly.
     this.#rx = new MmsgRing(UDP_BATCH, this.maxDatagram + 1);
-    this.#tx = new MmsgRing(UDP_BATCH, this.maxDatagram);
+    this.#tx = new UdpTxQueue(this.#fd, UDP_BATCH, this.maxDatagram, this.stats, opts.gso);
     this.batch = {
       bufs: this.#rx.slots,
       sizes: new Array(UDP_BATCH).fill(0),
@@ -202,35 +201,17 @@ class FfiUdpSocket implements UdpSocket {
       this.stats.txErrors++;
       return false;
     }
-    if (this.#queued === UDP_BATCH) this.flush();
-    const i = this.#queued++;
-    this.#tx.slots[i].set(data);
-    this.#tx.setOutgoing(i, data.length, addr);
+    this.#tx.push(data, addr);
     return true;
   }
 
+  /** Whether sends still use UDP GSO (see socket_tx.ts). */
+  get gso(): boolean {
+    return this.#tx.gso;
+  }
+
   flush(): void {
-    const count = this.#queued;
-    this.#queued = 0;
-    if (count === 0 || this.#closed) return;
-    let sent = 0;
-    while (sent < count) {
-      const r = sendMmsg(this.#fd, this.#tx, sent, count - sent);
-      if (r > 0) {
-        sent += r;
-        this.stats.txDatagrams += r;
-        continue;
-      }
-      const errno = lastErrno();
-      if (errno === Errno.EINTR) continue;
-      if (errno === Errno.EAGAIN || errno === Errno.ENOBUFS) {
-        this.stats.txDropFull += count - sent;
-        return;
-      }
-      // The first remaining datagram failed (unreachable, too large…): drop it, go on.
-      this.stats.txErrors++;
-      sent++;
-    }
+    if (!this.#closed) this.#tx.flush();
   }
 
   close(): void {

@@ -148,3 +148,53 @@ Deno.test("openFfiUdpSocket() reads a queue longer than its batches per turn wit
     b.close();
   }
 });
+
+for (const gso of [true, false]) {
+  Deno.test(`openFfiUdpSocket() with gso ${gso} delivers runs of equal datagrams, a shorter tail and mixed destinations intact and in order`, async () => {
+    const a = openFfiUdpSocket({ hostname: "::", port: 0, gso });
+    const b = openFfiUdpSocket({ hostname: "::", port: 0 });
+    const c = openFfiUdpSocket({ hostname: "::", port: 0 });
+    try {
+      // [destination, length]: a run of 40 × 144 B ending in a 100 B datagram, one to c in
+      // the middle of the next run, 1400 B datagrams, and single ones.
+      const plan: ["b" | "c", number][] = [
+        ...Array.from({ length: 40 }, () => ["b", 144] as ["b", number]),
+        ["b", 100],
+        ["b", 144],
+        ["b", 144],
+        ["c", 144],
+        ["b", 144],
+        ...Array.from({ length: 12 }, () => ["b", 1400] as ["b", number]),
+        ["b", 1],
+        ["c", 1400],
+      ];
+      const to = { b: udpAddress("::1", b.port), c: udpAddress("127.0.0.1", c.port) };
+      const sent = { b: [] as Uint8Array[], c: [] as Uint8Array[] };
+      for (const [i, [dst, len]] of plan.entries()) {
+        const d = new Uint8Array(len).fill(i + 1);
+        d[0] = i;
+        sent[dst].push(d);
+        assert(a.send(d, to[dst]));
+      }
+      a.flush();
+      assertEquals(a.stats.txDatagrams, plan.length);
+      assertEquals(a.stats.txErrors + a.stats.txDropFull, 0);
+      assertEquals((a as unknown as { gso: boolean }).gso, gso);
+      for (const [dst, sock] of [["b", b], ["c", c]] as const) {
+        const got: Uint8Array[] = [];
+        while (got.length < sent[dst].length) {
+          const n = await within(sock.receive(), 10_000, `${dst} after ${got.length}`);
+          for (let i = 0; i < n; i++) {
+            got.push(sock.batch.bufs[i].slice(0, sock.batch.sizes[i]));
+            assertEquals(udpPort(sock.batch.addrs[i]), a.port);
+          }
+        }
+        assertEquals(got, sent[dst]);
+      }
+    } finally {
+      a.close();
+      b.close();
+      c.close();
+    }
+  });
+}
