@@ -31,6 +31,12 @@ export const LIBC_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  /** int fcntl(int fd, int cmd, long arg); — non-negative integer argument (F_GETFL, F_SETFL), passed zero-extended */
+  fcntl: { parameters: ["i32", "i32", "u32"], result: "i32" },
+  /** int fcntl(int fd, int cmd, void *arg); — pointer argument (F_SETOWN_EX) */
+  fcntl_ptr: { name: "fcntl", parameters: ["i32", "i32", "buffer"], result: "i32" },
+  /** pid_t gettid(void); */
+  gettid: { parameters: [], result: "i32" },
   /** int eventfd(unsigned int initval, int flags); */
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   /** int socket(int domain, int type, int protocol); */

@@ -1,7 +1,7 @@
 /**
  * The only room that lays out C structs or calls libc (`Deno.dlopen`): the typed libc symbol
- * table, errno handling ({@link SyscallError}), plain fd calls and the fd poller, UDP sockets
- * with recvmmsg/sendmmsg, unixgram sockets, Linux TUN devices and interface ioctls, and dropping
+ * table, errno handling ({@link SyscallError}), plain fd calls, the fd poller and SIGIO wake-ups, UDP sockets
+ * with recvmmsg/sendmmsg, libsodium's ChaCha20-Poly1305, unixgram sockets, Linux TUN devices and interface ioctls, and dropping
  * root. Imports nothing from `src/`.
  * @module
  */
@@ -63,5 +63,16 @@ export {
   setSocketBuffers,
   SOCKADDR_IN6_LEN,
   socketPort,
+  UDP_GSO_MAX_BYTES,
+  UDP_GSO_MAX_SEGMENTS,
 } from "./udp_socket.ts";
+export { sigioCount, SigioWaiter } from "./sigio.ts";
+export {
+  SODIUM_KEY_BYTES,
+  SODIUM_NONCE_BYTES,
+  SODIUM_TAG_BYTES,
+  type SodiumAead,
+  sodiumAead,
+  sodiumLoadError,
+} from "./sodium.ts";
 export { sockaddrUn, SUN_PATH_MAX, UnixDatagramSocket } from "./unix_dgram.ts";

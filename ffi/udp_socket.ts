@@ -11,6 +11,13 @@
  * (base @0, len @8); struct sockaddr_in6 is 28 bytes (family u16 LE @0, port u16 BE @2,
  * flowinfo @4, addr @8, scope_id @24).
  *
+ * UDP GSO (Linux ≥ 4.18): a message whose iovecs span several equal-length slots and whose
+ * control data carries UDP_SEGMENT (struct cmsghdr: cmsg_len u64 @0, cmsg_level i32 @8,
+ * cmsg_type i32 @12, then a u16 segment size @16; 24 bytes with padding) leaves as one
+ * packet through the stack and is cut into datagrams of that size late (by the NIC, or in
+ * software at the device or the receiving socket): one route lookup, one netfilter pass and
+ * one device transmit for up to {@link UDP_GSO_MAX_SEGMENTS} datagrams.
+ *
  * GC hazard: every buffer whose address sits in an mmsghdr/iovec is held by the
  * {@link MmsgRing} for its whole life; keep the ring referenced while the socket is open.
  * @module
@@ -24,6 +31,14 @@ const IOV = 16;
 export const SOCKADDR_IN6_LEN = 28;
 /** recvmmsg msg_flags bit: the datagram was longer than the buffer. */
 const MSG_TRUNC = 0x20;
+
+const CMSG_SPACE_U16 = 24;
+const SOL_UDP = 17;
+const UDP_SEGMENT = 103;
+/** Most datagrams one GSO message carries (the kernel's UDP_MAX_SEGMENTS is 64 or more). */
+export const UDP_GSO_MAX_SEGMENTS = 64;
+/** Most payload bytes one GSO message carries (an IP packet's 65535 minus headers, rounded). */
+export const UDP_GSO_MAX_BYTES = 65_000;
 
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
@@ -121,6 +136,11 @@ export class MmsgRing {
   readonly #iovView: DataView;
   readonly #msgs: Uint8Array;
   readonly #msgView: DataView;
+  readonly #ctrl: Uint8Array;
+  /** Addresses as BigInts, made once (writing them per message then allocates nothing). */
+  readonly #iovPtr: bigint[] = [];
+  readonly #namePtr: bigint[] = [];
+  readonly #ctrlPtr: bigint[] = [];
 
   /** Allocates the ring. @throws {RangeError} for a bad count or slot size. */
   constructor(readonly count: number, readonly slotSize: number) {
@@ -136,6 +156,8 @@ export class MmsgRing {
     this.#iovView = new DataView(this.#iovs.buffer);
     this.#msgs = new Uint8Array(count * MMSG);
     this.#msgView = new DataView(this.#msgs.buffer);
+    this.#ctrl = new Uint8Array(count * CMSG_SPACE_U16);
+    const ctrlView = new DataView(this.#ctrl.buffer);
     const ptr = (b: Uint8Array, off: number) =>
       BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b as Uint8Array<ArrayBuffer>))) +
       BigInt(off);
@@ -148,7 +170,41 @@ export class MmsgRing {
       this.#msgView.setUint32(m + 8, SOCKADDR_IN6_LEN, true);
       this.#msgView.setBigUint64(m + 16, ptr(this.#iovs, i * IOV), true);
       this.#msgView.setBigUint64(m + 24, 1n, true);
+      this.#iovPtr.push(ptr(this.#iovs, i * IOV));
+      this.#namePtr.push(ptr(this.#names, i * SOCKADDR_IN6_LEN));
+      this.#ctrlPtr.push(ptr(this.#ctrl, i * CMSG_SPACE_U16));
+      const c = i * CMSG_SPACE_U16;
+      ctrlView.setBigUint64(c, 18n, true); // CMSG_LEN(sizeof(u16))
+      ctrlView.setInt32(c + 8, SOL_UDP, true);
+      ctrlView.setInt32(c + 12, UDP_SEGMENT, true);
     }
+  }
+
+  /**
+   * Makes message `k` carry slots `first .. first+slots)` (each with its length and
+   * destination from {@link setOutgoing}; they must share the destination of `first`) to the
+   * destination of slot `first`. With `segment` > 0 the slots leave as one UDP GSO message cut
+   * into datagrams of `segment` bytes: every slot but the last must be exactly that long, the
+   * last at most. {@link sendMmsg} from message 0 then sends the messages. Requires k ≤ first.
+   */
+  setMessage(k: number, first: number, slots: number, segment: number): void {
+    const v = this.#msgView;
+    const m = k * MMSG;
+    v.setBigUint64(m, this.#namePtr[first], true);
+    v.setUint32(m + 8, SOCKADDR_IN6_LEN, true);
+    v.setBigUint64(m + 16, this.#iovPtr[first], true);
+    v.setUint32(m + 24, slots, true);
+    v.setUint32(m + 28, 0, true);
+    if (segment > 0) {
+      v.setBigUint64(m + 32, this.#ctrlPtr[k], true);
+      v.setUint32(m + 40, CMSG_SPACE_U16, true);
+      this.#ctrl[k * CMSG_SPACE_U16 + 16] = segment & 0xff; // u16, little-endian
+      this.#ctrl[k * CMSG_SPACE_U16 + 17] = segment >> 8;
+    } else {
+      v.setBigUint64(m + 32, 0n, true);
+      v.setUint32(m + 40, 0, true);
+    }
+    v.setUint32(m + 44, 0, true);
   }
 
   /** Sets slot i's outgoing length (≤ slotSize) and destination (18-byte address). */

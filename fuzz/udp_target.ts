@@ -7,7 +7,7 @@
  * @module
  */
 import { type UdpAddress, udpAddress } from "../src/udp/address.ts";
-import { sealInto, TAG_BYTES } from "../src/udp/aead.ts";
+import { AeadKey, TAG_BYTES } from "../src/udp/aead.ts";
 import { UdpChannel } from "../src/udp/channel.ts";
 import {
   checkHeader,
@@ -93,7 +93,12 @@ function seal(plain: Uint8Array): Uint8Array {
   out.set(plain.subarray(0, HEADER_BYTES));
   const counter = readCounter(out);
   if (counter < 0) return plain;
-  const n = sealInto(senderKeys.send, counter, out, HEADER_BYTES, plain.subarray(HEADER_BYTES));
+  const n = new AeadKey(senderKeys.send).sealInto(
+    counter,
+    out,
+    HEADER_BYTES,
+    plain.subarray(HEADER_BYTES),
+  );
   return out.subarray(0, n);
 }
 

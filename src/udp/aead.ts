@@ -1,8 +1,11 @@
 /**
- * The UDP channel's AEAD: ChaCha20-Poly1305 (RFC 8439) through `node:crypto`, 16-byte tag.
+ * The UDP channel's AEAD: ChaCha20-Poly1305 (RFC 8439), 16-byte tag, through libsodium
+ * (ffi/sodium.ts: one FFI call per datagram, in place, no allocation) when it can be loaded,
+ * else through `node:crypto`. Both give the same bytes.
  *
  * Why ChaCha20-Poly1305 and not AES-256-GCM: measured in Deno 2.9.6 on this project's x86-64
- * VM (AES-NI present), one thread, one `createCipheriv` per packet, packets/s:
+ * VM (AES-NI present), one thread, `node:crypto` with one `createCipheriv` per packet,
+ * packets/s:
  *
  *   |                         |  64 B seal / open |  1400 B seal / open |
  *   | chacha20-poly1305       |  345–406 k / 450–490 k | 220–225 k / 245–250 k |
@@ -10,9 +13,11 @@
  *   | Web Crypto AES-GCM (awaited per packet)   | 31 k  | 36 k               |
  *   | Web Crypto AES-GCM (64 promises in flight)| 154 k | 153 k              |
  *
- * Small packets cost the same (per-call overhead dominates); at full-size packets ChaCha20 is
- * about twice as fast, and it is synchronous, which the batched packet path needs. Web Crypto
- * is asynchronous and slower. `scripts/bench_udp.ts` re-measures.
+ * Small packets cost the same there (per-call overhead dominates: a cipher object per
+ * packet); at full-size packets ChaCha20 is about twice as fast, and it is synchronous, which
+ * the batched packet path needs. Web Crypto is asynchronous and slower and has no ChaCha20.
+ * libsodium removes the per-call overhead: 0.4–0.9 µs per 64-byte seal against 2.5–8 µs
+ * (docs/figures.md, "UDP channel fast path"). `scripts/bench_udp.ts aead` re-measures.
  *
  * Nonce: 4 zero bytes ‖ the 64-bit packet counter little-endian (as WireGuard). A key is
  * never used with the same counter twice: the sender's counter only grows, and every channel
@@ -20,6 +25,7 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, type KeyObject } from "node:crypto";
+import { type SodiumAead, sodiumAead } from "../../ffi/mod.ts";
 
 /** Name of the cipher for `node:crypto`. */
 export const AEAD_ALGORITHM = "chacha20-poly1305";
@@ -37,51 +43,90 @@ function setNonce(counter: number): void {
   nonceView.setUint32(8, Math.floor(counter / TWO32), true);
 }
 
-/**
- * Encrypts `plaintext` into `out` right after an already-written header of `headerLen` bytes,
- * authenticating the header as additional data. Returns the datagram length
- * (`headerLen + plaintext.length + TAG_BYTES`). `out` must have room for it.
- */
-export function sealInto(
-  key: KeyObject,
-  counter: number,
-  out: Uint8Array,
-  headerLen: number,
-  plaintext: Uint8Array,
-): number {
-  setNonce(counter);
-  const c = createCipheriv(AEAD_ALGORITHM, key, nonce, OPTS);
-  c.setAAD(out.subarray(0, headerLen), { plaintextLength: plaintext.length });
-  const ct = c.update(plaintext);
-  c.final();
-  out.set(ct, headerLen);
-  out.set(c.getAuthTag(), headerLen + ct.length);
-  return headerLen + ct.length + TAG_BYTES;
-}
+/** Which implementation seals and opens: "sodium" (libsodium via FFI) or "node" (node:crypto). */
+export type AeadBackend = "sodium" | "node";
 
-/**
- * Authenticates and decrypts `datagram` (header of `headerLen` bytes ‖ ciphertext ‖ tag).
- * Returns a fresh buffer with the plaintext (owned by the caller), or undefined when the
- * datagram does not authenticate under `key` (forged, corrupted, truncated, wrong key).
- * Never throws.
- */
-export function openDatagram(
-  key: KeyObject,
-  counter: number,
-  datagram: Uint8Array,
-  headerLen: number,
-): Uint8Array | undefined {
-  if (datagram.length < headerLen + TAG_BYTES) return undefined;
-  setNonce(counter);
-  const tagAt = datagram.length - TAG_BYTES;
-  try {
-    const d = createDecipheriv(AEAD_ALGORITHM, key, nonce, OPTS);
-    d.setAAD(datagram.subarray(0, headerLen), { plaintextLength: tagAt - headerLen });
-    d.setAuthTag(datagram.subarray(tagAt));
-    const pt = d.update(datagram.subarray(headerLen, tagAt));
-    d.final();
-    return new Uint8Array(pt.buffer, pt.byteOffset, pt.byteLength); // plain view, not a Buffer
-  } catch {
-    return undefined;
+/** One direction's key, prepared for the backend chosen when it was made. */
+export class AeadKey {
+  /** The backend this key uses. */
+  readonly backend: AeadBackend;
+  /** The key for node:crypto. */
+  readonly #object: KeyObject;
+  /** The raw key for libsodium (only with the sodium backend). */
+  readonly #raw: Uint8Array | undefined;
+  readonly #sodium: SodiumAead | undefined;
+
+  /**
+   * Prepares `key` (a 32-byte secret key). `backend` "auto" (default) takes libsodium when it
+   * loads, else node:crypto; "sodium" throws when libsodium is missing (tests, bench).
+   * @throws {Error} for backend "sodium" without libsodium.
+   */
+  constructor(key: KeyObject, backend: AeadBackend | "auto" = "auto") {
+    this.#object = key;
+    this.#sodium = backend === "node" ? undefined : sodiumAead();
+    if (backend === "sodium" && this.#sodium === undefined) {
+      throw new Error("libsodium (libsodium.so.23) cannot be loaded: install libsodium23");
+    }
+    this.backend = this.#sodium === undefined ? "node" : "sodium";
+    if (this.#sodium !== undefined) this.#raw = new Uint8Array(key.export());
+  }
+
+  /**
+   * Encrypts `plaintext` into `out` right after an already-written header of `headerLen`
+   * bytes, authenticating the header as additional data. Returns the datagram length
+   * (`headerLen + plaintext.length + TAG_BYTES`). `out` must have room for it and must not
+   * overlap `plaintext`.
+   */
+  sealInto(counter: number, out: Uint8Array, headerLen: number, plaintext: Uint8Array): number {
+    setNonce(counter);
+    const end = headerLen + plaintext.length;
+    if (this.#sodium !== undefined) {
+      this.#sodium.seal(
+        out.subarray(headerLen, end),
+        out.subarray(end, end + TAG_BYTES),
+        plaintext,
+        out.subarray(0, headerLen),
+        nonce,
+        this.#raw!,
+      );
+      return end + TAG_BYTES;
+    }
+    const c = createCipheriv(AEAD_ALGORITHM, this.#object, nonce, OPTS);
+    c.setAAD(out.subarray(0, headerLen), { plaintextLength: plaintext.length });
+    const ct = c.update(plaintext);
+    c.final();
+    out.set(ct, headerLen);
+    out.set(c.getAuthTag(), end);
+    return end + TAG_BYTES;
+  }
+
+  /**
+   * Authenticates `datagram` (header of `headerLen` bytes ‖ ciphertext ‖ tag) and decrypts it
+   * in place: on success the plaintext is `datagram[headerLen, headerLen + result)`. Returns
+   * -1 when it does not authenticate under this key (forged, corrupted, truncated, wrong key);
+   * nothing is decrypted then, but libsodium zeroes the ciphertext bytes (the datagram is
+   * garbage either way). Never throws.
+   */
+  openInPlace(counter: number, datagram: Uint8Array, headerLen: number): number {
+    if (datagram.length < headerLen + TAG_BYTES) return -1;
+    setNonce(counter);
+    const tagAt = datagram.length - TAG_BYTES;
+    const body = datagram.subarray(headerLen, tagAt);
+    const tag = datagram.subarray(tagAt);
+    const ad = datagram.subarray(0, headerLen);
+    if (this.#sodium !== undefined) {
+      return this.#sodium.open(body, body, tag, ad, nonce, this.#raw!) ? body.length : -1;
+    }
+    try {
+      const d = createDecipheriv(AEAD_ALGORITHM, this.#object, nonce, OPTS);
+      d.setAAD(ad, { plaintextLength: body.length });
+      d.setAuthTag(tag);
+      const pt = d.update(body);
+      d.final(); // throws when the tag does not match: nothing was written yet
+      body.set(pt);
+      return pt.length;
+    } catch {
+      return -1; // forged or corrupted: the caller counts it
+    }
   }
 }

@@ -7,13 +7,15 @@
  *   1. counter  — below 2^52, else `dropMalformed`
  *   2. window   — `check()` refuses replays (`dropReplay`) and old counters (`dropTooOld`)
  *                 before any crypto
- *   3. open     — ChaCha20-Poly1305 over header ‖ ciphertext ‖ tag, else `dropAuth` (forged,
- *                 wrong key, bit-flipped, truncated)
+ *   3. open     — ChaCha20-Poly1305 over header ‖ ciphertext ‖ tag, decrypted in place in the
+ *                 datagram's buffer, else `dropAuth` (forged, wrong key, bit-flipped,
+ *                 truncated)
  *   4. record   — `accept()` the counter; only now may the datagram move state
  *   5. roam     — a new highest counter from another source address does not move the peer
  *                 address: it sends that address a challenge (see below)
- *   6. deliver  — data is queued and handed to `onPackets` once per receive batch, as one
- *                 {@link PacketBatch} that the callee borrows for the call
+ *   6. deliver  — data is queued (views into the datagrams' buffers, no copy) and handed to
+ *                 `onPackets` once per receive batch, as one {@link PacketBatch} that the
+ *                 callee borrows for the call
  *
  * Roaming: the peer's address moves only once the new address has answered a challenge
  * (roaming.ts), so an authenticated peer cannot aim our traffic at a third party.
@@ -29,7 +31,7 @@ import { getLogger } from "@logtape/logtape";
 import { RateLimit } from "../clock/mod.ts";
 import { type PacketBatch, pushPacket, VNET_HDR_LEN } from "../net/mod.ts";
 import { formatUdpAddress, type UdpAddress, udpAddressEquals } from "./address.ts";
-import { openDatagram, sealInto } from "./aead.ts";
+import { type AeadBackend, AeadKey } from "./aead.ts";
 import {
   CHALLENGE_BYTES,
   COUNTER_LIMIT,
@@ -92,6 +94,8 @@ export interface UdpChannelOptions {
   readonly keepaliveMs?: number;
   /** Silence until unusable; default {@link DEFAULT_USABLE_TIMEOUT_MS}. */
   readonly usableTimeoutMs?: number;
+  /** AEAD implementation (aead.ts); default "auto": libsodium when it loads, else node:crypto. */
+  readonly aead?: AeadBackend | "auto";
   /** Send counter limit (tests lower it); default and maximum 2^52. */
   readonly counterLimit?: number;
 }
@@ -110,7 +114,8 @@ export class UdpChannel {
   /** Largest packet (vnet header included) that `send()` takes. */
   readonly maxPacket: number;
 
-  readonly #keys: ChannelKeys;
+  readonly #sendKey: AeadKey;
+  readonly #recvKey: AeadKey;
   readonly #transmit: (datagram: Uint8Array, to: UdpAddress) => boolean;
   readonly #onPackets: (batch: PacketBatch) => void;
   readonly #onState?: (usable: boolean) => void;
@@ -141,7 +146,8 @@ export class UdpChannel {
     this.localIndex = opts.localIndex;
     this.remoteIndex = opts.remoteIndex;
     this.epoch = opts.epoch;
-    this.#keys = opts.keys;
+    this.#sendKey = new AeadKey(opts.keys.send, opts.aead);
+    this.#recvKey = new AeadKey(opts.keys.recv, opts.aead);
     this.#peer = opts.peerAddress.slice();
     this.#peerName = opts.peerName;
     this.#transmit = opts.transmit;
@@ -223,7 +229,7 @@ export class UdpChannel {
     const counter = this.#sendCounter++;
     const out = this.#out;
     writeHeader(out, type, this.remoteIndex, counter);
-    const len = sealInto(this.#keys.send, counter, out, HEADER_BYTES, body);
+    const len = this.#sendKey.sealInto(counter, out, HEADER_BYTES, body);
     if (!this.#transmit(out.subarray(0, len), to)) {
       this.stats.txErrors++;
       return false;
@@ -281,7 +287,9 @@ export class UdpChannel {
 
   /**
    * Handles one datagram addressed to this channel (header already checked by the endpoint).
-   * `from` is only read during the call. Decrypted data waits for {@link flush}.
+   * `from` is only read during the call. The payload is decrypted in place, and the packet
+   * waits for {@link flush} as a view into `datagram`: its buffer must stay untouched until
+   * then (the endpoint flushes after each socket batch, before the next receive).
    */
   receive(datagram: Uint8Array, type: number, from: UdpAddress): void {
     if (this.#closed) return;
@@ -290,8 +298,9 @@ export class UdpChannel {
     const verdict = this.#window.check(counter);
     if (verdict === ReplayVerdict.Replayed) return this.#drop("dropReplay");
     if (verdict === ReplayVerdict.TooOld) return this.#drop("dropTooOld");
-    const plain = openDatagram(this.#keys.recv, counter, datagram, HEADER_BYTES);
-    if (plain === undefined) return this.#drop("dropAuth");
+    const plainLen = this.#recvKey.openInPlace(counter, datagram, HEADER_BYTES);
+    if (plainLen < 0) return this.#drop("dropAuth");
+    const plain = datagram.subarray(HEADER_BYTES, HEADER_BYTES + plainLen);
     if (
       type === TYPE_KEEPALIVE
         ? plain.length < 1 ||

@@ -96,51 +96,53 @@ class Pair {
 
 const pkt = (n: number, fill = 0x60) => new Uint8Array(n).fill(fill);
 
-Deno.test("UdpChannel turns usable after a keepalive exchange and carries packets both ways", () => {
-  const p = new Pair();
-  assertEquals(p.a.usable, false);
-  assertEquals(p.a.send(pkt(100), false), false);
-  assertEquals(p.a.stats.refusedNotUsable, 1);
-  p.up();
-  assert(p.a.usable && p.b.usable);
-  assertEquals(p.states.a, [true]);
-  assert(p.a.send(pkt(100, 1), false));
-  assert(p.b.send(pkt(1420, 2), false));
-  p.run();
-  assertEquals(p.got.b, [pkt(100, 1)]);
-  assertEquals(p.got.a, [pkt(1420, 2)]);
-  assertEquals(p.a.stats.txPackets, 1);
-  assertEquals(p.a.stats.txBytes, 100);
-  assertEquals(p.a.stats.rxPackets, 1);
-  assertEquals(p.a.stats.rxBytes, 1420);
-  assert(p.a.stats.keepalivesOut >= 1 && p.b.stats.keepalivesIn >= 1);
-});
+for (const aead of ["auto", "node"] as const) {
+  Deno.test(`UdpChannel (aead ${aead}) turns usable after a keepalive exchange and carries packets both ways`, () => {
+    const p = new Pair(undefined, { aead });
+    assertEquals(p.a.usable, false);
+    assertEquals(p.a.send(pkt(100), false), false);
+    assertEquals(p.a.stats.refusedNotUsable, 1);
+    p.up();
+    assert(p.a.usable && p.b.usable);
+    assertEquals(p.states.a, [true]);
+    assert(p.a.send(pkt(100, 1), false));
+    assert(p.b.send(pkt(1420, 2), false));
+    p.run();
+    assertEquals(p.got.b, [pkt(100, 1)]);
+    assertEquals(p.got.a, [pkt(1420, 2)]);
+    assertEquals(p.a.stats.txPackets, 1);
+    assertEquals(p.a.stats.txBytes, 100);
+    assertEquals(p.a.stats.rxPackets, 1);
+    assertEquals(p.a.stats.rxBytes, 1420);
+    assert(p.a.stats.keepalivesOut >= 1 && p.b.stats.keepalivesIn >= 1);
+  });
 
-Deno.test("UdpChannel drops replayed, bit-flipped, truncated and wrong-key datagrams and counts each", () => {
-  const p = new Pair();
-  p.up();
-  const d = p.capture("a", pkt(200, 3));
-  p.inject("b", d);
-  p.inject("b", d);
-  assertEquals(p.b.stats.dropReplay, 1);
-  for (const at of [4, 15, HEADER_BYTES + 5, d.length - 1]) {
-    // 4: receiver index; 15: counter (made fresh, so the window lets it through to the AEAD)
-    const e = p.capture("a", pkt(200, 4));
-    e[at] ^= 0x10;
-    p.inject("b", e);
-  }
-  assertEquals(p.b.stats.dropAuth, 4);
-  const t = p.capture("a", pkt(200, 5));
-  p.inject("b", t.subarray(0, t.length - 7));
-  assertEquals(p.b.stats.dropAuth, 5);
-  const other = new Pair(new Uint8Array(32).fill(1)); // same ids and indices, another secret
-  other.up();
-  for (let i = 0; i < 50; i++) other.capture("a", pkt(1)); // a counter p.b has not seen yet
-  p.inject("b", other.capture("a", pkt(200, 6)));
-  assertEquals(p.b.stats.dropAuth, 6);
-  assertEquals(p.got.b, [pkt(200, 3)]);
-  assertEquals(p.b.stats.rxPackets, 1);
-});
+  Deno.test(`UdpChannel (aead ${aead}) drops replayed, bit-flipped, truncated and wrong-key datagrams and counts each`, () => {
+    const p = new Pair(undefined, { aead });
+    p.up();
+    const d = p.capture("a", pkt(200, 3));
+    p.inject("b", d);
+    p.inject("b", d);
+    assertEquals(p.b.stats.dropReplay, 1);
+    for (const at of [4, 15, HEADER_BYTES + 5, d.length - 1]) {
+      // 4: receiver index; 15: counter (made fresh, so the window lets it through to the AEAD)
+      const e = p.capture("a", pkt(200, 4));
+      e[at] ^= 0x10;
+      p.inject("b", e);
+    }
+    assertEquals(p.b.stats.dropAuth, 4);
+    const t = p.capture("a", pkt(200, 5));
+    p.inject("b", t.subarray(0, t.length - 7));
+    assertEquals(p.b.stats.dropAuth, 5);
+    const other = new Pair(new Uint8Array(32).fill(1), { aead }); // same ids and indices, another secret
+    other.up();
+    for (let i = 0; i < 50; i++) other.capture("a", pkt(1)); // a counter p.b has not seen yet
+    p.inject("b", other.capture("a", pkt(200, 6)));
+    assertEquals(p.b.stats.dropAuth, 6);
+    assertEquals(p.got.b, [pkt(200, 3)]);
+    assertEquals(p.b.stats.rxPackets, 1);
+  });
+}
 
 Deno.test("UdpChannel accepts reordering within the window and refuses datagrams beyond it", () => {
   const p = new Pair();

@@ -5,10 +5,13 @@
  * that got data deliver it in one `onPackets` call. Its own maintenance timer (every 250 ms,
  * apart from the receive loop) drives keepalives and usability expiry.
  *
- * Receive pipeline per batch: socket batch (up to 64 datagrams, read by the vif batch
- * reader) → header check (length, type, reserved bytes; else `dropMalformed`) → channel
- * lookup by index (else `dropUnknownIndex`) → `channel.receive()` → after the batch,
- * `channel.flush()` → `socket.flush()` (keepalive replies and challenge answers go out).
+ * Receive pipeline per batch: socket batch (up to 64 datagrams; socket_ffi.ts reads back
+ * to back while busy and parks on SIGIO when empty) → header check (length, type, reserved
+ * bytes; else `dropMalformed`) → channel lookup by index (else `dropUnknownIndex`) →
+ * `channel.receive()` → after the batch, `channel.flush()` → `socket.flush()` (keepalive
+ * replies and challenge answers go out). Channels decrypt in place and hand out views into
+ * the socket's receive buffers, which stay untouched until the next `receive()`: every
+ * channel is flushed before that.
  *
  * Send side: `channel.send()` queues into the socket; whoever sends flushes at the end of
  * its batch ({@link UdpEndpoint.flush}; the forwarder does it through its peer sinks).

@@ -3,8 +3,8 @@
  * implementations:
  *
  * - `openFfiUdpSocket` (socket_ffi.ts, the default): `recvmmsg`/`sendmmsg` through
- *   ffi/libc.ts — up to 64 datagrams per system call on receive and on send, one awaited
- *   `poll()` only when the socket is drained.
+ *   ffi/libc.ts — up to 64 datagrams per system call on receive and on send (runs of equal
+ *   datagrams as UDP GSO messages, socket_tx.ts); a drained socket parks on SIGIO.
  * - {@link openDenoUdpSocket} (here): `Deno.listenDatagram` — one awaited `receive()` per
  *   datagram and one promise per `send()`; used when FFI is not permitted.
  *
@@ -83,6 +83,8 @@ export interface UdpSocketOptions {
   readonly port: number;
   /** Receive buffer size per datagram; default 2048. */
   readonly maxDatagram?: number;
+  /** FFI socket only: send runs of equal datagrams as UDP GSO messages (default true). */
+  readonly gso?: boolean;
 }
 
 /** Receive batch size (datagrams per system call / per wake-up). */

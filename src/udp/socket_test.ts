@@ -1,7 +1,23 @@
 import { assert, assertEquals } from "../../tests/_harness/assert.ts";
 import { udpAddress, udpPort } from "./address.ts";
 import { openDenoUdpSocket, type UdpSocket } from "./socket.ts";
-import { openFfiUdpSocket, UDP_SOCKET_BUFFER } from "./socket_ffi.ts";
+import { MAX_BATCHES_PER_TURN, openFfiUdpSocket, UDP_SOCKET_BUFFER } from "./socket_ffi.ts";
+import { UDP_BATCH } from "./socket.ts";
+
+/** `p`, or a rejection naming `what` after `ms` (a lost wake-up must fail, not hang). */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function exchange(a: UdpSocket, b: UdpSocket, host: string): Promise<void> {
   const to = udpAddress(host, b.port);
@@ -91,3 +107,94 @@ Deno.test({
     }
   },
 });
+
+Deno.test("openFfiUdpSocket() parked on SIGIO wakes for a datagram sent after it parked", async () => {
+  const a = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0 });
+  const b = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0 });
+  try {
+    assertEquals((b as unknown as { wakeup: string }).wakeup, "sigio");
+    for (let round = 0; round < 3; round++) {
+      const pending = b.receive();
+      await new Promise((r) => setTimeout(r, 20)); // b parks: its socket is empty
+      a.send(new Uint8Array([round]), udpAddress("127.0.0.1", b.port));
+      a.flush();
+      assertEquals(await within(pending, 10_000, `round ${round}`), 1);
+      assertEquals(b.batch.bufs[0][0], round);
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("openFfiUdpSocket() reads a queue longer than its batches per turn without new arrivals", async () => {
+  const a = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0 });
+  const b = openFfiUdpSocket({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const total = UDP_BATCH * (MAX_BATCHES_PER_TURN + 2) + 5;
+    const to = udpAddress("127.0.0.1", b.port);
+    for (let i = 0; i < total; i++) a.send(new Uint8Array([i & 0xff, i >> 8]), to);
+    a.flush();
+    assertEquals(a.stats.txDatagrams, total);
+    // Let the arrivals' SIGIOs be handled first: from then on no signal is on its way, so
+    // only the loop's own reading can bring the rest of the queue in.
+    await new Promise((r) => setTimeout(r, 100));
+    let got = 0;
+    while (got < total) got += await within(b.receive(), 10_000, `after ${got} of ${total}`);
+    assertEquals(got, total);
+    assertEquals(b.stats.rxDatagrams, total);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+for (const gso of [true, false]) {
+  Deno.test(`openFfiUdpSocket() with gso ${gso} delivers runs of equal datagrams, a shorter tail and mixed destinations intact and in order`, async () => {
+    const a = openFfiUdpSocket({ hostname: "::", port: 0, gso });
+    const b = openFfiUdpSocket({ hostname: "::", port: 0 });
+    const c = openFfiUdpSocket({ hostname: "::", port: 0 });
+    try {
+      // [destination, length]: a run of 40 × 144 B ending in a 100 B datagram, one to c in
+      // the middle of the next run, 1400 B datagrams, and single ones.
+      const plan: ["b" | "c", number][] = [
+        ...Array.from({ length: 40 }, () => ["b", 144] as ["b", number]),
+        ["b", 100],
+        ["b", 144],
+        ["b", 144],
+        ["c", 144],
+        ["b", 144],
+        ...Array.from({ length: 12 }, () => ["b", 1400] as ["b", number]),
+        ["b", 1],
+        ["c", 1400],
+      ];
+      const to = { b: udpAddress("::1", b.port), c: udpAddress("127.0.0.1", c.port) };
+      const sent = { b: [] as Uint8Array[], c: [] as Uint8Array[] };
+      for (const [i, [dst, len]] of plan.entries()) {
+        const d = new Uint8Array(len).fill(i + 1);
+        d[0] = i;
+        sent[dst].push(d);
+        assert(a.send(d, to[dst]));
+      }
+      a.flush();
+      assertEquals(a.stats.txDatagrams, plan.length);
+      assertEquals(a.stats.txErrors + a.stats.txDropFull, 0);
+      assertEquals((a as unknown as { gso: boolean }).gso, gso);
+      for (const [dst, sock] of [["b", b], ["c", c]] as const) {
+        const got: Uint8Array[] = [];
+        while (got.length < sent[dst].length) {
+          const n = await within(sock.receive(), 10_000, `${dst} after ${got.length}`);
+          for (let i = 0; i < n; i++) {
+            got.push(sock.batch.bufs[i].slice(0, sock.batch.sizes[i]));
+            assertEquals(udpPort(sock.batch.addrs[i]), a.port);
+          }
+        }
+        assertEquals(got, sent[dst]);
+      }
+    } finally {
+      a.close();
+      b.close();
+      c.close();
+    }
+  });
+}
