@@ -51,6 +51,12 @@ export interface LivenessOptions {
   /** RTT and outcome window (default 10). */
   window?: number;
   /**
+   * Send our ping with our answer to the peer's ping (one write and one TLS record instead of
+   * two) while the peer's pings keep coming; the session sets it on one side of each link
+   * (session.ts). Default false: ping on the wheel's grid.
+   */
+  follow?: boolean;
+  /**
    * The timer shared by all sessions of a node (its interval is the default `intervalMs`);
    * without one the session gets a wheel of its own.
    */
@@ -102,6 +108,10 @@ export class Liveness implements WheelMember {
   #graceAllowed = true;
   #armedAt = -Infinity;
   #sentAtArm: number | undefined;
+  readonly #follow: boolean;
+  /** When we last sent a ping, and when the peer's last ping arrived (clock time). */
+  #pingedAt = -Infinity;
+  #peerPingAt = -Infinity;
   #started = false;
   #stopped = false;
 
@@ -117,6 +127,7 @@ export class Liveness implements WheelMember {
     this.#hooks = hooks;
     this.#interval = opts.intervalMs ?? opts.wheel?.intervalMs ?? DEFAULT_PING_INTERVAL_MS;
     this.#deadAfter = opts.deadAfter ?? 3;
+    this.#follow = opts.follow ?? false;
     this.tracker = new LatencyTracker(opts.window ?? 10);
     if (!(this.#interval > 0) || !(this.#deadAfter >= 1)) {
       throw new RangeError("liveness interval must be > 0 and deadAfter ≥ 1");
@@ -217,9 +228,24 @@ export class Liveness implements WheelMember {
     if (this.#stopped) return;
     if (now >= this.#deadline && this.#expired(now)) return;
     if (!ping) return;
-    this.tracker.recordOutcome(this.#lastAnswered);
-    if (!this.#lastAnswered) this.#missed++;
+    // Following: the peer's next ping is due within the interval and ours rides on its answer;
+    // should it not come, ours goes at the next tick (at most 1.5 intervals after the last).
+    if (
+      this.#follow && now - this.#peerPingAt < this.#interval &&
+      now - this.#pingedAt < this.#interval * 1.5
+    ) return;
     this.#sendPing(now);
+  }
+
+  /**
+   * The peer's ping arrived and our answer is queued: when following, our own ping goes with it
+   * (unless one went less than half an interval ago). Does not count as an answer.
+   */
+  peerPinged(): void {
+    if (!this.#follow || !this.#started || this.#stopped) return;
+    const now = this.#clock.now();
+    this.#peerPingAt = now;
+    if (now - this.#pingedAt >= this.#interval / 2) this.#sendPing(now);
   }
 
   /** The countdown ended: declares the peer dead (true) unless something explains the silence. */
@@ -243,6 +269,12 @@ export class Liveness implements WheelMember {
   }
 
   #sendPing(now: number): void {
+    if (this.#pingedAt !== -Infinity) {
+      // The previous ping's fate, for the loss figure and the miss count.
+      this.tracker.recordOutcome(this.#lastAnswered);
+      if (!this.#lastAnswered) this.#missed++;
+    }
+    this.#pingedAt = now;
     this.#seq = (this.#seq + 1) >>> 0;
     const nonce = crypto.getRandomValues(new Uint8Array(PING_LEN - 4));
     this.#inFlight.set(this.#seq, { sentAt: now, nonce });

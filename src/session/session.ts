@@ -96,7 +96,9 @@ export class Session {
     state: () => this.#state,
     counters: this.#counters,
     hello: (payload) => this.#onHello(payload),
-    ping: (payload) => this.#sendInternal(FrameType.Pong, payload),
+    ping: (payload) => {
+      if (this.#sendInternal(FrameType.Pong, payload)) this.#liveness?.peerPinged();
+    },
     pong: (payload) => {
       if (!this.#liveness!.onPong(payload)) this.#counters.pongsUnmatched++;
     },
@@ -305,7 +307,13 @@ export class Session {
             const queued = this.#queue.backlog();
             return { sent: this.#counters.bytesOut - queued, queued };
           },
-        }, ctx.liveness);
+        }, {
+          ...ctx.liveness,
+          // One side of each link sends its ping with its answer to the other's (liveness.ts):
+          // the one with the larger node ID, which both ends agree on (an external peer's ID
+          // is its pinned certificate's, not the one it knows itself by: it is not followed).
+          follow: !this.peer.external && ctx.identity.id > this.peer.id,
+        });
         return;
       case "notify-open":
         this.#handle("the session opening", () => ctx.onOpen(this));
