@@ -72,7 +72,8 @@ export interface LivenessHooks {
   /** Called with each RTT sample, ms. */
   onSample?(rttMs: number): void;
   /**
-   * Bytes of ours handed to the kernel so far (`sent`) and still queued before it (`queued`).
+   * Bytes of ours handed to the kernel so far (`sent`) and still queued before it (`queued`);
+   * read at once (the object may be reused).
    * When a backlog of at least {@link BACKLOG_MIN} bytes was queued as the countdown started and
    * it has moved since, the peer is reading our frames and our pings, queued behind them, have
    * not reached it yet: it is not declared dead then. (Our pings alone do not count.)
@@ -80,9 +81,12 @@ export interface LivenessHooks {
   sendProgress?(): { readonly sent: number; readonly queued: number };
 }
 
+/** One slot of the ring of pings in flight (reused: no allocation per ping). */
 interface InFlight {
+  /** Sequence number, or -1 when the slot holds no ping that may still be answered. */
+  seq: number;
   sentAt: number;
-  nonce: Uint8Array;
+  readonly nonce: Uint8Array;
 }
 
 /** Drives pings for one session (a member of a {@link PingWheel}, which owns the timer). */
@@ -93,8 +97,11 @@ export class Liveness implements WheelMember {
   readonly #deadAfter: number;
   readonly #hooks: LivenessHooks;
   readonly #wheel: PingWheel;
-  /** seq → send time and nonce of pings in flight (at most `MAX_IN_FLIGHT` kept). */
-  readonly #inFlight = new Map<number, InFlight>();
+  /** Pings in flight by `seq % MAX_IN_FLIGHT`: a ping overwrites the one 10 before it. */
+  readonly #inFlight: InFlight[] = Array.from(
+    { length: MAX_IN_FLIGHT },
+    () => ({ seq: -1, sentAt: 0, nonce: new Uint8Array(PING_LEN - 4) }),
+  );
   readonly #ping = new Uint8Array(PING_LEN);
   readonly #pingView = new DataView(this.#ping.buffer);
   #seq = 0;
@@ -183,12 +190,12 @@ export class Liveness implements WheelMember {
    */
   onPong(payload: Uint8Array): boolean {
     const seq = pingSeq(payload);
-    const ping = this.#inFlight.get(seq);
-    if (ping === undefined || !sameBytes(ping.nonce, payload.subarray(4, PING_LEN))) {
+    const ping = this.#inFlight[seq % MAX_IN_FLIGHT];
+    if (ping.seq !== seq || !sameBytesAt(ping.nonce, payload, 4)) {
       this.#unmatched++;
       return false;
     }
-    this.#inFlight.delete(seq);
+    ping.seq = -1;
     const now = this.#clock.now();
     const rtt = now - ping.sentAt;
     this.tracker.addSample(rtt);
@@ -276,11 +283,10 @@ export class Liveness implements WheelMember {
     }
     this.#pingedAt = now;
     this.#seq = (this.#seq + 1) >>> 0;
-    const nonce = crypto.getRandomValues(new Uint8Array(PING_LEN - 4));
-    this.#inFlight.set(this.#seq, { sentAt: now, nonce });
-    if (this.#inFlight.size > MAX_IN_FLIGHT) {
-      this.#inFlight.delete(this.#inFlight.keys().next().value!);
-    }
+    const slot = this.#inFlight[this.#seq % MAX_IN_FLIGHT];
+    slot.seq = this.#seq;
+    slot.sentAt = now;
+    const nonce = crypto.getRandomValues(slot.nonce);
     this.#lastAnswered = false;
     this.#pingView.setUint32(0, this.#seq);
     this.#ping.set(nonce, 4);
@@ -290,13 +296,16 @@ export class Liveness implements WheelMember {
 
 /** The sequence number of a ping or pong payload. */
 export function pingSeq(payload: Uint8Array): number {
-  return new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0);
+  return ((payload[0] << 24) | (payload[1] << 16) | (payload[2] << 8) | payload[3]) >>> 0;
 }
 
-/** Equality without an early exit (the time taken does not tell which byte differed). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
+/**
+ * Whether `b` holds `a` at `offset`, without an early exit (the time taken does not tell which
+ * byte differed).
+ */
+function sameBytesAt(a: Uint8Array, b: Uint8Array, offset: number): boolean {
+  if (b.length - offset !== a.length) return false;
   let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[offset + i];
   return diff === 0;
 }

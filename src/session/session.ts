@@ -87,6 +87,8 @@ export class Session {
   readonly #counters: SessionCounters = newSessionCounters();
   #state: SessionState = "tls";
   #liveness: Liveness | undefined;
+  /** What `sendProgress` returns to the liveness (one object, refilled at each call). */
+  readonly #progress = { sent: 0, queued: 0 };
   #handshakeTimer: TimerHandle | undefined;
   #closeTimer: TimerHandle | undefined;
   readonly #hellos: HelloExchange;
@@ -304,8 +306,10 @@ export class Session {
           onDead: (missed) => this.close(`peer missed ${missed} pings in a row`, "dead"),
           onSample: (rtt) => this.#handle("an RTT sample", () => ctx.onRtt?.(this, rtt)),
           sendProgress: () => {
-            const queued = this.#queue.backlog();
-            return { sent: this.#counters.bytesOut - queued, queued };
+            const p = this.#progress;
+            p.queued = this.#queue.backlog();
+            p.sent = this.#counters.bytesOut - p.queued;
+            return p;
           },
         }, {
           ...ctx.liveness,
