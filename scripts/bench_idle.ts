@@ -19,7 +19,12 @@
 import { parseArgs } from "node:util";
 import { delay } from "../tests/_harness/command.ts";
 import { type LinkSpec, withMesh } from "../tests/_harness/mesh.ts";
-import { cpuSeconds, medianMax, sessionBytesOut } from "../tests/_harness/mesh_watch.ts";
+import {
+  contextSwitches,
+  cpuSeconds,
+  medianMax,
+  sessionBytesOut,
+} from "../tests/_harness/mesh_watch.ts";
 import { namespaceSupport } from "../tests/_harness/netns.ts";
 import { topology } from "../tests/_harness/topology.ts";
 
@@ -63,25 +68,6 @@ if (why !== undefined) {
   Deno.exit(1);
 }
 
-/** Context switches (voluntary + involuntary) of every thread of `pid`, by thread name. */
-async function switches(pid: number): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
-    try {
-      const comm = (await Deno.readTextFile(`/proc/${pid}/task/${t.name}/comm`)).trim();
-      const st = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/status`);
-      const v = Number(st.match(/^voluntary_ctxt_switches:\s+(\d+)/m)?.[1] ?? 0);
-      const nv = Number(st.match(/^nonvoluntary_ctxt_switches:\s+(\d+)/m)?.[1] ?? 0);
-      // Threads of one kind (tokio workers, V8 platform workers) are summed under one name.
-      const name = comm.replace(/[\d-]+$/, "");
-      out.set(name, (out.get(name) ?? 0) + v + nv);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e; // a thread that just ended
-    }
-  }
-  return out;
-}
-
 /** Fields of /proc/<pid>/smaps_rollup and VmRSS, KiB. */
 async function memory(pid: number): Promise<Record<string, number>> {
   const roll = await Deno.readTextFile(`/proc/${pid}/smaps_rollup`);
@@ -113,12 +99,12 @@ const result = await withMesh({
   const nodes = [...mesh.nodes.values()];
   const pids = nodes.map((x) => x.pid);
   const c0 = await Promise.all(pids.map(cpuSeconds));
-  const s0 = await Promise.all(pids.map(switches));
+  const s0 = await Promise.all(pids.map(contextSwitches));
   const b0 = await Promise.all(nodes.map(sessionBytesOut));
   const t0 = performance.now();
   await delay(idle * 1000);
   const c1 = await Promise.all(pids.map(cpuSeconds));
-  const s1 = await Promise.all(pids.map(switches));
+  const s1 = await Promise.all(pids.map(contextSwitches));
   const b1 = await Promise.all(nodes.map(sessionBytesOut));
   const secs = (performance.now() - t0) / 1000;
   const mem = await Promise.all(pids.map(memory));
