@@ -3,7 +3,8 @@
  *
  * Starts N nodes (tests/_harness/mesh.ts) on a ring with chords or a random graph and reports:
  * time from starting the processes to every node having every other node's prefix; idle CPU
- * per node (median and max over `--idle` seconds after convergence, from /proc/<pid>/stat);
+ * per node (median and max over `--idle` seconds after convergence, from /proc/<pid>/stat) and
+ * how often each node woke (context switches of all its threads per second);
  * RSS per node (VmRSS); control-plane bytes sent per node per second while idle (session
  * counters of `status`); the time until a `kill -9`'d node's prefix is gone from every other
  * node; and the time until it is back everywhere after the node is restarted.
@@ -116,6 +117,9 @@ console.log(
   `| CPU per node until its control socket answers, median / max | ${mm(r.startCpuMs, 0, "ms")} |`,
 );
 console.log(`| idle CPU per node, median / max | ${mm(r.idleCpuPct, 2, "% of a core")} |`);
+console.log(
+  `| idle wakeups per node (all threads), median / max | ${mm(r.idleWakeupsPerSecond, 1, "/s")} |`,
+);
 console.log(`| RSS per node, median / max | ${mm(r.rssMiB, 0, "MiB")} |`);
 console.log(
   `| control-plane bytes sent per node while idle, median / max | ${

@@ -7,7 +7,8 @@
  * @module
  */
 export { runNode, type RunNodeOptions } from "./run.ts";
-export { Node, type NodeInputs, routerAddress } from "./node.ts";
+export { Node, type NodeInputs } from "./node.ts";
+export { routerAddress } from "./router_address.ts";
 export { ControlError, controlRequest } from "./control.ts";
 export type { NodeView, PeerStatus } from "./views.ts";
 export {

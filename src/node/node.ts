@@ -7,7 +7,7 @@
  * - session up/down, RTT samples (one event per answered ping), route announce/withdraw
  *   frames → {@link Router}, which
  *   updates the FIB (shared with the forwarder, mutated in place) at once; what neighbours
- *   must hear is sent by `flush()` within {@link FLUSH_DELAY_MS}.
+ *   must hear is sent by the {@link RouteFlusher} within `FLUSH_DELAY_MS`.
  * - DC offers, DCs and DC chunks → {@link DcGossip}, which hands whole DCs to {@link DcSync};
  *   an accepted DC re-filters routes and is pushed to every other peer.
  * - the hops of announced routes → {@link NodeInfoGossip}, which asks the announcing peer for
@@ -16,54 +16,43 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { type Clock, every, realClock, type TimerHandle } from "../clock/mod.ts";
+import { type Clock, realClock } from "../clock/mod.ts";
 import type { LocalAnnouncement, NodeConfig, PeerConfig } from "../config/mod.ts";
 import { Forwarder } from "../dataplane/mod.ts";
 import { type VerifiedDc, verifyDc } from "../dc/mod.ts";
-import { type Ipv6Prefix, parseIpv6, prefixKey, sameName } from "../net/mod.ts";
+import { sameName } from "../net/mod.ts";
 import type { NodeIdentity, TrustStore } from "../pki/mod.ts";
-import {
-  decodeAnnounce,
-  decodeWithdraw,
-  encodeAnnounce,
-  encodeWithdraw,
-  type Route,
-  Router,
-} from "../routing/mod.ts";
+import { Router } from "../routing/mod.ts";
 import { NodeBook } from "../names/mod.ts";
-import { Feature, FrameType, type Session, SessionManager } from "../session/mod.ts";
+import { Feature, type Session, SessionManager } from "../session/mod.ts";
 import type { Vif } from "../vif/mod.ts";
+import { AnnouncementQueue } from "./announcement_queue.ts";
+import { type ControlTargets, onControlFrame } from "./control_frames.ts";
 import { DcGossip } from "./dc_gossip.ts";
 import { DcSync } from "./dc_sync.ts";
 import { NodeInfoGossip } from "./node_info_gossip.ts";
+import { startPeriodic } from "./periodic.ts";
 import { NodeRevocation } from "./revocation.ts";
-import { peerDc, peerInput, peerNodeInfo, peerSyntax } from "./peer_input.ts";
 import { PeerTrafficTotals, sessionTraffic } from "./peer_traffic.ts";
+import { reloadPlan } from "./reload_plan.ts";
+import { RouteFlusher } from "./route_flush.ts";
+import { routerAddress } from "./router_address.ts";
 import { UDP_MAINTAIN_MS, UdpLinks } from "./udp_links.ts";
 import { pumpVif } from "./vif_pump.ts";
 
+// Where these lived before node.ts was split; tests and benchmarks import them from here.
+export { ANNOUNCE_SLICE } from "./announcement_queue.ts";
+export { FLUSH_DELAY_MS, FLUSH_SLICE } from "./route_flush.ts";
+export { routerAddress } from "./router_address.ts";
+
 const log = getLogger(["vmesh", "node"]);
 
-/** Batching window for route announcements and withdrawals. */
-export const FLUSH_DELAY_MS = 10;
-/**
- * (Prefix, neighbour) pairs synced per route flush: a change of 100 000 routes goes out in
- * slices of a few milliseconds each, one per batching window, and the packet path runs between.
- */
-export const FLUSH_SLICE = 4096;
-/**
- * Local announcements added or removed per event-loop task: a reload that adds 100 000 of them
- * (a transit site) runs in slices, so sessions keep answering pings and packets keep flowing.
- */
-export const ANNOUNCE_SLICE = 512;
 /** Periodic DC re-offer (covers anything missed). */
 const DC_REOFFER_MS = 30_000;
 /** How often DC transfers, the DC's expiry and `state_dir/dc.bin` are checked. */
 const DC_CHECK_MS = 10_000;
 /** How often the node book drops expired and unused entries. */
 const NODE_BOOK_SWEEP_MS = 10_000;
-/** Offset of the node's periodic timers from the clock's grid of full seconds (the pings'). */
-const TIMER_PHASE_MS = 500;
 /** Latency assumed for a link until its first RTT sample (a few hundred ms at most). */
 const INITIAL_LATENCY_MS = 100;
 
@@ -100,13 +89,11 @@ export class Node {
   readonly #inputs: NodeInputs;
   /** Sessions whose first RTT sample reached the router (it replaced the initial guess). */
   readonly #measured = new WeakSet<Session>();
-  #flushTimer: TimerHandle | undefined;
-  /** Local announcement changes of reloads not applied yet (in order; see ANNOUNCE_SLICE). */
-  #annQueue: (() => void)[] = [];
-  #annAt = 0;
-  #annTimer: TimerHandle | undefined;
-  #flushing = false;
-  #timers: (() => void)[] = [];
+  readonly #flusher: RouteFlusher;
+  /** Local announcement changes of reloads not applied yet (in order, in slices). */
+  readonly #announcements: AnnouncementQueue;
+  #stopTimers: (() => void) | undefined;
+  readonly #controlTargets: ControlTargets;
   #pumps: Promise<void>[] = [];
   #stopping = false;
 
@@ -160,7 +147,7 @@ export class Node {
       router: this.router,
       book: this.names.book,
       now: () => clock.now(),
-      changed: () => this.#scheduleFlush(),
+      changed: () => this.#flusher.schedule(),
     });
     this.revocation = revocation;
     this.sessions = new SessionManager({
@@ -173,13 +160,22 @@ export class Node {
       clock,
       onSessionUp: (s) => this.#onUp(s),
       onSessionDown: (s) => this.#onDown(s),
-      onControl: (s, type, payload) => this.#onControl(s, type, payload),
+      onControl: (s, type, payload) => onControlFrame(this.#controlTargets, s, type, payload),
       onPackets: (s, batch) => this.forwarder.fromPeer(s.peer.id, batch),
       onRtt: (s, ms) => this.#onRtt(s, ms),
       refusePeer: (peer, key) => revocation.refusePeer(peer, key),
       holdDial: (name) => revocation.holdDial(name),
     });
     revocation.attach(this.sessions);
+    this.#flusher = new RouteFlusher(clock, this.router, this.sessions, this.names);
+    this.#announcements = new AnnouncementQueue(clock, () => this.#flusher.schedule());
+    this.#controlTargets = {
+      router: this.router,
+      names: this.names,
+      dcGossip: this.dcGossip,
+      udp: this.udp,
+      routesChanged: () => this.#flusher.schedule(),
+    };
   }
 
   /** The config in force (changes on reload). */
@@ -206,26 +202,27 @@ export class Node {
     this.startedAt = this.clock.now();
     this.udp.start();
     await this.sessions.start();
-    // All on one grid, half a second after the pings (which are on the grid's full seconds):
-    // an idle node wakes once a second for all of these, and the pings' RTT samples do not
-    // include the time the router's tick takes on a large table.
-    const c = this.clock;
-    const at = (ms: number, what: string, fn: () => void) =>
-      every(c, ms, guarded(what, fn), TIMER_PHASE_MS);
-    this.#timers.push(
-      at(1000, "routing timers", () => this.router.tick()),
-      at(DC_REOFFER_MS, "DC re-offer", () => this.dcGossip.offerToAll()),
-      at(UDP_MAINTAIN_MS, "UDP channel maintenance", () => this.udp.maintain()),
-      at(1000, "node-info requests", () => this.names.tick()),
-      at(NODE_BOOK_SWEEP_MS, "node book sweep", () => {
-        this.names.sweep(this.router.nodesInPaths());
-      }),
-      at(DC_CHECK_MS, "DC checks", () => {
-        this.dcGossip.tick();
-        this.dc.tick().catch((e) => log.error("DC checks failed: {error}", { error: `${e}` }));
-      }),
-    );
-    this.#scheduleFlush();
+    // One timer for all of them, half a second after the pings (periodic.ts).
+    this.#stopTimers = startPeriodic(this.clock, [
+      { what: "routing timers", everyMs: 1000, run: () => this.router.tick() },
+      { what: "node-info requests", everyMs: 1000, run: () => this.names.tick() },
+      { what: "DC re-offer", everyMs: DC_REOFFER_MS, run: () => this.dcGossip.offerToAll() },
+      { what: "UDP channel maintenance", everyMs: UDP_MAINTAIN_MS, run: () => this.udp.maintain() },
+      {
+        what: "node book sweep",
+        everyMs: NODE_BOOK_SWEEP_MS,
+        run: () => this.names.sweep(this.router.nodesInPaths()),
+      },
+      {
+        what: "DC checks",
+        everyMs: DC_CHECK_MS,
+        run: () => {
+          this.dcGossip.tick();
+          this.dc.tick().catch((e) => log.error("DC checks failed: {error}", { error: `${e}` }));
+        },
+      },
+    ]);
+    this.#flusher.schedule();
   }
 
   /** Starts reading the vifs (after privileges were dropped, if asked). */
@@ -244,9 +241,9 @@ export class Node {
   async stop(reason = "node shutting down"): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    for (const stopTimer of this.#timers) stopTimer();
-    if (this.#flushTimer !== undefined) this.clock.clearTimer(this.#flushTimer);
-    if (this.#annTimer !== undefined) this.clock.clearTimer(this.#annTimer);
+    this.#stopTimers?.();
+    this.#flusher.stop();
+    this.#announcements.stop();
     await this.sessions.stop(reason);
     await this.udp.stop();
     for (const vif of this.vifs.values()) vif.close();
@@ -259,46 +256,17 @@ export class Node {
    * @returns what needs a restart (empty when everything was applied)
    */
   reload(next: NodeConfig): string[] {
-    const prev = this.#config;
-    const needsRestart: string[] = [];
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    if (!same([...prev.vifs], [...next.vifs])) needsRestart.push("vifs");
-    for (const k of RESTART_KEYS) if (!same(prev[k], next[k])) needsRestart.push(k);
-    const oldAnn = new Map(prev.localAnnouncements.map((a) => [annKey(a), a]));
-    const newAnn = new Map(next.localAnnouncements.map((a) => [annKey(a), a]));
-    // Applied in slices of ANNOUNCE_SLICE, the first one now, in order across reloads.
-    for (const [k, a] of oldAnn) {
-      if (!newAnn.has(k)) this.#annQueue.push(() => this.router.removeLocal(a.prefix));
-    }
-    for (const [k, a] of newAnn) if (!oldAnn.has(k)) this.#annQueue.push(() => this.#announce(a));
-    if (this.#annTimer === undefined) this.#applyAnnouncements();
+    const plan = reloadPlan(this.#config, next);
+    // Applied in slices, the first one now, in order across reloads.
+    this.#announcements.add([
+      ...plan.removed.map((a) => () => this.router.removeLocal(a.prefix)),
+      ...plan.added.map((a) => () => this.#announce(a)),
+    ]);
     this.sessions.updatePeers(next.peers.map(sessionPeer));
     this.peerTraffic.retain((name) => next.peers.some((p) => sameName(p.name, name)));
-    // What needs a restart keeps its running value, so that `config` (and `vmesh status`)
-    // shows what is in force, not what the file says.
-    const running: Record<string, unknown> = { ...next, vifs: prev.vifs };
-    for (const k of RESTART_KEYS) running[k] = prev[k];
-    this.#config = running as unknown as NodeConfig;
-    this.#scheduleFlush();
-    return needsRestart;
-  }
-
-  #applyAnnouncements(): void {
-    this.#annTimer = undefined;
-    const q = this.#annQueue;
-    const end = Math.min(q.length, this.#annAt + ANNOUNCE_SLICE);
-    // Advanced before the call: a change that throws is not tried again.
-    while (this.#annAt < end) q[this.#annAt++]();
-    if (this.#annAt === q.length) {
-      this.#annQueue = [];
-      this.#annAt = 0;
-    } else if (!this.#stopping) {
-      this.#annTimer = this.clock.setTimer(
-        guarded("local announcements", () => this.#applyAnnouncements()),
-        0,
-      );
-    }
-    this.#scheduleFlush();
+    this.#config = plan.running;
+    this.#flusher.schedule();
+    return plan.needsRestart;
   }
 
   #announce(a: LocalAnnouncement): void {
@@ -320,7 +288,7 @@ export class Node {
     this.router.peerUp({ id, name, external }, INITIAL_LATENCY_MS);
     this.names.peerUp(s);
     this.revocation.sessionUp(s);
-    this.#flushNow();
+    this.#flusher.now();
     this.dcGossip.peerUp(s);
   }
 
@@ -335,64 +303,13 @@ export class Node {
     this.dcGossip.peerDown(s);
     this.names.peerDown(s);
     this.router.peerDown(s.peer.id);
-    this.#flushNow();
-  }
-
-  /**
-   * A control frame. A payload that does not decode is the peer's fault: a `SessionError`
-   * closes its session ("malformed-frame"). Anything else thrown here is a bug of ours: the
-   * session logs it as such and stays up.
-   */
-  #onControl(s: Session, type: number, payload: Uint8Array): void {
-    switch (type) {
-      case FrameType.RouteAnnounce: {
-        // Applied in slices (the router's receive queue; it logs refusals at debug level).
-        const routes = peerInput("route announce", () => decodeAnnounce(payload));
-        this.router.queueAnnounce(s.peer.id, routes);
-        this.names.noteRoutes(s.peer.id, routes);
-        this.#scheduleFlush();
-        return;
-      }
-      case FrameType.RouteWithdraw:
-        this.router.queueWithdraw(
-          s.peer.id,
-          peerInput("route withdraw", () => decodeWithdraw(payload)),
-        );
-        this.#scheduleFlush();
-        return;
-      case FrameType.DcOffer:
-        peerDc("DC offer", () => this.dcGossip.onOffer(s, payload));
-        return;
-      case FrameType.Dc:
-        this.dcGossip.onDc(s, payload);
-        return;
-      case FrameType.DcChunk:
-        peerDc("DC chunk", () => this.dcGossip.onChunk(s, payload));
-        return;
-      case FrameType.NodeInfoRequest:
-        peerNodeInfo("node-info request", () => this.names.onRequest(s, payload));
-        return;
-      case FrameType.NodeInfo:
-        void peerNodeInfo("node info", () => this.names.onInfo(s, payload));
-        return;
-      case FrameType.UdpChannelRequest:
-        peerSyntax("UDP channel request", () => this.udp.onRequest(s, payload));
-        return;
-      case FrameType.UdpChannelResponse:
-        peerSyntax("UDP channel response", () => this.udp.onResponse(s, payload));
-        return;
-      default:
-        log.debug("{peer}: control frame type {type} not used by this node", {
-          peer: s.peer.name,
-          type,
-        });
-    }
+    this.#flusher.now();
   }
 
   #onDcAccepted(dc: VerifiedDc, from: string | undefined): void {
     for (const w of dc.warnings) log.warn("DC: {warning}", { warning: w });
     this.router.setWhitelist(dc.content.prefixWhitelist);
-    this.#scheduleFlush();
+    this.#flusher.schedule();
     // Pushed before the revocation closes sessions: a revoked peer learns why from the DC too.
     this.dcGossip.push(dc, from);
     this.revocation.apply(dc.content.revocation, dc.notBefore);
@@ -410,102 +327,10 @@ export class Node {
       this.#measured.add(s);
       this.router.resetLatency(s.peer.id, ms);
     }
-    if (this.router.pending) this.#scheduleFlush();
+    if (this.router.pending) this.#flusher.schedule();
   }
-
-  #scheduleFlush(delayMs = FLUSH_DELAY_MS): void {
-    if (this.#flushTimer !== undefined || this.#stopping) return;
-    this.#flushTimer = this.clock.setTimer(
-      guarded("route flush", () => this.#flushNow()),
-      delayMs,
-    );
-  }
-
-  #flushNow(): void {
-    if (this.#flushing) {
-      // A session closed while we were sending (e.g. its control backlog overflowed): what the
-      // outer flush computed is stale for the others, so go round again once it is done.
-      this.#scheduleFlush();
-      return;
-    }
-    if (this.#flushTimer !== undefined) {
-      this.clock.clearTimer(this.#flushTimer);
-      this.#flushTimer = undefined;
-    }
-    this.#flushing = true;
-    try {
-      this.#send(this.router.flush(FLUSH_SLICE).messages);
-      this.names.pump();
-    } finally {
-      this.#flushing = false;
-    }
-    // Announcements held back after a lost route (worseRouteHoldMs), and the rest of a change
-    // larger than FLUSH_SLICE, go out in a later flush; received payloads still queued in the
-    // router are applied by the next flush as soon as the event loop has had its turn.
-    if (this.router.pending) this.#scheduleFlush(this.router.receiveBacklog > 0 ? 0 : undefined);
-  }
-
-  #send(messages: Map<string, { announce: Route[]; withdraw: Ipv6Prefix[] }>): void {
-    for (const [id, m] of messages) {
-      const s = this.sessions.session(id);
-      if (s === undefined) continue;
-      for (const p of encodeWithdraw(m.withdraw)) s.sendControl(FrameType.RouteWithdraw, p);
-      for (const p of encodeAnnounce(m.announce)) s.sendControl(FrameType.RouteAnnounce, p);
-    }
-  }
-}
-
-/** Config keys that {@link Node.reload} cannot apply to a running node (besides `vifs`). */
-const RESTART_KEYS = [
-  "listenAddr",
-  "ca",
-  "cert",
-  "privateKey",
-  "externalPeerCerts",
-  "stateDir",
-  "controlSocket",
-  "hysteresisMs",
-  "pingIntervalMs",
-  "maxRoutesPerPeer",
-  "maxRoutesPerOrigin",
-  "externalPeersDefault",
-  "sourceValidation",
-  "httpListen",
-  "httpToken",
-] as const;
-
-/** Wraps a timer callback so that a bug in it is logged instead of ending the process. */
-function guarded(what: string, fn: () => void): () => void {
-  return () => {
-    try {
-      fn();
-    } catch (e) {
-      log.error("{what} failed: {error}", { what, error: e instanceof Error ? e.stack : `${e}` });
-    }
-  };
 }
 
 function sessionPeer(p: PeerConfig) {
   return { addr: p.addr, name: p.name };
-}
-
-function annKey(a: LocalAnnouncement): string {
-  return `${prefixKey(a.prefix)} ${a.vif ?? ""}`;
-}
-
-/**
- * The source address of this router's ICMPv6 errors: the first address on a TUN vif, else
- * the first address (::1) inside the first local announcement, else ::1.
- */
-export function routerAddress(config: NodeConfig): Uint8Array {
-  for (const v of config.vifs.values()) {
-    if (v.type === "tun" && v.addresses.length > 0) return v.addresses[0].addr;
-  }
-  const a = config.localAnnouncements[0];
-  if (a) {
-    const addr = a.prefix.addr.slice();
-    if (a.prefix.len < 128) addr[15] |= 1;
-    return addr;
-  }
-  return parseIpv6("::1");
 }

@@ -32,7 +32,8 @@ Deno.test("Node runs its timers on the injected clock and clears them on stop", 
     await node.loadState();
     await node.start();
     assertEquals(node.startedAt, 1_000);
-    assert(clock.pending >= 3, `the node's repeating timers are on the clock (${clock.pending})`);
+    // One timer for all periodic tasks (periodic.ts), plus the first route flush.
+    assert(clock.pending >= 1, `the node's repeating timer is on the clock (${clock.pending})`);
     clock.advance(65_000);
     const status = statusView(node, "test") as { node: { uptimeMs: number } };
     assertEquals(status.node.uptimeMs, 65_000);

@@ -229,3 +229,86 @@ Deno.test("Liveness: our own pings going out, with nothing queued, do not keep a
   clock.advance(3000);
   assertEquals(deadAt, 3000);
 });
+
+/**
+ * Two ends of one link on one clock: `a` pings on the grid, `b` follows. Frames take `delayMs`
+ * each way; a pong is answered at once. `frozen.a` stops a's side (no pings, no answers).
+ */
+function link(delayMs: number) {
+  const clock = new ManualClock();
+  const writes = { a: 0, b: 0 };
+  const pings = { a: 0, b: 0 };
+  const dead = { a: -1, b: -1 };
+  const frozen = { a: false };
+  const samples = { a: [] as number[], b: [] as number[] };
+  const ends: { a?: Liveness; b?: Liveness } = {};
+  // What one end queues in one call goes out as one write.
+  let batch: { from: "a" | "b"; frames: ["ping" | "pong", Uint8Array][] } | undefined;
+  const send = (from: "a" | "b", kind: "ping" | "pong", p: Uint8Array) => {
+    if (from === "a" && frozen.a) return;
+    if (kind === "ping") pings[from]++;
+    if (batch?.from === from) {
+      batch.frames.push([kind, p.slice()]);
+      return;
+    }
+    batch = { from, frames: [[kind, p.slice()]] };
+    writes[from]++;
+    const frames = batch.frames;
+    queueBatchEnd();
+    clock.setTimer(() => deliver(from === "a" ? "b" : "a", frames), delayMs);
+  };
+  const queueBatchEnd = () => clock.setTimer(() => (batch = undefined), 0);
+  const deliver = (to: "a" | "b", frames: ["ping" | "pong", Uint8Array][]) => {
+    if (to === "a" && frozen.a) return;
+    for (const [kind, p] of frames) {
+      if (kind === "pong") ends[to]!.onPong(p);
+      else {
+        send(to, "pong", p);
+        ends[to]!.peerPinged();
+      }
+    }
+  };
+  for (const side of ["a", "b"] as const) {
+    ends[side] = new Liveness(clock, {
+      sendPing: (p) => send(side, "ping", p),
+      onDead: () => (dead[side] = clock.now()),
+      onSample: (ms) => samples[side].push(ms),
+    }, { follow: side === "b" });
+  }
+  return { clock, a: ends.a!, b: ends.b!, writes, pings, dead, frozen, samples };
+}
+
+Deno.test("Liveness following: the follower's ping rides on its pong, one write per second each", () => {
+  const l = link(3);
+  l.a.start();
+  l.clock.advance(400);
+  l.b.start();
+  l.clock.advance(1600); // settled by now
+  const w0 = { ...l.writes }, p0 = { ...l.pings };
+  l.clock.advance(60_000);
+  assertEquals(l.pings.a - p0.a, 60);
+  assertEquals(l.pings.b - p0.b, 60, "the follower still pings once per interval");
+  // a: its ping and its pong to b's ping; b: one write carrying its pong and its ping.
+  assertEquals(l.writes.a - w0.a, 120);
+  assertEquals(l.writes.b - w0.b, 60);
+  assertEquals(l.dead, { a: -1, b: -1 });
+  assert(l.samples.b.slice(-10).every((ms) => ms === 6), "the follower's RTT is the link's");
+  assert(l.samples.a.slice(-10).every((ms) => ms === 6));
+  assertEquals(l.b.missed, 0);
+  assertEquals(l.b.tracker.snapshot().loss, 0);
+});
+
+Deno.test("Liveness following: a frozen leader is declared dead as before", () => {
+  const l = link(3);
+  l.a.start();
+  l.b.start();
+  l.clock.advance(10_000);
+  l.frozen.a = true;
+  const frozenAt = l.clock.now();
+  l.clock.advance(10_000);
+  assert(l.dead.b > 0, "the follower declares the frozen leader dead");
+  assert(
+    l.dead.b - frozenAt <= 3000 + 10,
+    `within 3 intervals of the last answer (${l.dead.b - frozenAt} ms after the freeze)`,
+  );
+});

@@ -25,7 +25,8 @@ import type { SessionReason } from "./errors.ts";
 import { signingKeyOf } from "./handshake.ts";
 import type { DialTarget, HandshakeFailure, SessionHandlers } from "./handlers.ts";
 import { Feature } from "./hello.ts";
-import type { LivenessOptions } from "./liveness.ts";
+import { DEFAULT_PING_INTERVAL_MS, type LivenessOptions } from "./liveness.ts";
+import { PingWheel } from "./ping_wheel.ts";
 import { SessionRegistry } from "./registry.ts";
 import type { SendQueueOptions } from "./send_queue.ts";
 import { Session } from "./session.ts";
@@ -136,7 +137,11 @@ export class SessionManager implements SessionHandlers {
       instance: crypto.getRandomValues(new Uint8Array(8)),
       features: opts.features ?? (Feature.VnetHdr | Feature.UdpChannel),
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
-      liveness: opts.ping ?? {},
+      // One timer for the pings and deadlines of all sessions (ping_wheel.ts).
+      liveness: {
+        ...opts.ping,
+        wheel: new PingWheel(this.#clock, opts.ping?.intervalMs ?? DEFAULT_PING_INTERVAL_MS),
+      },
       queue: opts.queue ?? {},
       refusePeer: opts.refusePeer,
       onOpen: (s) => this.#onOpen(s),

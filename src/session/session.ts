@@ -87,6 +87,8 @@ export class Session {
   readonly #counters: SessionCounters = newSessionCounters();
   #state: SessionState = "tls";
   #liveness: Liveness | undefined;
+  /** What `sendProgress` returns to the liveness (one object, refilled at each call). */
+  readonly #progress = { sent: 0, queued: 0 };
   #handshakeTimer: TimerHandle | undefined;
   #closeTimer: TimerHandle | undefined;
   readonly #hellos: HelloExchange;
@@ -96,7 +98,9 @@ export class Session {
     state: () => this.#state,
     counters: this.#counters,
     hello: (payload) => this.#onHello(payload),
-    ping: (payload) => this.#sendInternal(FrameType.Pong, payload),
+    ping: (payload) => {
+      if (this.#sendInternal(FrameType.Pong, payload)) this.#liveness?.peerPinged();
+    },
     pong: (payload) => {
       if (!this.#liveness!.onPong(payload)) this.#counters.pongsUnmatched++;
     },
@@ -302,10 +306,18 @@ export class Session {
           onDead: (missed) => this.close(`peer missed ${missed} pings in a row`, "dead"),
           onSample: (rtt) => this.#handle("an RTT sample", () => ctx.onRtt?.(this, rtt)),
           sendProgress: () => {
-            const queued = this.#queue.backlog();
-            return { sent: this.#counters.bytesOut - queued, queued };
+            const p = this.#progress;
+            p.queued = this.#queue.backlog();
+            p.sent = this.#counters.bytesOut - p.queued;
+            return p;
           },
-        }, ctx.liveness);
+        }, {
+          ...ctx.liveness,
+          // One side of each link sends its ping with its answer to the other's (liveness.ts):
+          // the one with the larger node ID, which both ends agree on (an external peer's ID
+          // is its pinned certificate's, not the one it knows itself by: it is not followed).
+          follow: !this.peer.external && ctx.identity.id > this.peer.id,
+        });
         return;
       case "notify-open":
         this.#handle("the session opening", () => ctx.onOpen(this));

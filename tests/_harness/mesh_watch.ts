@@ -48,6 +48,34 @@ export async function cpuSeconds(pid: number): Promise<number> {
 }
 const CLK_TCK = 100;
 
+/**
+ * Context switches (voluntary + involuntary) of every thread of `pid` so far, summed by thread
+ * name (threads of one kind, such as tokio workers, under one name): how often it woke.
+ */
+export async function contextSwitches(pid: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
+    try {
+      const comm = (await Deno.readTextFile(`/proc/${pid}/task/${t.name}/comm`)).trim();
+      const st = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/status`);
+      const v = Number(st.match(/^voluntary_ctxt_switches:\s+(\d+)/m)?.[1] ?? 0);
+      const nv = Number(st.match(/^nonvoluntary_ctxt_switches:\s+(\d+)/m)?.[1] ?? 0);
+      const name = comm.replace(/[\d-]+$/, "");
+      out.set(name, (out.get(name) ?? 0) + v + nv);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e; // a thread that just ended
+    }
+  }
+  return out;
+}
+
+/** All context switches of `pid` so far (see {@link contextSwitches}). */
+export async function wakeups(pid: number): Promise<number> {
+  let sum = 0;
+  for (const v of (await contextSwitches(pid)).values()) sum += v;
+  return sum;
+}
+
 /** Current resident set (`VmRSS`) of `pid` in KiB, or `undefined` when it is gone. */
 export async function rssKiB(pid: number): Promise<number | undefined> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");

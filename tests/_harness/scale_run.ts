@@ -7,7 +7,14 @@
  */
 import { delay } from "./command.ts";
 import { type Mesh, type MeshNode, withMesh } from "./mesh.ts";
-import { cpuSeconds, medianMax, rssKiB, sessionBytesOut, timeUntil } from "./mesh_watch.ts";
+import {
+  cpuSeconds,
+  medianMax,
+  rssKiB,
+  sessionBytesOut,
+  timeUntil,
+  wakeups,
+} from "./mesh_watch.ts";
 import { topology, type TopologyKind } from "./topology.ts";
 
 /** Settings of {@link runMeshScale}. */
@@ -39,6 +46,8 @@ export interface MeshScaleResult {
   readonly startCpuMs: { median: number; max: number };
   /** Idle CPU per node, % of one core. */
   readonly idleCpuPct?: { median: number; max: number };
+  /** Context switches of all threads per node per second while idle (how often it woke). */
+  readonly idleWakeupsPerSecond?: { median: number; max: number };
   /** VmRSS per node after the idle window, MiB. */
   readonly rssMiB?: { median: number; max: number };
   /** Session bytes sent per node per second while idle. */
@@ -90,21 +99,27 @@ export async function runMeshScale(o: MeshScaleOptions): Promise<MeshScaleResult
         `${lastReadyMs.toFixed(0)} ms`,
     );
 
-    let idle: Pick<MeshScaleResult, "idleCpuPct" | "rssMiB" | "idleBytesPerSecond"> = {};
+    let idle: Pick<
+      MeshScaleResult,
+      "idleCpuPct" | "idleWakeupsPerSecond" | "rssMiB" | "idleBytesPerSecond"
+    > = {};
     if (o.idleSeconds > 0) {
       await delay((o.settleSeconds ?? 2) * 1000);
       log(`measuring ${o.idleSeconds} s of idle`);
       const pids = nodes.map((n) => n.pid);
       const c0 = await Promise.all(pids.map(cpuSeconds));
+      const w0s = await Promise.all(pids.map(wakeups));
       const b0 = await Promise.all(nodes.map(sessionBytesOut));
       const w0 = performance.now();
       await delay(o.idleSeconds * 1000);
       const c1 = await Promise.all(pids.map(cpuSeconds));
+      const w1s = await Promise.all(pids.map(wakeups));
       const b1 = await Promise.all(nodes.map(sessionBytesOut));
       const s = (performance.now() - w0) / 1000;
       const rss = await Promise.all(pids.map(rssKiB));
       idle = {
         idleCpuPct: medianMax(c1.map((c, i) => (c - c0[i]) / s * 100)),
+        idleWakeupsPerSecond: medianMax(w1s.map((w, i) => (w - w0s[i]) / s)),
         rssMiB: medianMax(rss.map((k) => (k ?? NaN) / 1024)),
         idleBytesPerSecond: medianMax(b1.map((b, i) => (b - b0[i]) / s)),
       };
