@@ -41,7 +41,24 @@ export function setNodeRoot(root: string, entry?: string): void {
 export function nodeEntryPoint(): string {
   if (nodeEntry !== undefined) return `${nodeRoot}/${nodeEntry}`;
   if (Deno.env.get("VMESH_FROM_SOURCE") === "1") return `${nodeRoot}/main.ts`;
-  return freshNodeBundle(nodeRoot);
+  // Hashing the sources reads every file: once per checkout and test process, not per node.
+  const known = bundles.get(nodeRoot);
+  if (known !== undefined && isFile(known)) return known;
+  const entry = freshNodeBundle(nodeRoot);
+  bundles.set(nodeRoot, entry);
+  return entry;
+}
+
+/** Checkout root → the bundle {@link nodeEntryPoint} found or built for it in this process. */
+const bundles = new Map<string, string>();
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
 }
 
 /**
